@@ -1,0 +1,73 @@
+# Makefile - builds ./ppl (front end, LLVM back end, driver) and build/libpplrt.a (runtime).
+# `make check` runs every test; `make SANITIZE=1 check` runs them under ASan and UBSan.
+-include config.mk
+LLVM_CONFIG ?= llvm-config-19
+PREFIX ?= /usr/local
+VERSION = 0.1.0
+B = build
+
+SAN_LIST = address,undefined
+SAN_FLAGS = $(if $(SANITIZE),-fsanitize=$(SAN_LIST) -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+         -D_GNU_SOURCE -Ilang -Icompiler -Iruntime $(SAN_FLAGS)
+LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null)
+LLVM_LIBS := $(shell $(LLVM_CONFIG) --ldflags --libs 2>/dev/null)
+RT_LIBS = -lcjson -lgc -lopenblas -lm -lpthread
+# How `ppl build` links a program: libpplrt.a, these libraries, and the sanitizer if any.
+LINK_FLAGS = $(SAN_FLAGS) $(RT_LIBS)
+
+LANG_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard lang/*.c))
+COMP_OBJ = $(patsubst %.c,$(B)/%.o,$(filter-out compiler/main.c,$(wildcard compiler/*.c))) $(B)/stdlib/prelude.o
+RT_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard runtime/*.c))
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/*.c))
+HEADERS = $(wildcard lang/*.h compiler/*.h runtime/*.h)
+
+all: ppl
+
+ppl: $(B)/compiler/main.o $(B)/libpplc.a $(B)/libpplrt.a
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LLVM_LIBS) $(RT_LIBS) -Wl,-rpath,$(shell $(LLVM_CONFIG) --libdir)
+
+$(B)/libpplc.a: $(LANG_OBJ) $(COMP_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/libpplrt.a: $(RT_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/lang/%.o: lang/%.c $(HEADERS) | dirs
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/compiler/%.o: compiler/%.c $(HEADERS) | dirs
+	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -DPPL_VERSION='"$(VERSION)"' -DPPL_LIBDIR='"$(PREFIX)/lib/ppl"' \
+	    -DPPL_LINK_FLAGS='"$(LINK_FLAGS)"' -c $< -o $@
+
+$(B)/runtime/%.o: runtime/%.c $(HEADERS) | dirs
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# The prelude is embedded in the driver with .incbin (no generator tool needed).
+$(B)/stdlib/prelude.o: stdlib/prelude.ppl | dirs
+	printf '__asm__(".section .rodata\\n.global ppl_prelude_source\\nppl_prelude_source:\\n.incbin \\"stdlib/prelude.ppl\\"\\n.byte 0\\n.previous");\n' > $(B)/stdlib/prelude.c
+	$(CC) $(CFLAGS) -c $(B)/stdlib/prelude.c -o $@
+
+$(B)/tests/%: tests/unit/%.c $(B)/libpplc.a $(B)/libpplrt.a $(HEADERS) | dirs
+	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -o $@ $< $(B)/libpplc.a $(B)/libpplrt.a -lcmocka $(LLVM_LIBS) $(RT_LIBS) \
+	    -Wl,-rpath,$(shell $(LLVM_CONFIG) --libdir)
+
+dirs:
+	@mkdir -p $(B)/lang $(B)/compiler $(B)/runtime $(B)/stdlib $(B)/tests
+
+check: ppl $(UNIT_TESTS)
+	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
+	@sh tests/run_tests.sh ./ppl
+
+bench: ppl
+	@sh bench/run_bench.sh ./ppl
+
+install: ppl
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/ppl
+	install -m 755 ppl $(DESTDIR)$(PREFIX)/bin/ppl
+	install -m 644 $(B)/libpplrt.a $(DESTDIR)$(PREFIX)/lib/ppl/libpplrt.a
+
+clean:
+	rm -rf $(B) ppl
+
+.PHONY: all check bench install clean dirs

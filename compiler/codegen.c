@@ -1,0 +1,728 @@
+/* codegen.c - lowers a checked Program to LLVM IR through the LLVM-C API.
+ * Locals live in entry-block allocas (mem2reg promotes them); arrays are runtime rt_array values. */
+#include "codegen.h"
+#include "builtins.h"
+#include "rt_abi.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+#define X(name, ret, params) RTF_##name,
+    RT_ABI(X)
+#undef X
+    RTF_COUNT
+};
+
+static const struct { const char *name, *ret, *params; } rt_sig[] = {
+#define X(name, ret, params) {#name, ret, params},
+    RT_ABI(X)
+#undef X
+};
+
+enum { ARRAY_HEADER_WORDS = 2 };   /* rt_array: len, pad, then 8-byte elements */
+
+typedef struct Cg {
+    LLVMContextRef ctx;
+    LLVMModuleRef mod;
+    LLVMBuilderRef b;
+    LLVMTypeRef t_real, t_int, t_bool, t_ptr, t_void;
+    LLVMValueRef fn;                       /* the function being emitted */
+    LLVMValueRef ret_slot;                 /* where `return` stores its value (or NULL) */
+    LLVMBasicBlockRef ret_bb;
+    LLVMBasicBlockRef break_bb, continue_bb;
+    LLVMValueRef rt_fn[RTF_COUNT];
+    LLVMTypeRef rt_ty[RTF_COUNT];
+    LLVMValueRef empty_array, empty_string;
+} Cg;
+
+static LLVMValueRef cg_expr(Cg *g, Node *e);
+static void cg_stmt(Cg *g, Node *s);
+
+/* ---- types and small helpers ---- */
+
+static LLVMTypeRef llvm_type(Cg *g, const Type *t) {
+    switch (t->kind) {
+    case TY_REAL: return g->t_real;
+    case TY_INT: return g->t_int;
+    case TY_BOOL: return g->t_bool;
+    case TY_STRING: case TY_ARRAY: return g->t_ptr;
+    default: return g->t_void;
+    }
+}
+
+static bool has_value(const Type *t) { return t->kind >= TY_BOOL && t->kind <= TY_ARRAY; }
+
+static LLVMValueRef const_int(Cg *g, long long v) { return LLVMConstInt(g->t_int, (unsigned long long)v, 1); }
+
+static LLVMBasicBlockRef new_block(Cg *g, const char *name) { return LLVMAppendBasicBlockInContext(g->ctx, g->fn, name); }
+
+static void position(Cg *g, LLVMBasicBlockRef bb) { LLVMPositionBuilderAtEnd(g->b, bb); }
+
+/* Branches to `bb` unless the current block already ended (after return/break). */
+static void branch_to(Cg *g, LLVMBasicBlockRef bb) {
+    if (!LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b))) LLVMBuildBr(g->b, bb);
+}
+
+/* After a jump, code that follows is unreachable; emit it into a block of its own. */
+static void start_dead_block(Cg *g) { position(g, new_block(g, "dead")); }
+
+static LLVMValueRef entry_alloca(Cg *g, LLVMTypeRef t, const char *name) {
+    LLVMBuilderRef eb = LLVMCreateBuilderInContext(g->ctx);
+    LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(g->fn);
+    LLVMValueRef first = LLVMGetFirstInstruction(entry);
+    if (first) LLVMPositionBuilderBefore(eb, first);
+    else LLVMPositionBuilderAtEnd(eb, entry);
+    LLVMValueRef slot = LLVMBuildAlloca(eb, t, name);
+    LLVMDisposeBuilder(eb);
+    return slot;
+}
+
+static LLVMValueRef loc_string(Cg *g, Loc loc) {
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s:%d:%d", loc.src ? loc.src->name : "?", loc.line, loc.col);
+    return LLVMBuildGlobalStringPtr(g->b, buf, "loc");
+}
+
+/* ---- runtime calls (declared on first use from the RT_ABI table) ---- */
+
+static LLVMTypeRef abi_type(Cg *g, char c) {
+    switch (c) {
+    case 'd': return g->t_real;
+    case 'i': return g->t_int;
+    case 'p': return g->t_ptr;
+    default: return g->t_void;
+    }
+}
+
+static void declare_rt(Cg *g, int id) {
+    const char *ps = rt_sig[id].params;
+    LLVMTypeRef params[8];
+    int n = (int)strlen(ps);
+    for (int i = 0; i < n; i++) params[i] = abi_type(g, ps[i]);
+    g->rt_ty[id] = LLVMFunctionType(abi_type(g, rt_sig[id].ret[0]), params, (unsigned)n, 0);
+    g->rt_fn[id] = LLVMAddFunction(g->mod, rt_sig[id].name, g->rt_ty[id]);
+    if (rt_sig[id].ret[0] == 'n') {
+        unsigned kind = LLVMGetEnumAttributeKindForName("noreturn", 8);
+        LLVMAddAttributeAtIndex(g->rt_fn[id], LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(g->ctx, kind, 0));
+    }
+}
+
+static LLVMValueRef rt_call(Cg *g, int id, LLVMValueRef *args, int n) {
+    if (!g->rt_fn[id]) declare_rt(g, id);
+    return LLVMBuildCall2(g->b, g->rt_ty[id], g->rt_fn[id], args, (unsigned)n, "");
+}
+
+/* Calls a runtime function that never returns and continues in an unreachable block. */
+static void rt_fail_call(Cg *g, int id, LLVMValueRef *args, int n) {
+    rt_call(g, id, args, n);
+    LLVMBuildUnreachable(g->b);
+}
+
+static void fail_if(Cg *g, LLVMValueRef cond, Loc loc, const char *msg) {
+    LLVMBasicBlockRef bad = new_block(g, "fail"), ok = new_block(g, "ok");
+    LLVMBuildCondBr(g->b, cond, bad, ok);
+    position(g, bad);
+    LLVMValueRef args[2] = {loc_string(g, loc), LLVMBuildGlobalStringPtr(g->b, msg, "msg")};
+    rt_fail_call(g, RTF_rt_fail, args, 2);
+    position(g, ok);
+}
+
+/* ---- arrays ---- */
+
+static LLVMValueRef array_len(Cg *g, LLVMValueRef arr) { return LLVMBuildLoad2(g->b, g->t_int, arr, "len"); }
+
+static LLVMValueRef elem_addr(Cg *g, LLVMValueRef arr, LLVMValueRef idx) {
+    LLVMValueRef i = LLVMBuildAdd(g->b, idx, const_int(g, ARRAY_HEADER_WORDS), "");
+    return LLVMBuildGEP2(g->b, g->t_int, arr, &i, 1, "elem");
+}
+
+static void bounds_check(Cg *g, LLVMValueRef arr, LLVMValueRef idx, Loc loc) {
+    LLVMValueRef len = array_len(g, arr);
+    LLVMValueRef bad = LLVMBuildICmp(g->b, LLVMIntUGE, idx, len, "oob");
+    LLVMBasicBlockRef fail = new_block(g, "oob"), ok = new_block(g, "inbounds");
+    LLVMBuildCondBr(g->b, bad, fail, ok);
+    position(g, fail);
+    LLVMValueRef args[3] = {loc_string(g, loc), idx, len};
+    rt_fail_call(g, RTF_rt_fail_index, args, 3);
+    position(g, ok);
+}
+
+/* Elements are 8 bytes: bools are stored widened to i64. */
+static LLVMValueRef load_elem(Cg *g, LLVMValueRef arr, LLVMValueRef idx, const Type *t) {
+    LLVMValueRef p = elem_addr(g, arr, idx);
+    if (t->kind == TY_BOOL)
+        return LLVMBuildICmp(g->b, LLVMIntNE, LLVMBuildLoad2(g->b, g->t_int, p, ""), const_int(g, 0), "");
+    return LLVMBuildLoad2(g->b, llvm_type(g, t), p, "");
+}
+
+static void store_elem(Cg *g, LLVMValueRef arr, LLVMValueRef idx, const Type *t, LLVMValueRef v) {
+    if (t->kind == TY_BOOL) v = LLVMBuildZExt(g->b, v, g->t_int, "");
+    LLVMBuildStore(g->b, v, elem_addr(g, arr, idx));
+}
+
+static LLVMValueRef array_new(Cg *g, LLVMValueRef len, const Type *elem) {
+    LLVMValueRef args[2] = {len, const_int(g, ty_has_pointers(elem))};
+    return rt_call(g, RTF_rt_array_new, args, 2);
+}
+
+static LLVMValueRef array_copy(Cg *g, LLVMValueRef arr, const Type *elem) {
+    LLVMValueRef args[2] = {arr, const_int(g, ty_has_pointers(elem))};
+    return rt_call(g, RTF_rt_array_copy, args, 2);
+}
+
+/* ---- variables ---- */
+
+static LLVMValueRef load_symbol(Cg *g, Symbol *sym) {
+    return LLVMBuildLoad2(g->b, llvm_type(g, sym->type), sym->cg, sym->name);
+}
+
+/* Creates storage for a let/var/loop variable: a global at top level, else an alloca. */
+static void bind_symbol(Cg *g, Symbol *sym, LLVMValueRef v) {
+    if (!sym) return;
+    if (!sym->cg) sym->cg = entry_alloca(g, llvm_type(g, sym->type), sym->name);
+    LLVMBuildStore(g->b, v, sym->cg);
+}
+
+/* ---- expressions ---- */
+
+static LLVMValueRef cg_unary(Cg *g, Node *e) {
+    LLVMValueRef v = cg_expr(g, e->binary.lhs);
+    if (e->binary.op == TK_NOT) return LLVMBuildNot(g->b, v, "not");
+    return e->type->kind == TY_REAL ? LLVMBuildFNeg(g->b, v, "neg") : LLVMBuildNeg(g->b, v, "neg");
+}
+
+/* && and || evaluate their right side only when needed. */
+static LLVMValueRef cg_logical(Cg *g, Node *e) {
+    bool is_and = e->binary.op == TK_AND;
+    LLVMValueRef l = cg_expr(g, e->binary.lhs);
+    LLVMBasicBlockRef lhs_bb = LLVMGetInsertBlock(g->b);
+    LLVMBasicBlockRef rhs_bb = new_block(g, "rhs"), done = new_block(g, "logic");
+    LLVMBuildCondBr(g->b, l, is_and ? rhs_bb : done, is_and ? done : rhs_bb);
+    position(g, rhs_bb);
+    LLVMValueRef r = cg_expr(g, e->binary.rhs);
+    LLVMBasicBlockRef rhs_end = LLVMGetInsertBlock(g->b);
+    LLVMBuildBr(g->b, done);
+    position(g, done);
+    LLVMValueRef phi = LLVMBuildPhi(g->b, g->t_bool, "logic");
+    LLVMValueRef vals[2] = {LLVMConstInt(g->t_bool, !is_and, 0), r};
+    LLVMBasicBlockRef bbs[2] = {lhs_bb, rhs_end};
+    LLVMAddIncoming(phi, vals, bbs, 2);
+    return phi;
+}
+
+static LLVMValueRef cg_compare(Cg *g, TokKind op, bool real, LLVMValueRef l, LLVMValueRef r) {
+    if (real) {
+        LLVMRealPredicate p = op == TK_LT ? LLVMRealOLT : op == TK_LE ? LLVMRealOLE : op == TK_GT ? LLVMRealOGT
+                            : op == TK_GE ? LLVMRealOGE : op == TK_EQ ? LLVMRealOEQ : LLVMRealUNE;
+        return LLVMBuildFCmp(g->b, p, l, r, "cmp");
+    }
+    LLVMIntPredicate p = op == TK_LT ? LLVMIntSLT : op == TK_LE ? LLVMIntSLE : op == TK_GT ? LLVMIntSGT
+                       : op == TK_GE ? LLVMIntSGE : op == TK_EQ ? LLVMIntEQ : LLVMIntNE;
+    return LLVMBuildICmp(g->b, p, l, r, "cmp");
+}
+
+/* Integer quotient or remainder: division by zero is a runtime error, and x / -1 is
+ * computed as a negation so INT64_MIN / -1 wraps instead of trapping. */
+static LLVMValueRef cg_int_divide(Cg *g, LLVMValueRef l, LLVMValueRef r, bool rem, Loc loc) {
+    fail_if(g, LLVMBuildICmp(g->b, LLVMIntEQ, r, const_int(g, 0), ""), loc,
+            rem ? "integer modulo by zero" : "integer division by zero");
+    LLVMValueRef minus_one = LLVMBuildICmp(g->b, LLVMIntEQ, r, const_int(g, -1), "");
+    LLVMValueRef safe = LLVMBuildSelect(g->b, minus_one, const_int(g, 1), r, "");
+    LLVMValueRef q = rem ? LLVMBuildSRem(g->b, l, safe, "") : LLVMBuildSDiv(g->b, l, safe, "");
+    LLVMValueRef special = rem ? const_int(g, 0) : LLVMBuildNeg(g->b, l, "");
+    return LLVMBuildSelect(g->b, minus_one, special, q, rem ? "rem" : "quot");
+}
+
+static LLVMValueRef cg_arith(Cg *g, TokKind op, bool real, LLVMValueRef l, LLVMValueRef r) {
+    switch (op) {
+    case TK_PLUS: return real ? LLVMBuildFAdd(g->b, l, r, "") : LLVMBuildAdd(g->b, l, r, "");
+    case TK_MINUS: return real ? LLVMBuildFSub(g->b, l, r, "") : LLVMBuildSub(g->b, l, r, "");
+    case TK_STAR: return real ? LLVMBuildFMul(g->b, l, r, "") : LLVMBuildMul(g->b, l, r, "");
+    case TK_SLASH: return LLVMBuildFDiv(g->b, l, r, "");
+    default: {
+        LLVMValueRef args[2] = {l, r};
+        return rt_call(g, RTF_rt_pow, args, 2);
+    }
+    }
+}
+
+static LLVMValueRef cg_binary(Cg *g, Node *e) {
+    TokKind op = e->binary.op;
+    if (op == TK_AND || op == TK_OR) return cg_logical(g, e);
+    LLVMValueRef l = cg_expr(g, e->binary.lhs), r = cg_expr(g, e->binary.rhs);
+    bool real = e->binary.lhs->type->kind == TY_REAL;
+    switch (op) {
+    case TK_LT: case TK_LE: case TK_GT: case TK_GE: case TK_EQ: case TK_NE:
+        return cg_compare(g, op, real, l, r);
+    case TK_PERCENT:
+        return cg_int_divide(g, l, r, true, e->loc);
+    default:
+        return cg_arith(g, op, real, l, r);
+    }
+}
+
+static LLVMValueRef cg_index(Cg *g, Node *e) {
+    LLVMValueRef arr = cg_expr(g, e->index.base);
+    LLVMValueRef idx = cg_expr(g, e->index.index);
+    bounds_check(g, arr, idx, e->loc);
+    return load_elem(g, arr, idx, e->type);
+}
+
+static LLVMValueRef cg_array(Cg *g, Node *e) {
+    const Type *elem = e->type->elem;
+    LLVMValueRef arr = array_new(g, const_int(g, e->array.elems.len), elem);
+    for (int i = 0; i < e->array.elems.len; i++)
+        store_elem(g, arr, const_int(g, i), elem, cg_expr(g, e->array.elems.items[i]));
+    return arr;
+}
+
+/* Emits `for var in lo .. hi { body(i) }` with break/continue targets; `body` gets the index. */
+typedef void (*LoopBody)(Cg *g, void *env, LLVMValueRef i);
+
+static void cg_range_loop(Cg *g, LLVMValueRef lo, LLVMValueRef hi, LoopBody body, void *env) {
+    LLVMValueRef slot = entry_alloca(g, g->t_int, "i");
+    LLVMBuildStore(g->b, lo, slot);
+    LLVMBasicBlockRef cond = new_block(g, "for.cond"), loop = new_block(g, "for.body"),
+                      step = new_block(g, "for.step"), done = new_block(g, "for.end");
+    LLVMBuildBr(g->b, cond);
+    position(g, cond);
+    LLVMValueRef i = LLVMBuildLoad2(g->b, g->t_int, slot, "i");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, i, hi, ""), loop, done);
+    position(g, loop);
+    LLVMBasicBlockRef saved_break = g->break_bb, saved_continue = g->continue_bb;
+    g->break_bb = done;
+    g->continue_bb = step;
+    body(g, env, i);
+    g->break_bb = saved_break;
+    g->continue_bb = saved_continue;
+    branch_to(g, step);
+    position(g, step);
+    LLVMBuildStore(g->b, LLVMBuildAdd(g->b, i, const_int(g, 1), ""), slot);
+    LLVMBuildBr(g->b, cond);
+    position(g, done);
+}
+
+typedef struct { Node *e; LLVMValueRef arr, lo; } ComprEnv;
+
+static void compr_body(Cg *g, void *env, LLVMValueRef i) {
+    ComprEnv *c = env;
+    bind_symbol(g, c->e->compr.sym, i);
+    LLVMValueRef v = cg_expr(g, c->e->compr.body);
+    store_elem(g, c->arr, LLVMBuildSub(g->b, i, c->lo, ""), c->e->type->elem, v);
+}
+
+static LLVMValueRef cg_comprehension(Cg *g, Node *e) {
+    LLVMValueRef lo = cg_expr(g, e->compr.lo), hi = cg_expr(g, e->compr.hi);
+    LLVMValueRef n = LLVMBuildSub(g->b, hi, lo, "n");
+    LLVMValueRef neg = LLVMBuildICmp(g->b, LLVMIntSLT, n, const_int(g, 0), "");
+    n = LLVMBuildSelect(g->b, neg, const_int(g, 0), n, "n");
+    ComprEnv env = {e, array_new(g, n, e->type->elem), lo};
+    cg_range_loop(g, lo, hi, compr_body, &env);
+    return env.arr;
+}
+
+/* Evaluates a branch of an if and stores its value (when it has one) into `slot`. */
+static void cg_branch(Cg *g, Node *branch, LLVMValueRef slot, LLVMBasicBlockRef merge) {
+    LLVMValueRef v = cg_expr(g, branch);
+    if (slot && v && !LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b))) LLVMBuildStore(g->b, v, slot);
+    branch_to(g, merge);
+}
+
+static LLVMValueRef cg_if(Cg *g, Node *e) {
+    LLVMValueRef slot = has_value(e->type) ? entry_alloca(g, llvm_type(g, e->type), "ifval") : NULL;
+    LLVMValueRef cond = cg_expr(g, e->if_.cond);
+    LLVMBasicBlockRef then = new_block(g, "then"), els = new_block(g, "else"), merge = new_block(g, "endif");
+    LLVMBuildCondBr(g->b, cond, then, els);
+    position(g, then);
+    cg_branch(g, e->if_.then, slot, merge);
+    position(g, els);
+    if (e->if_.els) cg_branch(g, e->if_.els, slot, merge);
+    branch_to(g, merge);
+    position(g, merge);
+    if (e->type->kind == TY_NEVER) LLVMBuildUnreachable(g->b), start_dead_block(g);
+    return slot ? LLVMBuildLoad2(g->b, llvm_type(g, e->type), slot, "if") : NULL;
+}
+
+static LLVMValueRef cg_block(Cg *g, Node *e) {
+    for (int i = 0; i < e->block.stmts.len; i++) cg_stmt(g, e->block.stmts.items[i]);
+    return e->block.value ? cg_expr(g, e->block.value) : NULL;
+}
+
+/* ---- calls ---- */
+
+static int math_runtime_fn(BuiltinId id) {
+    switch (id) {
+#define X(bid, name, fn) case BI_##bid: return RTF_##fn;
+    MATH_BUILTINS(X)
+#undef X
+    default: return -1;
+    }
+}
+
+static LLVMValueRef arg(Cg *g, Node *e, int i) { return cg_expr(g, e->call.args.items[i]); }
+
+static const Type *arg_type(Node *e, int i) { return ((Node *)e->call.args.items[i])->type; }
+
+static void cg_print_value(Cg *g, LLVMValueRef v, const Type *t) {
+    switch (t->kind) {
+    case TY_REAL: rt_call(g, RTF_rt_print_real, &v, 1); break;
+    case TY_INT: rt_call(g, RTF_rt_print_int, &v, 1); break;
+    case TY_BOOL: v = LLVMBuildZExt(g->b, v, g->t_int, ""); rt_call(g, RTF_rt_print_bool, &v, 1); break;
+    case TY_STRING: rt_call(g, RTF_rt_print_string, &v, 1); break;
+    case TY_ARRAY: {
+        int depth;
+        const Type *base = ty_base(t, &depth);
+        long long kind = base->kind == TY_REAL ? 0 : base->kind == TY_INT ? 1 : base->kind == TY_BOOL ? 2 : 3;
+        LLVMValueRef args[3] = {v, const_int(g, kind), const_int(g, depth)};
+        rt_call(g, RTF_rt_print_array, args, 3);
+        break;
+    }
+    default: break;
+    }
+}
+
+static LLVMValueRef cg_print(Cg *g, Node *e) {
+    for (int i = 0; i < e->call.args.len; i++) {
+        if (i) rt_call(g, RTF_rt_print_space, NULL, 0);
+        cg_print_value(g, arg(g, e, i), arg_type(e, i));
+    }
+    rt_call(g, RTF_rt_print_newline, NULL, 0);
+    return NULL;
+}
+
+/* sum, mean, min, max over one int[] or real[] array. */
+static LLVMValueRef cg_reduction(Cg *g, Node *e, BuiltinId id) {
+    bool real = arg_type(e, 0)->elem->kind == TY_REAL;
+    LLVMValueRef args[2] = {arg(g, e, 0), loc_string(g, e->loc)};
+    switch (id) {
+    case BI_SUM: return rt_call(g, real ? RTF_rt_sum_real : RTF_rt_sum_int, args, 1);
+    case BI_MEAN: return rt_call(g, real ? RTF_rt_mean_real : RTF_rt_mean_int, args, 2);
+    case BI_MIN: return rt_call(g, real ? RTF_rt_min_real : RTF_rt_min_int, args, 2);
+    default: return rt_call(g, real ? RTF_rt_max_real : RTF_rt_max_int, args, 2);
+    }
+}
+
+static LLVMValueRef cg_min_max(Cg *g, Node *e, BuiltinId id) {
+    if (e->call.args.len == 1) return cg_reduction(g, e, id);
+    LLVMValueRef l = arg(g, e, 0), r = arg(g, e, 1);
+    bool real = e->type->kind == TY_REAL;
+    LLVMValueRef less = cg_compare(g, TK_LT, real, l, r);
+    return id == BI_MIN ? LLVMBuildSelect(g->b, less, l, r, "min") : LLVMBuildSelect(g->b, less, r, l, "max");
+}
+
+static LLVMValueRef cg_abs(Cg *g, Node *e) {
+    LLVMValueRef x = arg(g, e, 0);
+    if (e->type->kind == TY_INT) {
+        LLVMValueRef neg = LLVMBuildICmp(g->b, LLVMIntSLT, x, const_int(g, 0), "");
+        return LLVMBuildSelect(g->b, neg, LLVMBuildNeg(g->b, x, ""), x, "abs");
+    }
+    unsigned id = LLVMLookupIntrinsicID("llvm.fabs", 9);
+    LLVMTypeRef ty = g->t_real;
+    LLVMValueRef fabs = LLVMGetIntrinsicDeclaration(g->mod, id, &ty, 1);
+    return LLVMBuildCall2(g->b, LLVMIntrinsicGetType(g->ctx, id, &ty, 1), fabs, &x, 1, "abs");
+}
+
+static LLVMValueRef cg_builtin(Cg *g, Node *e, BuiltinId id) {
+    switch (id) {
+    case BI_PRINT: return cg_print(g, e);
+    case BI_LEN: return array_len(g, arg(g, e, 0));
+    case BI_SUM: case BI_MEAN: return cg_reduction(g, e, id);
+    case BI_MIN: case BI_MAX: return cg_min_max(g, e, id);
+    case BI_ABS: return cg_abs(g, e);
+    case BI_LOGSUMEXP: {
+        LLVMValueRef a = arg(g, e, 0);
+        return rt_call(g, RTF_rt_logsumexp, &a, 1);
+    }
+    case BI_DIV: {
+        LLVMValueRef l = arg(g, e, 0), r = arg(g, e, 1);
+        return cg_int_divide(g, l, r, false, e->loc);
+    }
+    default: {
+        LLVMValueRef x = arg(g, e, 0);
+        return rt_call(g, math_runtime_fn(id), &x, 1);
+    }
+    }
+}
+
+static LLVMValueRef cg_call(Cg *g, Node *e) {
+    if (e->call.builtin) return cg_builtin(g, e, (BuiltinId)e->call.builtin);
+    Symbol *sym = e->call.callee->name.sym;
+    int n = e->call.args.len;
+    LLVMValueRef args[n + 1];
+    for (int i = 0; i < n; i++) args[i] = arg(g, e, i);
+    LLVMValueRef fn = sym->cg;
+    LLVMValueRef v = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)n, "");
+    return has_value(sym->type->ret) ? v : NULL;
+}
+
+static LLVMValueRef cg_expr(Cg *g, Node *e) {
+    switch (e->kind) {
+    case N_INT: return const_int(g, e->ival);
+    case N_REAL: return LLVMConstReal(g->t_real, e->rval);
+    case N_BOOL: return LLVMConstInt(g->t_bool, e->bval, 0);
+    case N_STRING: return LLVMBuildGlobalStringPtr(g->b, e->str.s, "str");
+    case N_NAME: return load_symbol(g, e->name.sym);
+    case N_UNARY: return cg_unary(g, e);
+    case N_BINARY: return cg_binary(g, e);
+    case N_CONVERT: return LLVMBuildSIToFP(g->b, cg_expr(g, e->binary.lhs), g->t_real, "real");
+    case N_CALL: return cg_call(g, e);
+    case N_INDEX: return cg_index(g, e);
+    case N_ARRAY: return cg_array(g, e);
+    case N_COMPREHENSION: return cg_comprehension(g, e);
+    case N_IF: return cg_if(g, e);
+    case N_BLOCK: return cg_block(g, e);
+    default:
+        fprintf(stderr, "ppl: internal error: cannot generate code for %s\n", ast_kind_name(e->kind));
+        exit(70);
+    }
+}
+
+/* ---- statements ---- */
+
+/* a[i][j] = v on a var array: indices are evaluated once, root first; each array on the path
+ * is copied with one element replaced, and the new root is stored back. */
+static void cg_assign(Cg *g, Node *s) {
+    int n = 0;
+    Node *root = s->assign.target;
+    for (; root->kind == N_INDEX; root = root->index.base) n++;
+    LLVMValueRef v = cg_expr(g, s->assign.value);
+    Node **path = malloc(sizeof(Node *) * (size_t)(n + 1));
+    LLVMValueRef *arrs = malloc(sizeof(LLVMValueRef) * (size_t)(n + 1));
+    LLVMValueRef *idxs = malloc(sizeof(LLVMValueRef) * (size_t)(n + 1));
+    int k = n;
+    for (Node *t = s->assign.target; t->kind == N_INDEX; t = t->index.base) path[--k] = t;
+    LLVMValueRef cur = n ? load_symbol(g, root->name.sym) : NULL;
+    for (k = 0; k < n; k++) {
+        idxs[k] = cg_expr(g, path[k]->index.index);
+        bounds_check(g, cur, idxs[k], path[k]->loc);
+        arrs[k] = cur;
+        if (k + 1 < n) cur = load_elem(g, cur, idxs[k], path[k]->type);
+    }
+    for (k = n - 1; k >= 0; k--) {
+        LLVMValueRef copy = array_copy(g, arrs[k], path[k]->type);
+        store_elem(g, copy, idxs[k], path[k]->type, v);
+        v = copy;
+    }
+    LLVMBuildStore(g->b, v, root->name.sym->cg);
+    free(path), free(arrs), free(idxs);
+}
+
+static void for_body(Cg *g, void *env, LLVMValueRef i) {
+    Node *s = env;
+    bind_symbol(g, s->for_.sym, i);
+    cg_expr(g, s->for_.body);
+}
+
+static void cg_for(Cg *g, Node *s) {
+    LLVMValueRef lo = cg_expr(g, s->for_.lo), hi = cg_expr(g, s->for_.hi);
+    cg_range_loop(g, lo, hi, for_body, s);
+}
+
+static void cg_while(Cg *g, Node *s) {
+    LLVMBasicBlockRef cond = new_block(g, "while.cond"), loop = new_block(g, "while.body"),
+                      done = new_block(g, "while.end");
+    LLVMBuildBr(g->b, cond);
+    position(g, cond);
+    LLVMBuildCondBr(g->b, cg_expr(g, s->while_.cond), loop, done);
+    position(g, loop);
+    LLVMBasicBlockRef saved_break = g->break_bb, saved_continue = g->continue_bb;
+    g->break_bb = done;
+    g->continue_bb = cond;
+    cg_expr(g, s->while_.body);
+    g->break_bb = saved_break;
+    g->continue_bb = saved_continue;
+    branch_to(g, cond);
+    position(g, done);
+}
+
+static void cg_jump(Cg *g, LLVMBasicBlockRef target) {
+    LLVMBuildBr(g->b, target);
+    start_dead_block(g);
+}
+
+static void cg_return(Cg *g, Node *s) {
+    if (s->stmt.expr) {
+        LLVMValueRef v = cg_expr(g, s->stmt.expr);
+        if (g->ret_slot && v) LLVMBuildStore(g->b, v, g->ret_slot);
+    }
+    cg_jump(g, g->ret_bb);
+}
+
+static void cg_stmt(Cg *g, Node *s) {
+    switch (s->kind) {
+    case N_LET: bind_symbol(g, s->let.sym, cg_expr(g, s->let.init)); break;
+    case N_ASSIGN: cg_assign(g, s); break;
+    case N_EXPR_STMT: cg_expr(g, s->stmt.expr); break;
+    case N_FOR: cg_for(g, s); break;
+    case N_WHILE: cg_while(g, s); break;
+    case N_RETURN: cg_return(g, s); break;
+    case N_BREAK: cg_jump(g, g->break_bb); break;
+    case N_CONTINUE: cg_jump(g, g->continue_bb); break;
+    default: cg_expr(g, s); break;
+    }
+}
+
+/* ---- functions ---- */
+
+static void declare_fn(Cg *g, Node *f) {
+    Type *t = f->fn.sym->type;
+    LLVMTypeRef params[t->nparams + 1];
+    for (int i = 0; i < t->nparams; i++) params[i] = llvm_type(g, t->params[i]);
+    LLVMTypeRef fty = LLVMFunctionType(llvm_type(g, t->ret), params, (unsigned)t->nparams, 0);
+    char name[512];
+    snprintf(name, sizeof name, "ppl.%s", f->fn.name);
+    LLVMValueRef fn = LLVMAddFunction(g->mod, name, fty);
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    f->fn.sym->cg = fn;
+}
+
+static void begin_function(Cg *g, LLVMValueRef fn, const Type *ret) {
+    g->fn = fn;
+    position(g, new_block(g, "entry"));
+    g->ret_bb = new_block(g, "return");
+    g->ret_slot = has_value(ret) ? entry_alloca(g, llvm_type(g, ret), "ret") : NULL;
+}
+
+static void end_function(Cg *g, const Type *ret) {
+    branch_to(g, g->ret_bb);
+    position(g, g->ret_bb);
+    if (g->ret_slot) LLVMBuildRet(g->b, LLVMBuildLoad2(g->b, llvm_type(g, ret), g->ret_slot, "ret"));
+    else LLVMBuildRetVoid(g->b);
+}
+
+static void define_fn(Cg *g, Node *f) {
+    Type *ret = f->fn.sym->type->ret;
+    begin_function(g, f->fn.sym->cg, ret);
+    for (int i = 0; i < f->fn.params.len; i++) {
+        Param *p = f->fn.params.items[i];
+        bind_symbol(g, p->sym, LLVMGetParam(g->fn, (unsigned)i));
+    }
+    LLVMValueRef v = cg_expr(g, f->fn.body);
+    if (g->ret_slot && v && !LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b)))
+        LLVMBuildStore(g->b, v, g->ret_slot);
+    end_function(g, ret);
+}
+
+/* ---- globals, data and the entry point ---- */
+
+static LLVMValueRef pointer_default(Cg *g, const Type *t) {
+    return t->kind == TY_STRING ? g->empty_string : g->empty_array;
+}
+
+/* Top-level let/var/data become internal globals; pointers start as an empty value. */
+static void declare_global(Cg *g, Symbol *sym) {
+    if (!sym || !has_value(sym->type)) return;
+    LLVMTypeRef t = llvm_type(g, sym->type);
+    char name[512];
+    snprintf(name, sizeof name, "ppl.global.%s", sym->name);
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, t, name);
+    LLVMSetLinkage(gv, LLVMInternalLinkage);
+    LLVMSetInitializer(gv, ty_has_pointers(sym->type) ? pointer_default(g, sym->type) : LLVMConstNull(t));
+    sym->cg = gv;
+}
+
+static void make_empty_values(Cg *g) {
+    LLVMValueRef zeros[2] = {const_int(g, 0), const_int(g, 0)};
+    LLVMValueRef init = LLVMConstStructInContext(g->ctx, zeros, 2, 0);
+    g->empty_array = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "ppl.empty_array");
+    LLVMSetInitializer(g->empty_array, init);
+    LLVMSetGlobalConstant(g->empty_array, 1);
+    LLVMSetLinkage(g->empty_array, LLVMPrivateLinkage);
+    LLVMValueRef str = LLVMConstStringInContext(g->ctx, "", 0, 0);
+    g->empty_string = LLVMAddGlobal(g->mod, LLVMTypeOf(str), "ppl.empty_string");
+    LLVMSetInitializer(g->empty_string, str);
+    LLVMSetGlobalConstant(g->empty_string, 1);
+    LLVMSetLinkage(g->empty_string, LLVMPrivateLinkage);
+}
+
+static LLVMValueRef data_load(Cg *g, Node *d, LLVMValueRef name, LLVMValueRef loc) {
+    int depth;
+    const Type *base = ty_base(d->let.ann, &depth);
+    long long kind = base->kind == TY_REAL ? 0 : base->kind == TY_INT ? 1 : 2;
+    if (depth > 0) {
+        LLVMValueRef args[4] = {name, const_int(g, kind), const_int(g, depth), loc};
+        return rt_call(g, RTF_rt_data_array, args, 4);
+    }
+    LLVMValueRef args[2] = {name, loc};
+    if (base->kind == TY_REAL) return rt_call(g, RTF_rt_data_real, args, 2);
+    if (base->kind == TY_INT) return rt_call(g, RTF_rt_data_int, args, 2);
+    return LLVMBuildICmp(g->b, LLVMIntNE, rt_call(g, RTF_rt_data_bool, args, 2), const_int(g, 0), "");
+}
+
+/* data x: T [= default]: the --data value when present, else the default. */
+static void cg_data(Cg *g, Node *d) {
+    Symbol *sym = d->let.sym;
+    if (!sym || !sym->cg) return;
+    LLVMValueRef name = LLVMBuildGlobalStringPtr(g->b, d->let.name, "name");
+    LLVMValueRef loc = loc_string(g, d->loc);
+    if (!d->let.init) {
+        LLVMBuildStore(g->b, data_load(g, d, name, loc), sym->cg);
+        return;
+    }
+    LLVMValueRef has = rt_call(g, RTF_rt_data_has, &name, 1);
+    LLVMBasicBlockRef given = new_block(g, "data.given"), dflt = new_block(g, "data.default"),
+                      done = new_block(g, "data.done");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, has, const_int(g, 0), ""), given, dflt);
+    position(g, given);
+    LLVMBuildStore(g->b, data_load(g, d, name, loc), sym->cg);
+    LLVMBuildBr(g->b, done);
+    position(g, dflt);
+    LLVMBuildStore(g->b, cg_expr(g, d->let.init), sym->cg);
+    branch_to(g, done);
+    position(g, done);
+}
+
+static Symbol *global_symbol(Node *n) {
+    if (n->kind == N_DATA || (n->kind == N_LET)) return n->let.sym;
+    return NULL;
+}
+
+static void register_roots(Cg *g, Program *prog) {
+    for (int i = 0; i < prog->items.len; i++) {
+        Symbol *sym = global_symbol(prog->items.items[i]);
+        if (sym && sym->cg && ty_has_pointers(sym->type)) rt_call(g, RTF_rt_gc_root, (LLVMValueRef *)&sym->cg, 1);
+    }
+}
+
+static void define_main(Cg *g, Program *prog) {
+    LLVMValueRef fn = LLVMAddFunction(g->mod, "ppl_main", LLVMFunctionType(g->t_void, NULL, 0, 0));
+    begin_function(g, fn, ty_unit);
+    register_roots(g, prog);
+    for (int i = 0; i < prog->items.len; i++) {
+        Node *n = prog->items.items[i];
+        if (n->kind == N_DATA) cg_data(g, n);
+        else if (n->kind != N_FN && n->kind != N_MODEL) cg_stmt(g, n);
+    }
+    end_function(g, ty_unit);
+}
+
+static void init_cg(Cg *g, LLVMContextRef ctx, const char *name) {
+    memset(g, 0, sizeof *g);
+    g->ctx = ctx;
+    g->mod = LLVMModuleCreateWithNameInContext(name, ctx);
+    g->b = LLVMCreateBuilderInContext(ctx);
+    g->t_real = LLVMDoubleTypeInContext(ctx);
+    g->t_int = LLVMInt64TypeInContext(ctx);
+    g->t_bool = LLVMInt1TypeInContext(ctx);
+    g->t_ptr = LLVMPointerTypeInContext(ctx, 0);
+    g->t_void = LLVMVoidTypeInContext(ctx);
+    make_empty_values(g);
+}
+
+LLVMModuleRef cg_program(LLVMContextRef ctx, Program *prog, const char *module_name) {
+    Cg g;
+    init_cg(&g, ctx, module_name);
+    for (int i = 0; i < prog->items.len; i++) {
+        Node *n = prog->items.items[i];
+        if (n->kind == N_FN) declare_fn(&g, n);
+        else declare_global(&g, global_symbol(n));
+    }
+    for (int i = 0; i < prog->items.len; i++) {
+        Node *n = prog->items.items[i];
+        if (n->kind == N_FN) define_fn(&g, n);
+    }
+    define_main(&g, prog);
+    LLVMDisposeBuilder(g.b);
+    return g.mod;
+}

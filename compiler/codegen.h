@@ -1,0 +1,12 @@
+/* codegen.h - lowering of a checked Program to one LLVM module.
+ * The same module serves the JIT (`ppl run`) and object emission (`ppl build`). */
+#ifndef PPL_CODEGEN_H
+#define PPL_CODEGEN_H
+#include <llvm-c/Core.h>
+#include "ast.h"
+
+/* Builds a module in `ctx` that defines `void ppl_main(void)` (external linkage): it binds the
+ * data declarations and runs the top-level statements in order. Everything else is internal. */
+LLVMModuleRef cg_program(LLVMContextRef ctx, Program *prog, const char *module_name);
+
+#endif

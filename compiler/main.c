@@ -1,0 +1,312 @@
+/* main.c - the `ppl` driver: reads the command line, then calls each stage in turn.
+ * Exit status: 0 ok; 1 compile, data or runtime error; 2 usage error. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <llvm-c/Core.h>
+#include "arena.h"
+#include "backend.h"
+#include "check.h"
+#include "codegen.h"
+#include "diag.h"
+#include "lex.h"
+#include "parse.h"
+#include "rt.h"
+
+#ifndef PPL_VERSION
+#define PPL_VERSION "unknown"
+#endif
+
+extern const char ppl_prelude_source[];   /* stdlib/prelude.ppl, embedded by the Makefile */
+
+/* Which flags a command accepts. */
+enum { F_DUMP = 1, F_DUMP_IR = 2, F_RUNTIME = 4, F_OUTPUT = 8 };
+
+typedef struct Options {
+    const char *file;
+    const char *out;                        /* build: -o */
+    bool dump_tokens, dump_ast, dump_ir, help;
+    int rt_argc;
+    char **rt_argv;                         /* "ppl", "run", runtime flags: for rt_parse_options */
+} Options;
+
+typedef struct Command {
+    const char *name;
+    int (*run)(Arena *a, const Options *o);
+    unsigned flags;
+} Command;
+
+/* A compiled program: the module and the context it lives in. */
+typedef struct Compiled { LLVMOrcThreadSafeContextRef tsc; LLVMModuleRef mod; } Compiled;
+
+static const char usage_text[] =
+    "usage: ppl COMMAND [FLAGS] FILE.ppl\n"
+    "\n"
+    "commands:\n"
+    "  run FILE        compile FILE and run it under the JIT\n"
+    "  build FILE      compile FILE to a standalone binary (which takes --seed and --data)\n"
+    "  check FILE      parse and type-check FILE; prints nothing when it is fine\n"
+    "  ir FILE         print FILE's LLVM IR before and after optimization\n"
+    "\n"
+    "flags:\n"
+    "  --seed N        run: seed of the random number generator\n"
+    "  --data F.json   run: bind the program's `data` declarations from a JSON file\n"
+    "  -o BIN          build: name of the binary (default: FILE's name without .ppl)\n"
+    "  --dump-tokens   run, build, check, ir: print FILE's tokens\n"
+    "  --dump-ast      run, build, check, ir: print the syntax tree (prelude included)\n"
+    "  --dump-ir       run, build: print the optimized LLVM IR on stderr\n"
+    "\n"
+    "  ppl --help      print this message\n"
+    "  ppl --version   print the versions of ppl and LLVM\n";
+
+static void print_version(void) {
+    unsigned major, minor, patch;
+    LLVMGetVersion(&major, &minor, &patch);
+    printf("ppl %s (LLVM %u.%u.%u)\n", PPL_VERSION, major, minor, patch);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ppl: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("\nrun 'ppl --help' for the commands and flags\n", stderr);
+    va_end(ap);
+    return 2;
+}
+
+/* ---- command line ---- */
+
+/* Runtime flags that take the next argument as their value. */
+static bool takes_value(const char *flag) {
+    return !strcmp(flag, "--seed") || !strcmp(flag, "--data");
+}
+
+/* Handles argv[*i], a flag; advances *i past a flag's value. Returns 0 or an exit status. */
+static int parse_flag(int argc, char **argv, int *i, const Command *cmd, Options *o) {
+    const char *arg = argv[*i];
+    unsigned f = cmd->flags;
+    if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) o->help = true;
+    else if ((f & F_DUMP) && !strcmp(arg, "--dump-tokens")) o->dump_tokens = true;
+    else if ((f & F_DUMP) && !strcmp(arg, "--dump-ast")) o->dump_ast = true;
+    else if ((f & F_DUMP_IR) && !strcmp(arg, "--dump-ir")) o->dump_ir = true;
+    else if ((f & F_OUTPUT) && !strcmp(arg, "-o")) {
+        if (*i + 1 >= argc) return usage_error("'-o' needs a file name");
+        o->out = argv[++*i];
+    } else if (f & F_RUNTIME) {
+        o->rt_argv[o->rt_argc++] = argv[*i];
+        if (takes_value(arg) && *i + 1 < argc) o->rt_argv[o->rt_argc++] = argv[++*i];
+    } else return usage_error("'%s' is not a flag of 'ppl %s'", arg, cmd->name);
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, const Command *cmd, Options *o) {
+    o->rt_argv = calloc(argc + 1, sizeof *o->rt_argv);
+    o->rt_argv[o->rt_argc++] = argv[0];     /* so the runtime's usage line reads "ppl run" */
+    o->rt_argv[o->rt_argc++] = argv[1];
+    for (int i = 2; i < argc; i++) {
+        int status = 0;
+        if (argv[i][0] == '-' && argv[i][1]) status = parse_flag(argc, argv, &i, cmd, o);
+        else if (o->file) status = usage_error("unexpected argument '%s' (one FILE only)", argv[i]);
+        else o->file = argv[i];
+        if (status) return status;
+    }
+    if (!o->file && !o->help) return usage_error("'ppl %s' needs a FILE", cmd->name);
+    return 0;
+}
+
+/* ---- front end ---- */
+
+/* Sources live until the driver exits: tokens, messages and runtime locations point into them. */
+static Source *prelude_src, *file_src;
+
+/* Frees what source_read and source_from_string (diag.c) allocated with malloc. */
+static void free_source(Source *s) {
+    if (!s) return;
+    free((char *)s->name);
+    free((char *)s->text);
+    free(s);
+}
+
+static void parse_source(Arena *a, const Source *src, Program *prog, bool dump_tokens) {
+    TokenList tl = lex_source(a, src);
+    if (dump_tokens) lex_dump(&tl);
+    parse_program(a, &tl, prog);
+}
+
+/* Reads, lexes and parses the prelude and FILE into one Program, then checks it.
+ * The checker only runs on a tree that parsed cleanly. False after errors. */
+static bool front_end(Arena *a, const Options *o, Program *prog) {
+    file_src = source_read(o->file);
+    if (!file_src) {
+        fprintf(stderr, "ppl: error: cannot read '%s': %s\n", o->file, strerror(errno));
+        return false;
+    }
+    prelude_src = source_from_string("<prelude>", ppl_prelude_source);
+    parse_source(a, prelude_src, prog, false);
+    parse_source(a, file_src, prog, o->dump_tokens);
+    if (o->dump_ast) ast_dump(prog);
+    if (diag_error_count() == 0) check_program(a, prog);
+    return diag_error_count() == 0;
+}
+
+static void discard(Compiled *c) {
+    if (c->mod) LLVMDisposeModule(c->mod);
+    if (c->tsc) LLVMOrcDisposeThreadSafeContext(c->tsc);
+    *c = (Compiled){0};
+}
+
+/* Front end, then code generation into a fresh thread-safe context. */
+static bool compile(Arena *a, const Options *o, Compiled *c) {
+    Program prog = {0};
+    *c = (Compiled){0};
+    if (!front_end(a, o, &prog)) return false;
+    c->tsc = LLVMOrcCreateNewThreadSafeContext();
+    c->mod = cg_program(LLVMOrcThreadSafeContextGetContext(c->tsc), &prog, o->file);
+    if (c->mod && diag_error_count() == 0) return true;
+    discard(c);
+    return false;
+}
+
+static void print_module(FILE *f, LLVMModuleRef mod) {
+    char *text = LLVMPrintModuleToString(mod);
+    fputs(text, f);
+    LLVMDisposeMessage(text);
+}
+
+static bool optimize(Compiled *c, const Options *o, LLVMTargetMachineRef tm) {
+    if (!backend_optimize(c->mod, tm)) return false;
+    if (o->dump_ir) print_module(stderr, c->mod);
+    return true;
+}
+
+static void dispose_tm(LLVMTargetMachineRef tm) {
+    if (tm) LLVMDisposeTargetMachine(tm);
+}
+
+/* ---- commands ---- */
+
+static int cmd_check(Arena *a, const Options *o) {
+    Program prog = {0};
+    return front_end(a, o, &prog) ? 0 : 1;
+}
+
+static int cmd_ir(Arena *a, const Options *o) {
+    Compiled c;
+    if (!compile(a, o, &c)) return 1;
+    puts("; ---- before optimization ----");
+    print_module(stdout, c.mod);
+    LLVMTargetMachineRef tm = backend_target_machine();
+    bool ok = backend_optimize(c.mod, tm);
+    if (ok) puts("; ---- after optimization (" "default<O2>" ") ----");
+    if (ok) print_module(stdout, c.mod);
+    dispose_tm(tm);
+    discard(&c);
+    return ok ? 0 : 1;
+}
+
+static int cmd_run(Arena *a, const Options *o) {
+    rt_options ropt = {0};
+    if (!rt_parse_options(o->rt_argc, o->rt_argv, 2, &ropt))
+        return fputs("run 'ppl --help' for the commands and flags\n", stderr), 2;
+    Compiled c;
+    if (!compile(a, o, &c)) return 1;
+    LLVMTargetMachineRef tm = backend_target_machine();
+    bool ok = optimize(&c, o, tm);
+    dispose_tm(tm);
+    if (ok) {
+        rt_init(&ropt);
+        ok = backend_jit_run(c.mod, c.tsc);   /* consumes the module */
+        c.mod = NULL;
+        rt_finish();
+    }
+    discard(&c);
+    return ok ? 0 : 1;
+}
+
+/* FILE's base name without ".ppl", into buf; NULL when FILE does not end in .ppl. */
+static const char *default_output(const char *file, char *buf, size_t size) {
+    const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+    size_t n = strlen(base);
+    if (n <= 4 || strcmp(base + n - 4, ".ppl")) return NULL;
+    snprintf(buf, size, "%.*s", (int)(n - 4), base);
+    return buf;
+}
+
+/* A fresh empty file $TMPDIR/ppl-XXXXXX.o (or under /tmp), its name in buf. */
+static bool temp_object(char *buf, size_t size) {
+    const char *dir = getenv("TMPDIR");
+    snprintf(buf, size, "%s/ppl-XXXXXX.o", dir && *dir ? dir : "/tmp");
+    int fd = mkstemps(buf, 2);
+    if (fd < 0) {
+        fprintf(stderr, "ppl: error: cannot create a temporary file in '%s': %s\n",
+                dir && *dir ? dir : "/tmp", strerror(errno));
+        return false;
+    }
+    close(fd);
+    return true;
+}
+
+static bool emit_and_link(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *out) {
+    char obj[PATH_MAX];
+    if (!temp_object(obj, sizeof obj)) return false;
+    bool ok = backend_emit_object(mod, tm, obj) && backend_link(obj, out);
+    unlink(obj);
+    return ok;
+}
+
+static int cmd_build(Arena *a, const Options *o) {
+    char buf[PATH_MAX];
+    const char *out = o->out ? o->out : default_output(o->file, buf, sizeof buf);
+    if (!out) return usage_error("'%s' does not end in .ppl; name the binary with -o", o->file);
+    Compiled c;
+    if (!compile(a, o, &c)) return 1;
+    LLVMTargetMachineRef tm = backend_target_machine();
+    bool ok = optimize(&c, o, tm) && emit_and_link(c.mod, tm, out);
+    dispose_tm(tm);
+    discard(&c);
+    return ok ? 0 : 1;
+}
+
+static const Command commands[] = {
+    {"run", cmd_run, F_DUMP | F_DUMP_IR | F_RUNTIME},
+    {"build", cmd_build, F_DUMP | F_DUMP_IR | F_OUTPUT},
+    {"check", cmd_check, F_DUMP},
+    {"ir", cmd_ir, F_DUMP},
+};
+
+static const Command *find_command(const char *name) {
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(commands[i].name, name)) return &commands[i];
+    return NULL;
+}
+
+/* ---- main ---- */
+
+static int run_command(int argc, char **argv) {
+    const Command *cmd = find_command(argv[1]);
+    if (!cmd && argv[1][0] == '-') return usage_error("unknown flag '%s'", argv[1]);
+    if (!cmd) return usage_error("unknown command '%s'", argv[1]);
+    Options o = {0};
+    Arena arena = {0};
+    int status = parse_args(argc, argv, cmd, &o);
+    if (!status && o.help) fputs(usage_text, stdout);
+    else if (!status) status = cmd->run(&arena, &o);
+    arena_free(&arena);
+    free_source(prelude_src);
+    free_source(file_src);
+    free(o.rt_argv);
+    return status;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) return fputs(usage_text, stderr), 2;
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return fputs(usage_text, stdout), 0;
+    if (!strcmp(argv[1], "--version")) return print_version(), 0;
+    return run_command(argc, argv);
+}

@@ -1,0 +1,96 @@
+/* ast.h - the syntax tree produced by the parser and annotated by the checker.
+ * One Node struct for items, statements and expressions; NODE_KINDS is the single list of kinds. */
+#ifndef PPL_AST_H
+#define PPL_AST_H
+#include <stdbool.h>
+#include "arena.h"
+#include "diag.h"
+#include "lex.h"
+#include "types.h"
+
+/* X(kind, name-for-dumps) */
+#define NODE_KINDS(X) \
+    /* expressions */ \
+    X(INT, "int") X(REAL, "real") X(BOOL, "bool") X(STRING, "string") X(NAME, "name") \
+    X(UNARY, "unary") X(BINARY, "binary") X(CALL, "call") X(INDEX, "index") X(FIELD, "field") \
+    X(ARRAY, "array") X(COMPREHENSION, "comprehension") X(IF, "if") X(BLOCK, "block") \
+    X(SAMPLE, "sample") X(INFER, "infer") \
+    X(CONVERT, "convert") /* int -> real, inserted by the checker; operand in binary.lhs */ \
+    /* statements */ \
+    X(LET, "let") X(ASSIGN, "assign") X(EXPR_STMT, "expr") X(FOR, "for") X(WHILE, "while") \
+    X(RETURN, "return") X(BREAK, "break") X(CONTINUE, "continue") \
+    X(OBSERVE, "observe") X(REWARD, "reward") X(POTENTIAL, "potential") \
+    /* items */ \
+    X(FN, "fn") X(MODEL, "model") X(DATA, "data") X(PARAM_DECL, "param")
+
+typedef enum NodeKind {
+#define X(k, s) N_##k,
+    NODE_KINDS(X)
+#undef X
+} NodeKind;
+
+typedef struct Node Node;
+typedef struct Symbol Symbol;
+
+typedef enum SymKind { SYM_LOCAL, SYM_PARAM, SYM_GLOBAL, SYM_FN } SymKind;
+
+/* What a name refers to; made by the checker, read by the code generator. */
+struct Symbol {
+    SymKind kind;
+    const char *name;
+    Type *type;
+    bool is_var;        /* assignable (declared with `var`) */
+    Loc loc;            /* of the declaration */
+    Node *decl;
+    void *cg;           /* code generator's storage: alloca, global or function */
+};
+
+/* A function or model parameter (`x: real`) */
+typedef struct Param { const char *name; Type *type; Loc loc; Symbol *sym; } Param;
+
+struct Node {
+    NodeKind kind;
+    Loc loc;
+    Type *type;          /* expressions: set by the checker */
+    union {
+        long long ival;                  /* INT */
+        double rval;                     /* REAL */
+        bool bval;                       /* BOOL */
+        struct { const char *s; int len; } str;                     /* STRING (decoded) */
+        struct { const char *name; Symbol *sym; } name;             /* NAME */
+        struct { TokKind op; Node *lhs, *rhs; } binary;             /* BINARY; UNARY uses lhs */
+        /* CALL: callee is a NAME; argnames[i] is NULL for positional args, else the name
+         * of a named argument (`particles = 100`). builtin is set by the checker (0 = none). */
+        struct { Node *callee; PtrVec args; PtrVec argnames; int builtin; } call;
+        struct { Node *base, *index; } index;                       /* INDEX */
+        struct { Node *base; const char *field; } field;            /* FIELD */
+        struct { PtrVec elems; } array;                             /* ARRAY literal */
+        /* COMPREHENSION [body for var in lo .. hi] */
+        struct { Node *body; const char *var; Node *lo, *hi; Symbol *sym; } compr;
+        struct { Node *cond, *then, *els; } if_;                    /* IF; els may be NULL */
+        /* BLOCK: statements; value is the trailing expression statement's expr or NULL */
+        struct { PtrVec stmts; Node *value; } block;
+        struct { Node *dist; const char *as_name; } sample;         /* SAMPLE dist [as "name"] */
+        struct { Node *model_call, *method; } infer;                /* INFER call by method(opts) */
+        /* LET / DATA / PARAM_DECL: `let x: T = init`, `var x = init`, `data x: T = default`,
+         * `param x: T = init`. ann (the annotation) and init may be NULL. */
+        struct { const char *name; bool is_var; Type *ann; Node *init; Symbol *sym; } let;
+        struct { Node *target, *value; } assign;                    /* ASSIGN target = value */
+        /* EXPR_STMT, RETURN (expr may be NULL), REWARD, POTENTIAL */
+        struct { Node *expr; } stmt;
+        struct { const char *var; Node *lo, *hi, *body; Symbol *sym; } for_;   /* FOR */
+        struct { Node *cond, *body; } while_;                       /* WHILE */
+        struct { Node *value, *dist; } observe;                     /* OBSERVE value ~ dist */
+        /* FN / MODEL: params is a vector of Param*; ret may be NULL (unit) */
+        struct { const char *name; PtrVec params; Type *ret; Node *body; Symbol *sym; } fn;
+    };
+};
+
+/* A parsed file: items (fn, model, data) and top-level statements, in source order. */
+typedef struct Program { PtrVec items; } Program;
+
+Node *ast_new(Arena *a, NodeKind kind, Loc loc);
+const char *ast_kind_name(NodeKind k);
+void ast_dump(const Program *p);   /* --dump-ast: an indented tree on stdout */
+
+#endif

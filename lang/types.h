@@ -1,0 +1,39 @@
+/* types.h - the static types of ppl values.
+ * Scalars are singletons; array and function types are built in the compilation's arena. */
+#ifndef PPL_TYPES_H
+#define PPL_TYPES_H
+#include <stdbool.h>
+#include "arena.h"
+
+typedef enum TypeKind {
+    TY_ERROR,    /* the type of an expression that already produced an error: matches anything */
+    TY_NEVER,    /* an expression that never yields (it returns, breaks or continues) */
+    TY_UNIT,     /* statements, functions with no result */
+    TY_BOOL, TY_INT, TY_REAL, TY_STRING,
+    TY_ARRAY,    /* elem[] */
+    TY_FN,       /* params -> ret */
+} TypeKind;
+
+typedef struct Type Type;
+struct Type {
+    TypeKind kind;
+    Type *elem;          /* TY_ARRAY */
+    Type **params;       /* TY_FN */
+    int nparams;
+    Type *ret;           /* TY_FN */
+};
+
+extern Type *ty_error, *ty_never, *ty_unit, *ty_bool, *ty_int, *ty_real, *ty_string;
+
+Type *ty_array(Arena *a, Type *elem);
+Type *ty_fn(Arena *a, Type **params, int nparams, Type *ret);
+bool ty_equal(const Type *x, const Type *y);
+/* true when a value of type `from` may be used where `to` is expected (int -> real, error -> any). */
+bool ty_assignable(const Type *from, const Type *to);
+bool ty_is_numeric(const Type *t);        /* int or real */
+bool ty_has_pointers(const Type *t);      /* values the GC must trace: strings, arrays */
+/* For arrays: the scalar at the bottom and the nesting depth (real[][] -> real, 2). */
+const Type *ty_base(const Type *t, int *depth);
+const char *ty_name(Arena *a, const Type *t);   /* "real[][]", "fn(int, real) -> bool" */
+
+#endif

@@ -1,0 +1,85 @@
+/* rt.h - libpplrt: the runtime that compiled ppl programs call.
+ * Functions called from generated code are listed in rt_abi.h and must match it exactly. */
+#ifndef PPL_RT_H
+#define PPL_RT_H
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Arrays: an immutable length followed by 8-byte elements (double, int64_t, bool as int64_t
+ * 0/1, or a pointer to a string or another array). Arrays of scalars are allocated with
+ * GC_malloc_atomic; arrays of pointers with GC_malloc so the collector traces them. */
+typedef struct rt_array {
+    int64_t len;
+    int64_t pad;        /* keeps elements 16-byte aligned */
+    union { double d[1]; int64_t i[1]; void *p[1]; } at;
+} rt_array;
+
+#define RT_ARRAY_HEADER 16   /* byte offset of element 0; the code generator relies on it */
+
+/* Scalar kinds at the bottom of an array type, as generated code passes them. */
+enum { RT_REAL = 0, RT_INT = 1, RT_BOOL = 2, RT_STRING = 3 };
+
+/* ---- called by generated code (see rt_abi.h) ---- */
+void rt_print_real(double x);
+void rt_print_int(int64_t x);
+void rt_print_bool(int64_t x);
+void rt_print_string(const char *s);
+void rt_print_array(const rt_array *a, int64_t base_kind, int64_t depth);
+void rt_print_space(void);
+void rt_print_newline(void);
+
+rt_array *rt_array_new(int64_t len, int64_t has_pointers);
+rt_array *rt_array_copy(const rt_array *a, int64_t has_pointers);
+double rt_sum_real(const rt_array *a);
+int64_t rt_sum_int(const rt_array *a);
+double rt_mean_real(const rt_array *a, const char *loc);   /* empty array: runtime error at loc */
+double rt_mean_int(const rt_array *a, const char *loc);
+double rt_min_real(const rt_array *a, const char *loc);
+double rt_max_real(const rt_array *a, const char *loc);
+int64_t rt_min_int(const rt_array *a, const char *loc);
+int64_t rt_max_int(const rt_array *a, const char *loc);
+double rt_logsumexp(const rt_array *a);                     /* empty array: -inf */
+
+double rt_exp(double), rt_log(double), rt_sqrt(double), rt_sin(double), rt_cos(double),
+       rt_tan(double), rt_atan(double), rt_tanh(double), rt_lgamma(double), rt_log1p(double),
+       rt_expm1(double), rt_floor(double), rt_ceil(double), rt_pow(double, double);
+
+/* Runtime errors: print `loc: error: msg` on stderr (after flushing stdout) and exit 1. */
+_Noreturn void rt_fail(const char *loc, const char *msg);
+_Noreturn void rt_fail_index(const char *loc, int64_t index, int64_t len);
+_Noreturn void rt_failf(const char *loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Data binding from the --data JSON file. `loc` is the declaration's "file:line:col";
+ * a missing variable or a value of the wrong type or shape is an error naming the variable. */
+int64_t rt_data_has(const char *name);
+double rt_data_real(const char *name, const char *loc);
+int64_t rt_data_int(const char *name, const char *loc);
+int64_t rt_data_bool(const char *name, const char *loc);
+rt_array *rt_data_array(const char *name, int64_t base_kind, int64_t depth, const char *loc);
+
+void rt_gc_root(void *addr);   /* registers an 8-byte global holding a GC pointer */
+
+/* ---- called by the driver and by a built binary's main ---- */
+typedef struct rt_options {
+    const char *data_path;   /* NULL: no data file */
+    uint64_t seed;
+    bool seed_given;
+} rt_options;
+
+/* Parses runtime flags (--data FILE, --seed N) from argv[first..]; on a usage error prints
+ * a message and returns false. */
+bool rt_parse_options(int argc, char **argv, int first, rt_options *opt);
+/* Initializes the collector and loads the data file; exits 1 with a message on bad data. */
+void rt_init(const rt_options *opt);
+void rt_finish(void);                 /* flushes output */
+/* Loads the --data file (NULL: none), replacing any loaded before; rt_init calls it. */
+void rt_data_load(const char *path);
+/* The run's seed (--seed N, else 0), set by rt_init; the RNG derives every stream from it. */
+extern uint64_t rt_seed;
+/* main() of a built binary: parses flags, initializes, runs `entry`, returns the exit code. */
+int rt_main(int argc, char **argv, void (*entry)(void));
+
+/* Formats a real the way print does (shortest round-trip form, "1.0", "inf", "nan"). */
+void rt_format_real(char *buf, int size, double x);
+
+#endif

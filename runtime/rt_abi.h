@@ -1,0 +1,38 @@
+/* rt_abi.h - every runtime function that generated code calls, in one table.
+ * The code generator declares them from it and the JIT registers their addresses from it,
+ * so `grep rt_ runtime/rt_abi.h` is the whole interface between compiled code and libpplrt.
+ *
+ * X(name, return, params) with one letter per type:
+ *   v void   n void and never returns   d double   i int64_t   p pointer
+ * Booleans cross the boundary as int64_t 0/1. */
+#ifndef PPL_RT_ABI_H
+#define PPL_RT_ABI_H
+
+#define RT_ABI(X) \
+    /* output (rt_print.c) */ \
+    X(rt_print_real, "v", "d") X(rt_print_int, "v", "i") X(rt_print_bool, "v", "i") \
+    X(rt_print_string, "v", "p") X(rt_print_array, "v", "pii") \
+    X(rt_print_space, "v", "") X(rt_print_newline, "v", "") \
+    /* arrays (rt_array.c) */ \
+    X(rt_array_new, "p", "ii") X(rt_array_copy, "p", "pi") \
+    X(rt_sum_real, "d", "p") X(rt_sum_int, "i", "p") \
+    X(rt_mean_real, "d", "pp") X(rt_mean_int, "d", "pp") \
+    X(rt_min_real, "d", "pp") X(rt_max_real, "d", "pp") \
+    X(rt_min_int, "i", "pp") X(rt_max_int, "i", "pp") X(rt_logsumexp, "d", "p") \
+    /* math (rt_math.c) */ \
+    X(rt_exp, "d", "d") X(rt_log, "d", "d") X(rt_sqrt, "d", "d") X(rt_sin, "d", "d") \
+    X(rt_cos, "d", "d") X(rt_tan, "d", "d") X(rt_atan, "d", "d") X(rt_tanh, "d", "d") \
+    X(rt_lgamma, "d", "d") X(rt_log1p, "d", "d") X(rt_expm1, "d", "d") \
+    X(rt_floor, "d", "d") X(rt_ceil, "d", "d") X(rt_pow, "d", "dd") \
+    /* errors (rt_error.c) */ \
+    X(rt_fail, "n", "pp") X(rt_fail_index, "n", "pii") \
+    /* data binding (rt_data.c) */ \
+    X(rt_data_has, "i", "p") X(rt_data_real, "d", "pp") X(rt_data_int, "i", "pp") \
+    X(rt_data_bool, "i", "pp") X(rt_data_array, "p", "piip") \
+    /* memory (rt_init.c) */ \
+    X(rt_gc_root, "v", "p")
+
+/* C library functions that LLVM itself may emit calls to. */
+#define RT_LIBC(X) X(memcpy) X(memset) X(memmove)
+
+#endif

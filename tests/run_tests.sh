@@ -1,0 +1,309 @@
+#!/bin/sh
+# run_tests.sh - the end-to-end test suite: programs with expected output, error messages,
+# a crash corpus for the front end, and the driver's command line. Usage (from the repo root):
+#   sh tests/run_tests.sh ./ppl
+#
+# Test files carry their expectations as comments (see README.md, "Tests"):
+#   // expect: TEXT                       one line of stdout (nothing after ':' = empty line)
+#   // args: ARGS                         extra arguments for `ppl run` and the built binary
+#   // expect error: L:C: MESSAGE         stderr has `FILE:L:C: error: MESSAGE`, exit 1
+#   // expect runtime error: L:C: MESSAGE the same, from `ppl run` and from the built binary
+#   // expect stderr: TEXT                 stderr has the line TEXT, exit 1 (errors without a location)
+# Every ppl invocation runs with sanitizer options that turn findings into failures.
+
+# The script is written for bash (arrays, local); `sh` on Debian is dash, so re-run under bash.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+set -u
+
+PPL=${1:-./ppl}
+case $PPL in /*) ;; *) PPL=$PWD/$PPL ;; esac
+ROOT=$PWD
+[ -x "$PPL" ] || { echo "run_tests.sh: '$PPL' is not an executable (run 'make' first)" >&2; exit 2; }
+[ -d tests/run ] || { echo "run_tests.sh: run from the repository root" >&2; exit 2; }
+
+export ASAN_OPTIONS=detect_leaks=0:exitcode=86
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87
+# A compiler or program that loops forever is a failure, not a hung suite.
+TIMEOUT="timeout 60"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/ppl-tests.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+passed=0
+failed=0
+
+pass() { passed=$((passed + 1)); }
+
+# fail NAME DETAIL...: counts a failure and prints what went wrong, indented.
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL: $1"
+    shift
+    for line in "$@"; do printf '    %s\n' "$line"; done
+}
+
+# show FILE: the first lines of a captured output, indented, for failure reports.
+show() {
+    if [ -s "$1" ]; then sed -n '1,15s/^/      | /p' "$1"; else echo "      | (empty)"; fi
+}
+
+# The directives of a test file. Text may follow code on the same line (`print(1) // expect: 1`).
+expected_stdout() { sed -n 's|.*// expect:||p' "$1" | sed 's|^ ||'; }
+test_args() { sed -n 's|.*// args: *||p' "$1" | head -n 1; }
+expected_errors() {   # $1 file, $2 "error" or "runtime error": prints `FILE:L:C: error: MSG`
+    sed -n "s|.*// expect $2: *\\([0-9]*:[0-9]*\\): *|$1:\\1: error: |p" "$1"
+}
+
+# missing_lines WANT GOT: prints each line of WANT that is not a whole line of GOT.
+missing_lines() {
+    local line
+    while IFS= read -r line; do
+        grep -Fxq -- "$line" "$2" || echo "$line"
+    done < "$1"
+}
+
+# ---------------------------------------------------------------------------------------------
+# tests/run: stdout must match the `// expect:` lines, from `ppl run` and from the built binary.
+
+run_program_test() {
+    local f=$1 args out=$TMP/out rc
+    args=$(test_args "$f")
+    expected_stdout "$f" > "$TMP/want"
+    # shellcheck disable=SC2086
+    $TIMEOUT "$PPL" run $args "$f" > "$out" 2> "$TMP/err"; rc=$?
+    if [ $rc -ne 0 ] || ! cmp -s "$TMP/want" "$out"; then
+        fail "$f (ppl run, exit $rc)" "$(diff "$TMP/want" "$out" | head -n 20)" "stderr:"
+        show "$TMP/err"
+        return
+    fi
+    $TIMEOUT "$PPL" build "$f" -o "$TMP/bin" > "$TMP/bout" 2> "$TMP/err"; rc=$?
+    if [ $rc -ne 0 ]; then
+        fail "$f (ppl build, exit $rc)" "stderr:"; show "$TMP/err"; return
+    fi
+    # shellcheck disable=SC2086
+    $TIMEOUT "$TMP/bin" $args > "$out" 2> "$TMP/err"; rc=$?
+    if [ $rc -ne 0 ] || ! cmp -s "$TMP/want" "$out"; then
+        fail "$f (built binary, exit $rc)" "$(diff "$TMP/want" "$out" | head -n 20)" "stderr:"
+        show "$TMP/err"
+        return
+    fi
+    pass
+}
+
+echo "== run tests"
+for f in tests/run/*.ppl; do run_program_test "$f"; done
+
+# ---------------------------------------------------------------------------------------------
+# tests/errors: exit 1, each expected error line on stderr, stdout exactly the `// expect:` lines.
+
+# check_error_output NAME RC OUT ERR WANT_ERRORS: the shared checks for one invocation.
+check_error_output() {
+    local name=$1 rc=$2 out=$3 err=$4 want=$5 missing
+    missing=$(missing_lines "$want" "$err")
+    if [ "$rc" -ne 1 ] || [ -n "$missing" ] || ! cmp -s "$TMP/want" "$out"; then
+        fail "$name (exit $rc, want 1)" "missing on stderr:" "$missing" "stderr:"
+        show "$err"
+        if ! cmp -s "$TMP/want" "$out"; then echo "    stdout differs:"; diff "$TMP/want" "$out" | head -n 10; fi
+        return 1
+    fi
+    return 0
+}
+
+error_test() {
+    local f=$1 args rc kind=error
+    args=$(test_args "$f")
+    expected_stdout "$f" > "$TMP/want"
+    expected_errors "$f" "error" > "$TMP/want_err"
+    sed -n 's|.*// expect stderr: ||p' "$f" >> "$TMP/want_err"
+    if [ ! -s "$TMP/want_err" ]; then
+        kind="runtime error"
+        expected_errors "$f" "runtime error" > "$TMP/want_err"
+    fi
+    if [ ! -s "$TMP/want_err" ]; then fail "$f" "no '// expect error:', '// expect runtime error:' or '// expect stderr:' line"; return; fi
+    # shellcheck disable=SC2086
+    $TIMEOUT "$PPL" run $args "$f" > "$TMP/out" 2> "$TMP/err"; rc=$?
+    check_error_output "$f (ppl run)" $rc "$TMP/out" "$TMP/err" "$TMP/want_err" || return
+    # `ppl build` either reports the same compile errors, or makes a binary that must fail
+    # the same way at run time (runtime and data errors).
+    rm -f "$TMP/bin"
+    $TIMEOUT "$PPL" build "$f" -o "$TMP/bin" > "$TMP/out" 2> "$TMP/err"; rc=$?
+    if [ $rc -ne 0 ]; then
+        if [ "$kind" = "runtime error" ]; then
+            fail "$f (ppl build, exit $rc)" "a program with a runtime error must build"; show "$TMP/err"; return
+        fi
+        : > "$TMP/want"   # a failed build prints nothing on stdout
+        check_error_output "$f (ppl build)" $rc "$TMP/out" "$TMP/err" "$TMP/want_err" || return
+    else
+        expected_stdout "$f" > "$TMP/want"
+        # shellcheck disable=SC2086
+        $TIMEOUT "$TMP/bin" $args > "$TMP/out" 2> "$TMP/err"; rc=$?
+        check_error_output "$f (built binary)" $rc "$TMP/out" "$TMP/err" "$TMP/want_err" || return
+    fi
+    pass
+}
+
+echo "== error tests"
+for f in tests/errors/*.ppl; do error_test "$f"; done
+
+# ---------------------------------------------------------------------------------------------
+# examples/: each runs (with examples/NAME.json as data if there is one), prints something,
+# and the built binary prints the same.
+
+example_test() {
+    local f=$1 args="" rc
+    [ -f "${f%.ppl}.json" ] && args="--data ${f%.ppl}.json"
+    # shellcheck disable=SC2086
+    $TIMEOUT "$PPL" run $args "$f" > "$TMP/want" 2> "$TMP/err"; rc=$?
+    if [ $rc -ne 0 ] || [ ! -s "$TMP/want" ]; then
+        fail "$f (ppl run, exit $rc)" "stderr:"; show "$TMP/err"; return
+    fi
+    $TIMEOUT "$PPL" build "$f" -o "$TMP/bin" > /dev/null 2> "$TMP/err" ||
+        { fail "$f (ppl build)" "stderr:"; show "$TMP/err"; return; }
+    # shellcheck disable=SC2086
+    $TIMEOUT "$TMP/bin" $args > "$TMP/out" 2> "$TMP/err"; rc=$?
+    if [ $rc -ne 0 ] || ! cmp -s "$TMP/want" "$TMP/out"; then
+        fail "$f (built binary differs from ppl run, exit $rc)" "$(diff "$TMP/want" "$TMP/out" | head -n 10)"
+        show "$TMP/err"; return
+    fi
+    pass
+}
+
+echo "== examples"
+for f in examples/*.ppl; do example_test "$f"; done
+
+# ---------------------------------------------------------------------------------------------
+# Crash corpus: `ppl check` on truncated sources and malformed inputs must exit 0 or 1.
+# Anything else (a signal, a sanitizer report, a hang, a usage error) is a crash.
+
+CRASH=$TMP/crash
+mkdir -p "$CRASH/in"
+
+# Truncations: every .ppl under tests/ and examples/ cut at ~25 evenly spread byte offsets.
+for f in $(find tests examples -name '*.ppl' | sort); do
+    size=$(wc -c < "$f")
+    tag=$(echo "$f" | tr '/' '_')
+    prev=-1
+    for k in $(seq 1 25); do
+        n=$((size * k / 26))
+        [ $n -eq $prev ] && continue
+        prev=$n
+        head -c $n "$f" > "$CRASH/in/$tag@$n.ppl"
+    done
+done
+for f in tests/broken/*; do cp "$f" "$CRASH/in/tests_broken_$(basename "$f")@all.ppl"; done
+
+# Generated inputs too big to keep in the repository.
+gen() { awk -v n="$2" -v s="$3" -v e="$4" 'BEGIN { o = ""; for (i = 0; i < n; i++) o = o s; printf "%s%s\n", o, e }' > "$CRASH/in/gen_$1@all.ppl"; }
+gen parens 10000 "(" "1"
+gen parens_closed 10000 "(" "1)"       # still unbalanced: the closers are missing but one
+gen brackets 10000 "[" ""
+gen braces 10000 "{" ""
+gen unary_minus 10000 "-" "1"
+gen not 10000 "!" "true"
+gen pow_chain 10000 "2^" "2"
+gen ifs 5000 "if true { " "1"
+{ printf 'let x = 1'; awk 'BEGIN { for (i = 0; i < 20000; i++) printf " + 1" }'; echo; echo 'print(x)'; } > "$CRASH/in/gen_long_sum@all.ppl"
+{ printf 'print("'; head -c 1000000 /dev/zero | tr '\0' 'a'; echo '")'; } > "$CRASH/in/gen_long_string@all.ppl"
+{ printf 'let '; head -c 100000 /dev/zero | tr '\0' 'x'; echo ' = 1'; } > "$CRASH/in/gen_long_ident@all.ppl"
+{ awk 'BEGIN { for (i = 0; i < 20000; i++) printf "let x%d = %d\n", i, i }'; } > "$CRASH/in/gen_many_lets@all.ppl"
+head -c 4096 /dev/urandom > "$CRASH/in/gen_random_bytes@all.ppl"
+
+cat > "$TMP/crash_one.sh" <<'EOF'
+# crash_one.sh PPL INPUT: prints a line when `ppl check INPUT` crashes.
+timeout 30 "$1" check "$2" > /dev/null 2> "$2.err"
+rc=$?
+if [ $rc -gt 1 ]; then
+    echo "CRASH exit $rc: $(basename "$2" .ppl)"
+    sed -n '1,8s/^/      | /p' "$2.err"
+fi
+EOF
+
+echo "== crash corpus ($(ls "$CRASH/in" | wc -l) inputs)"
+# Two at a time (the machines have 2 cores); xargs appends the inputs after SCRIPT and PPL.
+ls "$CRASH/in"/*.ppl | xargs -P 2 -n 16 sh -c 'script=$0 ppl=$1; shift; for f; do sh "$script" "$ppl" "$f"; done' \
+    "$TMP/crash_one.sh" "$PPL" > "$TMP/crashes" 2>&1
+# One test per source file (all its truncations together) and per malformed input.
+sources=$(ls "$CRASH/in" | sed 's/@[^@]*$//' | sort -u)
+for s in $sources; do
+    if grep -q "^CRASH exit [0-9]*: $s@" "$TMP/crashes"; then
+        fail "crash corpus: $s" "$(grep -A8 "^CRASH exit [0-9]*: $s@" "$TMP/crashes" | head -n 30)"
+    else
+        pass
+    fi
+done
+
+# ---------------------------------------------------------------------------------------------
+# The command line.
+
+# expect_cmd NAME WANT_RC PATTERN CMD...: CMD exits WANT_RC and stdout+stderr match PATTERN.
+expect_cmd() {
+    local name=$1 want=$2 pattern=$3 rc
+    shift 3
+    $TIMEOUT "$@" > "$TMP/cmd" 2>&1; rc=$?
+    if [ $rc -ne "$want" ]; then
+        fail "$name: exit $rc, want $want" "command: $*"; show "$TMP/cmd"
+    elif [ -n "$pattern" ] && ! grep -Eq -- "$pattern" "$TMP/cmd"; then
+        fail "$name: output does not match /$pattern/" "command: $*"; show "$TMP/cmd"
+    else
+        pass
+    fi
+}
+
+echo "== command line"
+expect_cmd "--help" 0 "" "$PPL" --help
+for word in run build check ir; do
+    grep -qw "$word" "$TMP/cmd" && pass || fail "--help does not mention '$word'"
+done
+expect_cmd "--version" 0 "^ppl " "$PPL" --version
+expect_cmd "no arguments" 2 "" "$PPL"
+expect_cmd "unknown command" 2 "" "$PPL" frobnicate examples/basics.ppl
+expect_cmd "missing file" 1 "cannot read" "$PPL" run "$TMP/no-such-file.ppl"
+expect_cmd "check ok" 0 "" "$PPL" check examples/basics.ppl
+expect_cmd "--dump-tokens" 0 "." "$PPL" check --dump-tokens examples/basics.ppl
+expect_cmd "--dump-ast" 0 "." "$PPL" check --dump-ast examples/basics.ppl
+expect_cmd "ir before optimization" 0 "before optimization" "$PPL" ir examples/basics.ppl
+grep -q "after optimization" "$TMP/cmd" && pass || fail "ppl ir: no 'after optimization' section"
+
+# A built binary does not need libLLVM at run time.
+if "$PPL" build examples/basics.ppl -o "$TMP/basics" > "$TMP/cmd" 2>&1; then
+    if ldd "$TMP/basics" | grep -qi llvm; then fail "built binary links libLLVM" "$(ldd "$TMP/basics")"; else pass; fi
+else
+    fail "ppl build examples/basics.ppl"; show "$TMP/cmd"
+fi
+
+# Data: the default, a value from --data, and a value of the wrong type.
+printf 'data n: int = 5\nprint(n)\n' > "$TMP/data.ppl"
+printf '{"n": 7}\n' > "$TMP/n7.json"
+printf '{"n": "seven"}\n' > "$TMP/nseven.json"
+expect_cmd "data default" 0 "^5$" "$PPL" run "$TMP/data.ppl"
+expect_cmd "data from --data" 0 "^7$" "$PPL" run --data "$TMP/n7.json" "$TMP/data.ppl"
+expect_cmd "data of the wrong type" 1 "'n'" "$PPL" run --data "$TMP/nseven.json" "$TMP/data.ppl"
+if "$PPL" build "$TMP/data.ppl" -o "$TMP/databin" > "$TMP/cmd" 2>&1; then
+    expect_cmd "built binary: data default" 0 "^5$" "$TMP/databin"
+    expect_cmd "built binary: --data" 0 "^7$" "$TMP/databin" --data "$TMP/n7.json"
+    expect_cmd "built binary: data of the wrong type" 1 "'n'" "$TMP/databin" --data "$TMP/nseven.json"
+else
+    fail "ppl build (data program)"; show "$TMP/cmd"
+fi
+
+# `make install` into a prefix; the installed ppl works from another directory.
+echo "== make install"
+if make -s -C "$ROOT" install PREFIX="$TMP/prefix" > "$TMP/cmd" 2>&1; then
+    mkdir -p "$TMP/elsewhere"
+    printf 'fn twice(x: int) -> int { 2 * x }\nprint(twice(21))\n' > "$TMP/elsewhere/prog.ppl"
+    (
+        cd "$TMP/elsewhere" || exit 1
+        "$TMP/prefix/bin/ppl" run prog.ppl > run.out 2>&1 || exit 1
+        "$TMP/prefix/bin/ppl" build prog.ppl -o prog > build.out 2>&1 || exit 1
+        ./prog > bin.out 2>&1 || exit 1
+        [ "$(cat run.out)" = 42 ] && [ "$(cat bin.out)" = 42 ]
+    ) && pass || {
+        fail "installed ppl does not run and build from another directory"
+        cat "$TMP/elsewhere"/*.out 2>/dev/null | sed 's/^/      | /' | head -n 20
+    }
+else
+    fail "make install PREFIX=$TMP/prefix"; show "$TMP/cmd"
+fi
+
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
