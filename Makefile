@@ -12,7 +12,7 @@ CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-fiel
          -D_GNU_SOURCE -Ilang -Icompiler -Iruntime $(SAN_FLAGS)
 LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null)
 LLVM_LIBS := $(shell $(LLVM_CONFIG) --ldflags --libs 2>/dev/null)
-RT_LIBS = -lcjson -lgc -lopenblas -lm -lpthread
+RT_LIBS = -lcjson -lgc -lopenblas -lm -lpthread -lgsl
 # How `ppl build` links a program: libpplrt.a, these libraries, and the sanitizer if any.
 LINK_FLAGS = $(SAN_FLAGS) $(RT_LIBS)
 

@@ -125,14 +125,6 @@ static int parse_args(int argc, char **argv, const Command *cmd, Options *o) {
 /* Sources live until the driver exits: tokens, messages and runtime locations point into them. */
 static Source *prelude_src, *file_src;
 
-/* Frees what source_read and source_from_string (diag.c) allocated with malloc. */
-static void free_source(Source *s) {
-    if (!s) return;
-    free((char *)s->name);
-    free((char *)s->text);
-    free(s);
-}
-
 static void parse_source(Arena *a, const Source *src, Program *prog, bool dump_tokens) {
     TokenList tl = lex_source(a, src);
     if (dump_tokens) lex_dump(&tl);
@@ -298,8 +290,8 @@ static int run_command(int argc, char **argv) {
     if (!status && o.help) fputs(usage_text, stdout);
     else if (!status) status = cmd->run(&arena, &o);
     arena_free(&arena);
-    free_source(prelude_src);
-    free_source(file_src);
+    source_free(prelude_src);
+    source_free(file_src);
     free(o.rt_argv);
     return status;
 }

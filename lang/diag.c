@@ -37,6 +37,13 @@ Source *source_read(const char *path) {
     return s;
 }
 
+void source_free(Source *s) {
+    if (!s) return;
+    free((char *)s->name);
+    free((char *)s->text);
+    free(s);
+}
+
 static void print_source_line(Loc loc) {
     if (!loc.src || loc.line <= 0) return;
     const char *start = loc.src->text + loc.offset - (loc.col - 1);

@@ -19,6 +19,7 @@ typedef struct Loc {
 /* Reads a whole file; NULL (with errno set) when it cannot. Text with a NUL byte is cut there. */
 Source *source_read(const char *path);
 Source *source_from_string(const char *name, const char *text);
+void source_free(Source *s);
 
 void diag_error(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void diag_note(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

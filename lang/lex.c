@@ -174,7 +174,7 @@ static bool lex_exponent(Lexer *l, bool *is_real) {
     if (c != 'e' && c != 'E') return true;
     int p = l->pos + 1;
     if (l->text[p] == '+' || l->text[p] == '-') p++;
-    if (!is_digit(l->text[p])) return false;
+    if (!is_digit(l->text[p])) { l->pos = p; return false; }   /* the bad token takes the sign */
     while (is_digit(l->text[p])) p++;
     l->pos = p;
     *is_real = true;
@@ -207,10 +207,9 @@ static void lex_number(Lexer *l) {
     }
 }
 
-/* Decodes one escape at l->pos (just after the backslash); false if unknown. */
+/* Decodes the escape whose letter is at l->pos (just after the backslash); false if unknown. */
 static bool lex_escape(Lexer *l, char *out) {
-    char c = l->text[l->pos];
-    switch (c) {
+    switch (l->text[l->pos]) {
     case 'n': *out = '\n'; break;
     case 't': *out = '\t'; break;
     case '\\': *out = '\\'; break;
@@ -221,40 +220,38 @@ static bool lex_escape(Lexer *l, char *out) {
     return true;
 }
 
-/* string = '"' { char | "\" ("n"|"t"|"\"|'"') } '"'   on one line */
+/* Index of the quote closing the string that opens at `start`, or -1 if the line or file ends first. */
+static int string_end(const char *s, int start) {
+    int i = start + 1;
+    while (s[i] && s[i] != '\n' && s[i] != '"')
+        i += s[i] == '\\' && s[i + 1] && s[i + 1] != '\n' ? 2 : 1;
+    return s[i] == '"' ? i : -1;
+}
+
+/* string = '"' { char | "\" ("n" | "t" | "\" | '"') } '"'   on one line; the token holds the decoded text */
 static void lex_string(Lexer *l) {
-    int start = l->pos++;
-    char *buf = arena_alloc(l->a, 16);
-    int n = 0, cap = 16;
-    bool bad = false;
-    for (;;) {
-        char c = l->text[l->pos];
-        if (c == 0 || c == '\n') {
-            diag_error(lex_loc(l, start), "unterminated string literal");
-            lex_push_span(l, TK_ERROR, start);
-            return;
-        }
-        l->pos++;
-        if (c == '"') break;
-        if (c == '\\') {
-            char e = l->text[l->pos];
-            if (e == 0 || e == '\n') continue;   /* reported as unterminated next round */
-            if (!lex_escape(l, &c)) {
-                diag_error(lex_loc(l, l->pos - 1), "unknown escape sequence '\\%c'", isprint((unsigned char)e) ? e : '?');
-                bad = true;
-                l->pos++;
-            }
-        }
-        if (n + 1 >= cap) {
-            char *nb = arena_alloc(l->a, (size_t)cap * 2);
-            memcpy(nb, buf, (size_t)n);
-            buf = nb;
-            cap *= 2;
+    int start = l->pos, end = string_end(l->text, start);
+    if (end < 0) {
+        while (l->text[l->pos] && l->text[l->pos] != '\n') l->pos++;
+        diag_error(lex_loc(l, start), "unterminated string literal");
+        lex_push_span(l, TK_ERROR, start);
+        return;
+    }
+    char *buf = arena_alloc(l->a, (size_t)(end - start));
+    int n = 0;
+    bool ok = true;
+    for (l->pos = start + 1; l->pos < end;) {
+        char c = l->text[l->pos++];
+        if (c == '\\' && !lex_escape(l, &c)) {
+            unsigned char e = (unsigned char)l->text[l->pos++];
+            diag_error(lex_loc(l, l->pos - 2), "unknown escape sequence '\\%c'", isprint(e) ? e : '?');
+            ok = false;
         }
         buf[n++] = c;
     }
-    if (bad) { lex_push_span(l, TK_ERROR, start); return; }
-    lex_push(l, TK_STRING, start, buf, n);
+    l->pos = end + 1;
+    if (ok) lex_push(l, TK_STRING, start, buf, n);
+    else lex_push_span(l, TK_ERROR, start);
 }
 
 /* Length of a well-formed UTF-8 sequence starting at s, or 0. */

@@ -261,10 +261,10 @@ static bool parse_arg(Parser *p, Node *call) {
     return true;
 }
 
-/* call = postfix "(" [arg {"," arg} [","]] ")" */
-static Node *parse_call(Parser *p, Node *callee) {
+/* call = postfix "(" [arg {"," arg} [","]] ")"      (loc: the callee's first token) */
+static Node *parse_call(Parser *p, Node *callee, Loc first) {
     advance(p);
-    Node *n = ast_new(p->a, N_CALL, callee->loc);
+    Node *n = ast_new(p->a, N_CALL, first);
     n->call.callee = callee;
     while (!at(p, TK_RPAREN)) {
         if (!parse_arg(p, n)) return NULL;
@@ -297,10 +297,11 @@ static Node *parse_field(Parser *p, Node *base) {
  * A "{" is never a postfix operator, so `if x {` and `for i in 0 .. n {` need no special case. */
 static Node *parse_postfix(Parser *p) {
     int saved = p->depth;
+    Loc first = peek(p)->loc;
     Node *n = parse_primary(p);
     while (n && (at(p, TK_LPAREN) || at(p, TK_LBRACKET) || at(p, TK_DOT))) {
         if (!enter(p)) { n = NULL; break; }
-        if (at(p, TK_LPAREN)) n = parse_call(p, n);
+        if (at(p, TK_LPAREN)) n = parse_call(p, n, first);
         else if (at(p, TK_LBRACKET)) n = parse_index(p, n);
         else n = parse_field(p, n);
     }
@@ -556,12 +557,13 @@ static bool valid_target(const Node *e) {
     return e->kind == N_NAME;
 }
 
-/* stmt = expr "=" expr | expr */
+/* stmt = expr "=" expr | expr      (an assignment is located at its target) */
 static Node *parse_simple(Parser *p) {
+    Loc first = peek(p)->loc;
     Node *e = parse_expr(p);
     if (!e) return NULL;
     if (!at(p, TK_ASSIGN)) {
-        Node *n = ast_new(p->a, N_EXPR_STMT, e->loc);
+        Node *n = ast_new(p->a, N_EXPR_STMT, first);
         n->stmt.expr = e;
         return n;
     }
