@@ -194,7 +194,8 @@ static void exe_dir(char *buf, size_t size) {
     else buf[0] = 0;
 }
 
-/* libpplrt.a: $PPL_RUNTIME_LIB, else build/ next to `ppl` (source tree), else PPL_LIBDIR. */
+/* libpplrt.a: $PPL_RUNTIME_LIB, else build/ next to `ppl` (source tree), else ../lib/ppl
+ * next to it (an installed tree, wherever it was moved), else PPL_LIBDIR. */
 static bool find_runtime(char *buf, size_t size) {
     const char *env = getenv("PPL_RUNTIME_LIB");
     if (env && *env) {
@@ -206,12 +207,15 @@ static bool find_runtime(char *buf, size_t size) {
     }
     char dir[PATH_MAX];
     exe_dir(dir, sizeof dir);
-    snprintf(buf, size, "%s/build/libpplrt.a", dir);
-    if (dir[0] && access(buf, R_OK) == 0) return true;
+    const char *candidates[] = {"%s/build/libpplrt.a", "%s/../lib/ppl/libpplrt.a"};
+    for (int i = 0; dir[0] && i < 2; i++) {
+        snprintf(buf, size, candidates[i], dir);
+        if (access(buf, R_OK) == 0) return true;
+    }
     snprintf(buf, size, "%s", PPL_LIBDIR "/libpplrt.a");
     if (access(buf, R_OK) == 0) return true;
-    fprintf(stderr, "ppl: error: cannot find the runtime library libpplrt.a (looked in '%s/build' "
-            "and '%s'); set PPL_RUNTIME_LIB to its path\n", dir, PPL_LIBDIR);
+    fprintf(stderr, "ppl: error: cannot find the runtime library libpplrt.a (looked in '%s/build', "
+            "'%s/../lib/ppl' and '%s'); set PPL_RUNTIME_LIB to its path\n", dir, dir, PPL_LIBDIR);
     return false;
 }
 

@@ -213,8 +213,9 @@ cat > "$TMP/crash_one.sh" <<'EOF'
 timeout 30 "$1" check "$2" > /dev/null 2> "$2.err"
 rc=$?
 if [ $rc -gt 1 ]; then
-    echo "CRASH exit $rc: $(basename "$2" .ppl)"
-    sed -n '1,8s/^/      | /p' "$2.err"
+    # one write, so that reports from the parallel jobs do not interleave
+    msg=$(echo "CRASH exit $rc: $(basename "$2" .ppl)"; sed -n '1,8s/^/      | /p' "$2.err")
+    printf '%s\n' "$msg"
 fi
 EOF
 
@@ -223,10 +224,11 @@ echo "== crash corpus ($(ls "$CRASH/in" | wc -l) inputs)"
 ls "$CRASH/in"/*.ppl | xargs -P 2 -n 16 sh -c 'script=$0 ppl=$1; shift; for f; do sh "$script" "$ppl" "$f"; done' \
     "$TMP/crash_one.sh" "$PPL" > "$TMP/crashes" 2>&1
 # One test per source file (all its truncations together) and per malformed input.
+# To reproduce `tests_run_x.ppl@123`: head -c 123 tests/run/x.ppl > t.ppl && ./ppl check t.ppl
 sources=$(ls "$CRASH/in" | sed 's/@[^@]*$//' | sort -u)
 for s in $sources; do
     if grep -q "^CRASH exit [0-9]*: $s@" "$TMP/crashes"; then
-        fail "crash corpus: $s" "$(grep -A8 "^CRASH exit [0-9]*: $s@" "$TMP/crashes" | head -n 30)"
+        fail "crash corpus: $s" "$(awk -v s=": $s@" '/^CRASH/ { on = index($0, s) > 0 } on' "$TMP/crashes" | head -n 30)"
     else
         pass
     fi
