@@ -16,6 +16,8 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 #include "rt.h"
 #include "rt_abi.h"
+#include "rt_dist.h"
+#include "rt_infer.h"
 
 #ifndef PPL_LINK_FLAGS
 #define PPL_LINK_FLAGS "-lcjson -lgc -lopenblas -lm -lpthread"
@@ -101,16 +103,23 @@ static size_t runtime_symbols(RuntimeSymbol *out) {
     size_t n = 0;
 #define ABI_SYM(name, ret, params) out[n++] = (RuntimeSymbol){#name, (uintptr_t)&name};
 #define LIBC_SYM(name) out[n++] = (RuntimeSymbol){#name, (uintptr_t)&name};
+#define DIST_SYM(name, ...) \
+    out[n++] = (RuntimeSymbol){"rt_sample_" #name, (uintptr_t)&rt_sample_##name}; \
+    out[n++] = (RuntimeSymbol){"rt_lpdf_" #name, (uintptr_t)&rt_lpdf_##name};
     RT_ABI(ABI_SYM)
     RT_LIBC(LIBC_SYM)
+    RT_DISTRIBUTIONS(DIST_SYM)
 #undef ABI_SYM
 #undef LIBC_SYM
+#undef DIST_SYM
     return n;
 }
 
 #define ABI_COUNT(name, ret, params) +1
 #define LIBC_COUNT(name) +1
-enum { RUNTIME_SYMBOL_COUNT = 0 RT_ABI(ABI_COUNT) RT_LIBC(LIBC_COUNT) };
+#define DIST_COUNT(name, ...) +2
+enum { RUNTIME_SYMBOL_COUNT = 0 RT_ABI(ABI_COUNT) RT_LIBC(LIBC_COUNT) RT_DISTRIBUTIONS(DIST_COUNT) };
+#undef DIST_COUNT
 #undef ABI_COUNT
 #undef LIBC_COUNT
 

@@ -3,6 +3,10 @@
 #include "codegen.h"
 #include "builtins.h"
 #include "rt_abi.h"
+#include "rt_dist_table.h"
+#include "rt_infer.h"
+#include <stddef.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,16 @@ static const struct { const char *name, *ret, *params; } rt_sig[] = {
 
 enum { ARRAY_HEADER_WORDS = 2 };   /* rt_array: len, pad, then 8-byte elements */
 
+#define RT_DIST_LETTER_REAL 'd'
+#define RT_DIST_LETTER_INT 'i'
+static const struct { const char *name; char value; const char *params; } dist_sig[] = {
+#define X(name, np, vt, types, ...) {#name, RT_DIST_LETTER_##vt, types},
+    RT_DISTRIBUTIONS(X)
+#undef X
+};
+enum { DIST_COUNT = sizeof dist_sig / sizeof dist_sig[0] };
+enum { DIST_SAMPLE, DIST_LPDF };
+
 typedef struct Cg {
     LLVMContextRef ctx;
     LLVMModuleRef mod;
@@ -34,10 +48,18 @@ typedef struct Cg {
     LLVMValueRef rt_fn[RTF_COUNT];
     LLVMTypeRef rt_ty[RTF_COUNT];
     LLVMValueRef empty_array, empty_string;
+    LLVMValueRef dist_fn[2][DIST_COUNT];   /* [DIST_SAMPLE or DIST_LPDF][kind], declared on use */
+    LLVMTypeRef dist_ty[2][DIST_COUNT];
+    /* while emitting a model's resume function: */
+    LLVMValueRef frame, particle;          /* its two parameters */
+    int64_t frame_bytes;                   /* next free byte offset in the frame */
+    LLVMValueRef dispatch;                 /* the switch on the resume state */
+    int nstates;
 } Cg;
 
 static LLVMValueRef cg_expr(Cg *g, Node *e);
 static void cg_stmt(Cg *g, Node *s);
+static LLVMValueRef cg_dist_call(Cg *g, Node *dist, int which, LLVMValueRef first);
 
 /* ---- types and small helpers ---- */
 
@@ -46,12 +68,14 @@ static LLVMTypeRef llvm_type(Cg *g, const Type *t) {
     case TY_REAL: return g->t_real;
     case TY_INT: return g->t_int;
     case TY_BOOL: return g->t_bool;
-    case TY_STRING: case TY_ARRAY: return g->t_ptr;
+    case TY_STRING: case TY_ARRAY: case TY_POSTERIOR: return g->t_ptr;
     default: return g->t_void;
     }
 }
 
-static bool has_value(const Type *t) { return t->kind >= TY_BOOL && t->kind <= TY_ARRAY; }
+static bool has_value(const Type *t) {
+    return (t->kind >= TY_BOOL && t->kind <= TY_ARRAY) || t->kind == TY_POSTERIOR;
+}
 
 static LLVMValueRef const_int(Cg *g, long long v) { return LLVMConstInt(g->t_int, (unsigned long long)v, 1); }
 
@@ -67,16 +91,43 @@ static void branch_to(Cg *g, LLVMBasicBlockRef bb) {
 /* After a jump, code that follows is unreachable; emit it into a block of its own. */
 static void start_dead_block(Cg *g) { position(g, new_block(g, "dead")); }
 
-static LLVMValueRef entry_alloca(Cg *g, LLVMTypeRef t, const char *name) {
+/* A builder at the top of the current function's entry block. */
+static LLVMBuilderRef entry_builder(Cg *g) {
     LLVMBuilderRef eb = LLVMCreateBuilderInContext(g->ctx);
     LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(g->fn);
     LLVMValueRef first = LLVMGetFirstInstruction(entry);
     if (first) LLVMPositionBuilderBefore(eb, first);
     else LLVMPositionBuilderAtEnd(eb, entry);
-    LLVMValueRef slot = LLVMBuildAlloca(eb, t, name);
+    return eb;
+}
+
+static LLVMValueRef const_int(Cg *g, long long v);
+
+/* The address of a frame field, computed once in the entry block. */
+static LLVMValueRef frame_field(Cg *g, int64_t offset, const char *name) {
+    LLVMBuilderRef eb = entry_builder(g);
+    LLVMValueRef off = const_int(g, offset);
+    LLVMValueRef p = LLVMBuildGEP2(eb, LLVMInt8TypeInContext(g->ctx), g->frame, &off, 1, name);
+    LLVMDisposeBuilder(eb);
+    return p;
+}
+
+/* Storage for a variable: an alloca, or in a model a field of the frame, so that its value
+ * survives the model's suspension at a checkpoint. `words` 8-byte words. */
+static LLVMValueRef entry_slots(Cg *g, LLVMTypeRef t, int words, const char *name) {
+    if (g->frame) {
+        LLVMValueRef p = frame_field(g, g->frame_bytes, name);
+        g->frame_bytes += 8 * words;
+        return p;
+    }
+    LLVMBuilderRef eb = entry_builder(g);
+    LLVMValueRef slot = words == 1 ? LLVMBuildAlloca(eb, t, name)
+                                   : LLVMBuildArrayAlloca(eb, g->t_int, const_int(g, words), name);
     LLVMDisposeBuilder(eb);
     return slot;
 }
+
+static LLVMValueRef entry_alloca(Cg *g, LLVMTypeRef t, const char *name) { return entry_slots(g, t, 1, name); }
 
 static LLVMValueRef loc_string(Cg *g, Loc loc) {
     char buf[1024];
@@ -280,14 +331,18 @@ static LLVMValueRef cg_array(Cg *g, Node *e) {
 /* Emits `for var in lo .. hi { body(i) }` with break/continue targets; `body` gets the index. */
 typedef void (*LoopBody)(Cg *g, void *env, LLVMValueRef i);
 
+/* The index and the bound live in slots (frame fields in a model), and no SSA value crosses
+ * the body, so a model may suspend inside the body and resume there. */
 static void cg_range_loop(Cg *g, LLVMValueRef lo, LLVMValueRef hi, LoopBody body, void *env) {
-    LLVMValueRef slot = entry_alloca(g, g->t_int, "i");
+    LLVMValueRef slot = entry_alloca(g, g->t_int, "i"), hi_slot = entry_alloca(g, g->t_int, "hi");
     LLVMBuildStore(g->b, lo, slot);
+    LLVMBuildStore(g->b, hi, hi_slot);
     LLVMBasicBlockRef cond = new_block(g, "for.cond"), loop = new_block(g, "for.body"),
                       step = new_block(g, "for.step"), done = new_block(g, "for.end");
     LLVMBuildBr(g->b, cond);
     position(g, cond);
     LLVMValueRef i = LLVMBuildLoad2(g->b, g->t_int, slot, "i");
+    hi = LLVMBuildLoad2(g->b, g->t_int, hi_slot, "hi");
     LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, i, hi, ""), loop, done);
     position(g, loop);
     LLVMBasicBlockRef saved_break = g->break_bb, saved_continue = g->continue_bb;
@@ -298,6 +353,7 @@ static void cg_range_loop(Cg *g, LLVMValueRef lo, LLVMValueRef hi, LoopBody body
     g->continue_bb = saved_continue;
     branch_to(g, step);
     position(g, step);
+    i = LLVMBuildLoad2(g->b, g->t_int, slot, "i");
     LLVMBuildStore(g->b, LLVMBuildAdd(g->b, i, const_int(g, 1), ""), slot);
     LLVMBuildBr(g->b, cond);
     position(g, done);
@@ -370,6 +426,7 @@ static void cg_print_value(Cg *g, LLVMValueRef v, const Type *t) {
     case TY_INT: rt_call(g, RTF_rt_print_int, &v, 1); break;
     case TY_BOOL: v = LLVMBuildZExt(g->b, v, g->t_int, ""); rt_call(g, RTF_rt_print_bool, &v, 1); break;
     case TY_STRING: rt_call(g, RTF_rt_print_string, &v, 1); break;
+    case TY_POSTERIOR: rt_call(g, RTF_rt_print_posterior, &v, 1); break;
     case TY_ARRAY: {
         int depth;
         const Type *base = ty_base(t, &depth);
@@ -423,7 +480,18 @@ static LLVMValueRef cg_abs(Cg *g, Node *e) {
     return LLVMBuildCall2(g->b, LLVMIntrinsicGetType(g->ctx, id, &ty, 1), fabs, &x, 1, "abs");
 }
 
+static LLVMValueRef cg_posterior_stat(Cg *g, Node *e, BuiltinId id) {
+    LLVMValueRef post = arg(g, e, 0);
+    if (id == BI_MEAN) return rt_call(g, RTF_rt_post_mean, &post, 1);
+    if (id == BI_SD) return rt_call(g, RTF_rt_post_sd, &post, 1);
+    LLVMValueRef args[3] = {post, arg(g, e, 1), loc_string(g, e->loc)};
+    return rt_call(g, RTF_rt_post_quantile, args, 3);
+}
+
 static LLVMValueRef cg_builtin(Cg *g, Node *e, BuiltinId id) {
+    if (id == BI_SD || id == BI_QUANTILE || (id == BI_MEAN && arg_type(e, 0)->kind == TY_POSTERIOR))
+        return cg_posterior_stat(g, e, id);
+    if (id == BI_LPDF) return cg_dist_call(g, e->call.args.items[0], DIST_LPDF, arg(g, e, 1));
     switch (id) {
     case BI_PRINT: return cg_print(g, e);
     case BI_LEN: return array_len(g, arg(g, e, 0));
@@ -456,6 +524,131 @@ static LLVMValueRef cg_call(Cg *g, Node *e) {
     return has_value(sym->type->ret) ? v : NULL;
 }
 
+/* ---- distributions, sample sites and checkpoints ---- */
+
+static LLVMValueRef dist_function(Cg *g, int which, int kind) {
+    if (g->dist_fn[which][kind]) return g->dist_fn[which][kind];
+    const char *ps = dist_sig[kind].params;
+    int n = (int)strlen(ps);
+    LLVMTypeRef params[8];
+    params[0] = which == DIST_SAMPLE ? g->t_ptr : abi_type(g, dist_sig[kind].value);
+    for (int i = 0; i < n; i++) params[i + 1] = abi_type(g, ps[i]);
+    params[n + 1] = g->t_ptr;
+    LLVMTypeRef ret = which == DIST_SAMPLE ? abi_type(g, dist_sig[kind].value) : g->t_real;
+    char name[128];
+    snprintf(name, sizeof name, "rt_%s_%s", which == DIST_SAMPLE ? "sample" : "lpdf", dist_sig[kind].name);
+    g->dist_ty[which][kind] = LLVMFunctionType(ret, params, (unsigned)n + 2, 0);
+    return g->dist_fn[which][kind] = LLVMAddFunction(g->mod, name, g->dist_ty[which][kind]);
+}
+
+/* rt_sample_D(rng, params..., loc) or rt_lpdf_D(value, params..., loc) for a constructor call. */
+static LLVMValueRef cg_dist_call(Cg *g, Node *dist, int which, LLVMValueRef first) {
+    int kind = dist->call.dist - 1, n = dist->call.args.len;
+    LLVMValueRef fn = dist_function(g, which, kind);
+    LLVMValueRef args[n + 2];
+    args[0] = first;
+    for (int i = 0; i < n; i++) args[i + 1] = cg_expr(g, dist->call.args.items[i]);
+    args[n + 1] = loc_string(g, dist->loc);
+    return LLVMBuildCall2(g->b, g->dist_ty[which][kind], fn, args, (unsigned)n + 2, "");
+}
+
+static LLVMValueRef particle_field(Cg *g, size_t offset) {
+    LLVMValueRef off = const_int(g, (long long)offset);
+    return LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), g->particle, &off, 1, "");
+}
+
+static void add_log_weight(Cg *g, LLVMValueRef delta) {
+    LLVMValueRef p = particle_field(g, offsetof(rt_particle, logw));
+    LLVMValueRef w = LLVMBuildLoad2(g->b, g->t_real, p, "logw");
+    LLVMBuildStore(g->b, LLVMBuildFAdd(g->b, w, delta, "logw"), p);
+}
+
+/* Suspends the model: records where to resume and returns 1; resumption continues here. */
+static void cg_checkpoint(Cg *g) {
+    int k = ++g->nstates;
+    LLVMBuildStore(g->b, const_int(g, k), g->frame);
+    LLVMBuildRet(g->b, LLVMConstInt(LLVMInt32TypeInContext(g->ctx), 1, 0));
+    LLVMBasicBlockRef resume = new_block(g, "resume");
+    LLVMAddCase(g->dispatch, const_int(g, k), resume);
+    position(g, resume);
+}
+
+/* Appends (site, loop indices, value) to the particle's trace. */
+static void cg_record(Cg *g, Node *e, LLVMValueRef v) {
+    int n = e->sample.indices.len;
+    LLVMValueRef idx = n ? entry_slots(g, g->t_int, n, "idx") : LLVMConstNull(g->t_ptr);
+    for (int i = 0; i < n; i++) {
+        LLVMValueRef at = const_int(g, i);
+        LLVMValueRef p = LLVMBuildGEP2(g->b, g->t_int, idx, &at, 1, "");
+        LLVMBuildStore(g->b, load_symbol(g, e->sample.indices.items[i]), p);
+    }
+    if (e->type->kind == TY_INT) v = LLVMBuildSIToFP(g->b, v, g->t_real, "");
+    LLVMValueRef args[5] = {g->particle, const_int(g, e->sample.site), const_int(g, n), idx, v};
+    rt_call(g, RTF_rt_record, args, 5);
+}
+
+static LLVMValueRef cg_sample(Cg *g, Node *e) {
+    LLVMValueRef v = cg_dist_call(g, e->sample.dist, DIST_SAMPLE, g->particle);
+    cg_record(g, e, v);
+    return v;
+}
+
+static void cg_observe(Cg *g, Node *s) {
+    LLVMValueRef v = cg_expr(g, s->observe.value);
+    add_log_weight(g, cg_dist_call(g, s->observe.dist, DIST_LPDF, v));
+    cg_checkpoint(g);
+}
+
+/* A reward or potential must be a number below +inf (-inf kills the particle). */
+static LLVMValueRef cg_weight_value(Cg *g, Node *s, const char *what) {
+    LLVMValueRef v = cg_expr(g, s->stmt.expr);
+    LLVMValueRef bad = LLVMBuildFCmp(g->b, LLVMRealUEQ, v, LLVMConstReal(g->t_real, INFINITY), "");
+    char msg[64];
+    snprintf(msg, sizeof msg, "%s is NaN or +inf", what);
+    fail_if(g, bad, s->stmt.expr->loc, msg);
+    return v;
+}
+
+static void cg_reward(Cg *g, Node *s) {
+    add_log_weight(g, cg_weight_value(g, s, "reward"));
+    cg_checkpoint(g);
+}
+
+/* potential v: adds v - (previous potential); the last one is removed when the model ends. */
+static void cg_potential(Cg *g, Node *s) {
+    LLVMValueRef v = cg_weight_value(g, s, "potential");
+    LLVMValueRef p = particle_field(g, offsetof(rt_particle, potential));
+    LLVMValueRef old = LLVMBuildLoad2(g->b, g->t_real, p, "potential");
+    add_log_weight(g, LLVMBuildFSub(g->b, v, old, ""));
+    LLVMBuildStore(g->b, v, p);
+    cg_checkpoint(g);
+}
+
+/* infer M(args) by is(particles = N): a prototype frame holding the arguments, then the engine. */
+static LLVMValueRef cg_infer(Cg *g, Node *e) {
+    Node *call = e->infer.model_call;
+    Symbol *model = call->call.callee->name.sym;
+    LLVMValueRef desc = model->cg;
+    LLVMValueRef size_off = const_int(g, offsetof(rt_model, frame_size));
+    LLVMValueRef size_p = LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), desc, &size_off, 1, "");
+    LLVMValueRef size = LLVMBuildLoad2(g->b, g->t_int, size_p, "frame_size");
+    LLVMValueRef frame = rt_call(g, RTF_rt_frame_new, &size, 1);
+    for (int i = 0; i < call->call.args.len; i++) {
+        LLVMValueRef off = const_int(g, RT_FRAME_PARAMS + 8 * i);
+        LLVMValueRef p = LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), frame, &off, 1, "");
+        LLVMBuildStore(g->b, cg_expr(g, call->call.args.items[i]), p);
+    }
+    LLVMValueRef n = e->infer.particles ? cg_expr(g, e->infer.particles) : const_int(g, 1000);
+    LLVMValueRef args[4] = {desc, frame, n, loc_string(g, e->loc)};
+    return rt_call(g, RTF_rt_infer_is, args, 4);
+}
+
+static LLVMValueRef cg_field(Cg *g, Node *e) {
+    LLVMValueRef post = cg_expr(g, e->field.base);
+    bool evidence = strcmp(e->field.field, "log_evidence") == 0;
+    return rt_call(g, evidence ? RTF_rt_post_log_evidence : RTF_rt_post_ess, &post, 1);
+}
+
 static LLVMValueRef cg_expr(Cg *g, Node *e) {
     switch (e->kind) {
     case N_INT: return const_int(g, e->ival);
@@ -472,6 +665,9 @@ static LLVMValueRef cg_expr(Cg *g, Node *e) {
     case N_COMPREHENSION: return cg_comprehension(g, e);
     case N_IF: return cg_if(g, e);
     case N_BLOCK: return cg_block(g, e);
+    case N_SAMPLE: return cg_sample(g, e);
+    case N_INFER: return cg_infer(g, e);
+    case N_FIELD: return cg_field(g, e);
     default:
         fprintf(stderr, "ppl: internal error: cannot generate code for %s\n", ast_kind_name(e->kind));
         exit(70);
@@ -559,6 +755,9 @@ static void cg_stmt(Cg *g, Node *s) {
     case N_RETURN: cg_return(g, s); break;
     case N_BREAK: cg_jump(g, g->break_bb); break;
     case N_CONTINUE: cg_jump(g, g->continue_bb); break;
+    case N_OBSERVE: cg_observe(g, s); break;
+    case N_REWARD: cg_reward(g, s); break;
+    case N_POTENTIAL: cg_potential(g, s); break;
     default: cg_expr(g, s); break;
     }
 }
@@ -602,6 +801,116 @@ static void define_fn(Cg *g, Node *f) {
     if (g->ret_slot && v && !LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b)))
         LLVMBuildStore(g->b, v, g->ret_slot);
     end_function(g, ret);
+}
+
+/* ---- models: resume functions over frames, and their descriptors ---- */
+
+static LLVMTypeRef resume_type(Cg *g) {
+    LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
+    return LLVMFunctionType(LLVMInt32TypeInContext(g->ctx), params, 2, 0);
+}
+
+/* The descriptor is declared first (infer sites load its frame size) and filled in later. */
+static LLVMTypeRef descriptor_type(Cg *g) {
+    LLVMTypeRef f[8] = {g->t_ptr, g->t_ptr, g->t_int, g->t_int, g->t_int, g->t_ptr, g->t_ptr, g->t_ptr};
+    return LLVMStructTypeInContext(g->ctx, f, 8, 0);
+}
+
+static void declare_model(Cg *g, Node *m) {
+    char name[512];
+    snprintf(name, sizeof name, "ppl.model.%s", m->fn.name);
+    LLVMValueRef desc = LLVMAddGlobal(g->mod, descriptor_type(g), name);
+    LLVMSetLinkage(desc, LLVMInternalLinkage);
+    LLVMSetGlobalConstant(desc, 1);
+    m->fn.sym->cg = desc;
+}
+
+static LLVMValueRef const_global(Cg *g, LLVMValueRef init, const char *name) {
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, LLVMTypeOf(init), name);
+    LLVMSetInitializer(gv, init);
+    LLVMSetGlobalConstant(gv, 1);
+    LLVMSetLinkage(gv, LLVMPrivateLinkage);
+    return gv;
+}
+
+static LLVMValueRef const_string(Cg *g, const char *s) {
+    return const_global(g, LLVMConstStringInContext(g->ctx, s, (unsigned)strlen(s), 0), "str");
+}
+
+static long long runtime_kind(const Type *t) {
+    switch (t->kind) {
+    case TY_REAL: return RT_REAL;
+    case TY_INT: return RT_INT;
+    case TY_BOOL: return RT_BOOL;
+    default: return -1;
+    }
+}
+
+/* Site tables: names, number of indices, value kinds, by site id. */
+static void site_tables(Cg *g, Node *m, LLVMValueRef out[3]) {
+    int n = m->fn.sites.len;
+    LLVMValueRef names[n + 1], nidx[n + 1], kinds[n + 1];
+    for (int i = 0; i < n; i++) {
+        Node *site = m->fn.sites.items[i];
+        names[i] = const_string(g, site->sample.as_name);
+        nidx[i] = const_int(g, site->sample.indices.len);
+        kinds[i] = const_int(g, runtime_kind(site->type));
+    }
+    out[0] = const_global(g, LLVMConstArray2(g->t_ptr, names, (uint64_t)n), "site_names");
+    out[1] = const_global(g, LLVMConstArray2(g->t_int, nidx, (uint64_t)n), "site_nidx");
+    out[2] = const_global(g, LLVMConstArray2(g->t_int, kinds, (uint64_t)n), "site_kind");
+}
+
+static void define_descriptor(Cg *g, Node *m, LLVMValueRef resume) {
+    LLVMValueRef tables[3];
+    site_tables(g, m, tables);
+    Type *ret = m->fn.sym->type->ret;
+    LLVMValueRef f[8] = {const_string(g, m->fn.name), resume, const_int(g, g->frame_bytes),
+                         const_int(g, runtime_kind(ret)), const_int(g, m->fn.sites.len),
+                         tables[0], tables[1], tables[2]};
+    LLVMSetInitializer(m->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 8, 0));
+}
+
+/* Stores the return value into the frame's return field, widened to 8 bytes. */
+static void store_model_result(Cg *g, const Type *ret) {
+    if (!g->ret_slot) return;
+    LLVMValueRef v = LLVMBuildLoad2(g->b, llvm_type(g, ret), g->ret_slot, "ret");
+    if (ret->kind == TY_BOOL) v = LLVMBuildZExt(g->b, v, g->t_int, "");
+    LLVMValueRef off = const_int(g, RT_FRAME_RETURN);
+    LLVMBuildStore(g->b, v, LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), g->frame, &off, 1, ""));
+}
+
+/* i32 resume(frame, particle): a switch on the saved state jumps to the start or to the
+ * statement after the checkpoint where the model stopped. Every variable lives in the frame. */
+static void define_model(Cg *g, Node *m) {
+    char name[512];
+    snprintf(name, sizeof name, "ppl.resume.%s", m->fn.name);
+    g->fn = LLVMAddFunction(g->mod, name, resume_type(g));
+    LLVMSetLinkage(g->fn, LLVMInternalLinkage);
+    g->frame = LLVMGetParam(g->fn, 0);
+    g->particle = LLVMGetParam(g->fn, 1);
+    g->frame_bytes = RT_FRAME_PARAMS + 8 * (int64_t)m->fn.params.len;
+    g->nstates = 0;
+    position(g, new_block(g, "entry"));
+    LLVMBasicBlockRef start = new_block(g, "start");
+    g->dispatch = LLVMBuildSwitch(g->b, LLVMBuildLoad2(g->b, g->t_int, g->frame, "state"), start, 4);
+    position(g, start);
+    Type *ret = m->fn.sym->type->ret;
+    g->ret_bb = new_block(g, "return");
+    g->ret_slot = has_value(ret) ? entry_alloca(g, llvm_type(g, ret), "ret") : NULL;
+    for (int i = 0; i < m->fn.params.len; i++) {
+        Param *p = m->fn.params.items[i];
+        p->sym->cg = frame_field(g, RT_FRAME_PARAMS + 8 * i, p->name);
+    }
+    LLVMValueRef v = cg_expr(g, m->fn.body);
+    if (g->ret_slot && v && !LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b)))
+        LLVMBuildStore(g->b, v, g->ret_slot);
+    branch_to(g, g->ret_bb);
+    position(g, g->ret_bb);
+    store_model_result(g, ret);
+    LLVMBuildRet(g->b, LLVMConstInt(LLVMInt32TypeInContext(g->ctx), 0, 0));
+    define_descriptor(g, m, g->fn);
+    g->frame = g->particle = NULL;
 }
 
 /* ---- globals, data and the entry point ---- */
@@ -716,7 +1025,12 @@ LLVMModuleRef cg_program(LLVMContextRef ctx, Program *prog, const char *module_n
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];
         if (n->kind == N_FN) declare_fn(&g, n);
+        else if (n->kind == N_MODEL) declare_model(&g, n);
         else declare_global(&g, global_symbol(n));
+    }
+    for (int i = 0; i < prog->items.len; i++) {
+        Node *n = prog->items.items[i];
+        if (n->kind == N_MODEL) define_model(&g, n);
     }
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];

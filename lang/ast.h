@@ -32,7 +32,7 @@ typedef enum NodeKind {
 typedef struct Node Node;
 typedef struct Symbol Symbol;
 
-typedef enum SymKind { SYM_LOCAL, SYM_PARAM, SYM_GLOBAL, SYM_FN } SymKind;
+typedef enum SymKind { SYM_LOCAL, SYM_PARAM, SYM_GLOBAL, SYM_FN, SYM_MODEL } SymKind;
 
 /* What a name refers to; made by the checker, read by the code generator. */
 struct Symbol {
@@ -60,8 +60,9 @@ struct Node {
         struct { const char *name; Symbol *sym; } name;             /* NAME */
         struct { TokKind op; Node *lhs, *rhs; } binary;             /* BINARY; UNARY uses lhs */
         /* CALL: callee is a NAME; argnames[i] is NULL for positional args, else the name
-         * of a named argument (`particles = 100`). builtin is set by the checker (0 = none). */
-        struct { Node *callee; PtrVec args; PtrVec argnames; int builtin; } call;
+         * of a named argument (`particles = 100`). The checker sets builtin (a BuiltinId, 0 = none)
+         * or dist (a distribution constructor: its rt_dist_kind + 1, 0 = none). */
+        struct { Node *callee; PtrVec args; PtrVec argnames; int builtin; int dist; } call;
         struct { Node *base, *index; } index;                       /* INDEX */
         struct { Node *base; const char *field; } field;            /* FIELD */
         struct { PtrVec elems; } array;                             /* ARRAY literal */
@@ -70,8 +71,11 @@ struct Node {
         struct { Node *cond, *then, *els; } if_;                    /* IF; els may be NULL */
         /* BLOCK: statements; value is the trailing expression statement's expr or NULL */
         struct { PtrVec stmts; Node *value; } block;
-        struct { Node *dist; const char *as_name; } sample;         /* SAMPLE dist [as "name"] */
-        struct { Node *model_call, *method; } infer;                /* INFER call by method(opts) */
+        /* SAMPLE dist [as "name"]: the checker sets the model-wide site id and the loop
+         * variables (Symbol*) whose values index the site's address, outermost first. */
+        struct { Node *dist; const char *as_name; int site; PtrVec indices; } sample;
+        /* INFER model_call by method(options); the checker fills the method's options. */
+        struct { Node *model_call, *method; Node *particles; } infer;
         /* LET / DATA / PARAM_DECL: `let x: T = init`, `var x = init`, `data x: T = default`,
          * `param x: T = init`. ann (the annotation) and init may be NULL. */
         struct { const char *name; bool is_var; Type *ann; Node *init; Symbol *sym; } let;
@@ -82,7 +86,8 @@ struct Node {
         struct { Node *cond, *body; } while_;                       /* WHILE */
         struct { Node *value, *dist; } observe;                     /* OBSERVE value ~ dist */
         /* FN / MODEL: params is a vector of Param*; ret may be NULL (unit) */
-        struct { const char *name; PtrVec params; Type *ret; Node *body; Symbol *sym; } fn;
+        /* models also get their sample sites (Node* of N_SAMPLE, by site id) */
+        struct { const char *name; PtrVec params; Type *ret; Node *body; Symbol *sym; PtrVec sites; } fn;
     };
 };
 

@@ -14,7 +14,8 @@
 /* X(ID, "name") */
 #define OTHER_BUILTINS(X) \
     X(PRINT, "print") X(LEN, "len") X(SUM, "sum") X(MEAN, "mean") X(MIN, "min") X(MAX, "max") \
-    X(ABS, "abs") X(LOGSUMEXP, "logsumexp") X(DIV, "div")
+    X(ABS, "abs") X(LOGSUMEXP, "logsumexp") X(DIV, "div") \
+    X(SD, "sd") X(QUANTILE, "quantile") X(LPDF, "lpdf")
 
 typedef enum BuiltinId {
     BI_NONE,

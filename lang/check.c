@@ -2,6 +2,7 @@
  * Sets node->type on expressions, resolves names to Symbols, inserts int -> real conversions. */
 #include "check.h"
 #include "builtins.h"
+#include "rt_dist_table.h"
 #include <string.h>
 
 typedef struct Scope {
@@ -15,11 +16,19 @@ typedef struct Checker {
     Scope *globals;
     Node *fn;            /* the function being checked; NULL at top level */
     int loop_depth;
+    /* inside a model body */
+    Node *model;         /* the model being checked, or NULL */
+    PtrVec loops;        /* enclosing for/comprehension variables (Symbol*), outermost first */
+    int while_depth;
+    const char *site_name;  /* the name a sample in the current let/assignment is bound to */
+    bool stmt_level;     /* checkpoints (observe, reward, potential) may appear here */
+    bool dist_ok;        /* the expression being checked may be a distribution */
 } Checker;
 
 static Type *check_expr(Checker *c, Node *e, Type *hint);
 static void check_stmt(Checker *c, Node *s, bool top_level);
 static Type *check_block(Checker *c, Node *b, Type *hint);
+static Type *check_dist(Checker *c, Node *e);
 
 static const char *tname(Checker *c, const Type *t) { return ty_name(c->a, t); }
 
@@ -234,7 +243,9 @@ static Type *check_comprehension(Checker *c, Node *e, Type *hint) {
     scope_push(c);
     e->compr.sym = declare_loop_var(c, e->compr.var, e);
     Type *want = hint && hint->kind == TY_ARRAY ? hint->elem : NULL;
+    vec_push(c->a, &c->loops, e->compr.sym);
     Type *t = want ? check_expect(c, &e->compr.body, want) : check_expr(c, e->compr.body, NULL);
+    c->loops.len--;
     scope_pop(c);
     if (is_poison(t)) return ty_error;
     if (t->kind == TY_UNIT) {
@@ -271,6 +282,8 @@ static Type *check_if(Checker *c, Node *e, Type *hint) {
 
 static Type *check_field(Checker *c, Node *e) {
     Type *t = check_expr(c, e->field.base, NULL);
+    const char *f = e->field.field;
+    if (t->kind == TY_POSTERIOR && (strcmp(f, "log_evidence") == 0 || strcmp(f, "ess") == 0)) return ty_real;
     if (!is_poison(t)) diag_error(e->loc, "unknown field '%s' for a value of type %s", e->field.field, tname(c, t));
     return ty_error;
 }
@@ -318,10 +331,15 @@ static bool is_num_array(const Type *t) {
     return t->kind == TY_ARRAY && ty_is_numeric(t->elem);
 }
 
-/* sum, mean, min/max of one array: int[] or real[] */
+static bool is_numeric_posterior(const Type *t) {
+    return t->kind == TY_POSTERIOR && (ty_is_numeric(t->elem) || t->elem->kind == TY_BOOL);
+}
+
+/* sum, mean, min/max of one array: int[] or real[]; mean also of a posterior */
 static Type *check_array_reduction(Checker *c, Node *e, const char *name, BuiltinId id) {
     Type *t = check_expr(c, e->call.args.items[0], NULL);
     if (is_poison(t)) return ty_error;
+    if (id == BI_MEAN && is_numeric_posterior(t)) return ty_real;
     if (!is_num_array(t)) {
         diag_error(((Node *)e->call.args.items[0])->loc, "'%s' expects an int[] or real[] array, found %s",
                    name, tname(c, t));
@@ -375,6 +393,27 @@ static Type *check_abs(Checker *c, Node *e) {
     return ty_error;
 }
 
+/* sd(post), quantile(post, q) */
+static Type *check_posterior_stat(Checker *c, Node *e, const char *name, BuiltinId id) {
+    int want = id == BI_QUANTILE ? 2 : 1;
+    if (!check_arity(e, name, want)) return ty_error;
+    Node *arg = e->call.args.items[0];
+    Type *t = check_expr(c, arg, NULL);
+    if (id == BI_QUANTILE) check_expect(c, arg_slot(e, 1), ty_real);
+    if (!is_poison(t) && !is_numeric_posterior(t))
+        diag_error(arg->loc, "'%s' expects a posterior of numbers, found %s", name, tname(c, t));
+    return ty_real;
+}
+
+/* lpdf(D, v): the log density of D at v */
+static Type *check_lpdf(Checker *c, Node *e) {
+    if (!check_arity(e, "lpdf", 2)) return ty_error;
+    Type *d = check_dist(c, e->call.args.items[0]);
+    check_expr(c, e->call.args.items[1], NULL);
+    if (!is_poison(d)) coerce(c, arg_slot(e, 1), d->elem);
+    return ty_real;
+}
+
 static Type *check_builtin(Checker *c, Node *e, const char *name, BuiltinId id) {
     static Type *one_real[1], *two_ints[2], *real_array[1];
     one_real[0] = ty_real;
@@ -393,10 +432,38 @@ static Type *check_builtin(Checker *c, Node *e, const char *name, BuiltinId id) 
     case BI_DIV:
         check_args_against(c, e, name, two_ints, 2);
         return ty_int;
+    case BI_SD: case BI_QUANTILE: return check_posterior_stat(c, e, name, id);
+    case BI_LPDF: return check_lpdf(c, e);
     default:   /* MATH_BUILTINS: real -> real */
         check_args_against(c, e, name, one_real, 1);
         return ty_real;
     }
+}
+
+static const struct { const char *name; const char *params; bool discrete; } dist_table[] = {
+#define X(name, np, vt, types, ...) {#name, types, RT_DIST_VALUE_##vt},
+#define RT_DIST_VALUE_REAL false
+#define RT_DIST_VALUE_INT true
+    RT_DISTRIBUTIONS(X)
+#undef X
+};
+
+static int dist_lookup(const char *name) {
+    for (size_t i = 0; i < sizeof dist_table / sizeof dist_table[0]; i++)
+        if (strcmp(dist_table[i].name, name) == 0) return (int)i;
+    return -1;
+}
+
+/* normal(0, 1): a distribution constructor; parameters by the table's type letters. */
+static Type *check_dist_call(Checker *c, Node *e, int kind) {
+    const char *ps = dist_table[kind].params;
+    int n = (int)strlen(ps);
+    Type *params[8];
+    for (int i = 0; i < n; i++)
+        params[i] = ps[i] == 'd' ? ty_real : ps[i] == 'i' ? ty_int : ty_array(c->a, ty_real);
+    e->call.dist = kind + 1;
+    check_args_against(c, e, dist_table[kind].name, params, n);
+    return ty_wrap(c->a, TY_DIST, dist_table[kind].discrete ? ty_int : ty_real);
 }
 
 static bool reject_named_args(Node *e) {
@@ -425,17 +492,148 @@ static Type *check_call(Checker *c, Node *e) {
             e->call.builtin = id;
             return check_builtin(c, e, name, id);
         }
+        int kind = dist_lookup(name);
+        if (kind >= 0) return check_dist_call(c, e, kind);
         diag_error(callee->loc, "undefined name '%s'", name);
         return ty_error;
     }
     callee->name.sym = sym;
     callee->type = sym->type;
+    if (sym->kind == SYM_MODEL) {
+        diag_error(callee->loc, "'%s' is a model: run it with `infer %s(...) by is(...)`", name, name);
+        return ty_error;
+    }
     if (sym->kind != SYM_FN) {
         diag_error(callee->loc, "'%s' is not a function", name);
         return ty_error;
     }
     check_args_against(c, e, name, sym->type->params, sym->type->nparams);
     return sym->type->ret;
+}
+
+/* ---- probabilistic constructs ---- */
+
+static const char *address_of(Checker *c, const char *name, int nidx) {
+    const char *s = name;
+    for (int i = 0; i < nidx; i++) s = arena_printf(c->a, "%s%s_", s, i ? ", " : "[");
+    return nidx ? arena_printf(c->a, "%s]", s) : s;
+}
+
+/* Sites pair with guide sites and posterior columns by address: two sites with the same
+ * name and number of indices could collide, so that is an error. */
+static void register_site(Checker *c, Node *e, const char *name) {
+    PtrVec *sites = &c->model->fn.sites;
+    for (int i = 0; i < sites->len; i++) {
+        Node *other = sites->items[i];
+        if (strcmp(other->sample.as_name, name) == 0 && other->sample.indices.len == c->loops.len) {
+            diag_error(e->loc, "two sample sites share the address '%s'; name one with `as \"...\"`",
+                       address_of(c, name, c->loops.len));
+            return;
+        }
+    }
+    e->sample.as_name = name;
+    for (int i = 0; i < c->loops.len; i++) vec_push(c->a, &e->sample.indices, c->loops.items[i]);
+    e->sample.site = sites->len;
+    vec_push(c->a, sites, e);
+}
+
+static Type *check_sample(Checker *c, Node *e) {
+    Type *d = check_dist(c, e->sample.dist);
+    if (!c->model) {
+        diag_error(e->loc, "'sample' is only allowed inside a model");
+        return ty_error;
+    }
+    const char *name = e->sample.as_name ? e->sample.as_name : c->site_name;
+    if (!name) {
+        diag_error(e->loc, "this sample site has no name: bind it with let, or name it with `as \"...\"`");
+        return ty_error;
+    }
+    if (c->while_depth) {
+        diag_error(e->loc, "sample sites inside while loops are not supported yet (use a for loop)");
+        return ty_error;
+    }
+    register_site(c, e, name);
+    return is_poison(d) ? ty_error : d->elem;
+}
+
+/* infer M(args) by is(particles = N) */
+static void check_infer_options(Checker *c, Node *e, Node *method) {
+    for (int i = 0; i < method->call.args.len; i++) {
+        const char *name = method->call.argnames.items[i];
+        Node **slot = (Node **)&method->call.args.items[i];
+        if (!name) {
+            diag_error((*slot)->loc, "inference options are named: write `particles = ...`");
+        } else if (strcmp(name, "particles") == 0) {
+            check_expect(c, slot, ty_int);
+            e->infer.particles = *slot;
+        } else {
+            diag_error((*slot)->loc, "unknown option '%s' for is (options: particles)", name);
+        }
+    }
+}
+
+static Type *check_infer_method(Checker *c, Node *e) {
+    Node *m = e->infer.method;
+    if (m->kind != N_CALL || m->call.callee->kind != N_NAME) {
+        diag_error(m->loc, "expected an inference method such as is(particles = 1000)");
+        return NULL;
+    }
+    if (strcmp(m->call.callee->name.name, "is") != 0) {
+        diag_error(m->loc, "unknown inference method '%s' (available: is)", m->call.callee->name.name);
+        return NULL;
+    }
+    check_infer_options(c, e, m);
+    return ty_unit;
+}
+
+static Symbol *inferred_model(Checker *c, Node *call) {
+    if (call->kind != N_CALL || call->call.callee->kind != N_NAME) {
+        diag_error(call->loc, "infer expects a model call such as m(args)");
+        return NULL;
+    }
+    Node *callee = call->call.callee;
+    Symbol *sym = lookup(c, callee->name.name);
+    if (!sym || sym->kind != SYM_MODEL) {
+        diag_error(callee->loc, sym ? "'%s' is not a model" : "undefined model '%s'", callee->name.name);
+        return NULL;
+    }
+    callee->name.sym = sym;
+    return sym;
+}
+
+static void check_args_against(Checker *c, Node *e, const char *name, Type **params, int n);
+
+static Type *check_infer(Checker *c, Node *e) {
+    Symbol *model = inferred_model(c, e->infer.model_call);
+    Node *call = e->infer.model_call;
+    if (model) check_args_against(c, call, model->name, model->type->params, model->type->nparams);
+    Type *ok = check_infer_method(c, e);
+    if (!model || !ok) return ty_error;
+    return ty_wrap(c->a, TY_POSTERIOR, model->type->ret);
+}
+
+static bool check_checkpoint_place(Checker *c, Node *s, const char *what) {
+    if (!c->model) {
+        diag_error(s->loc, "'%s' is only allowed inside a model", what);
+        return false;
+    }
+    if (!c->stmt_level) {
+        diag_error(s->loc, "'%s' cannot appear inside an expression; make it a statement of the model", what);
+        return false;
+    }
+    return true;
+}
+
+static void check_observe(Checker *c, Node *s) {
+    check_checkpoint_place(c, s, "observe");
+    check_expr(c, s->observe.value, NULL);
+    Type *d = check_dist(c, s->observe.dist);
+    if (!is_poison(d)) coerce(c, &s->observe.value, d->elem);
+}
+
+static void check_weight_stmt(Checker *c, Node *s) {
+    check_checkpoint_place(c, s, s->kind == N_REWARD ? "reward" : "potential");
+    check_expect(c, &s->stmt.expr, ty_real);
 }
 
 static Type *check_expr_kind(Checker *c, Node *e, Type *hint) {
@@ -455,17 +653,35 @@ static Type *check_expr_kind(Checker *c, Node *e, Type *hint) {
     case N_IF: return check_if(c, e, hint);
     case N_BLOCK: return check_block(c, e, hint);
     case N_CONVERT: return ty_real;
-    case N_SAMPLE: return not_yet(c, e, "sample");
-    case N_INFER: return not_yet(c, e, "infer");
+    case N_SAMPLE: return check_sample(c, e);
+    case N_INFER: return check_infer(c, e);
     default:
         diag_error(e->loc, "expected an expression");
         return ty_error;
     }
 }
 
+/* Only blocks and ifs in statement position keep checkpoints legal inside them: anything
+ * else would leave a half-evaluated expression live across a suspension of the model. */
 static Type *check_expr(Checker *c, Node *e, Type *hint) {
+    bool stmt_level = c->stmt_level, dist_ok = c->dist_ok;
+    c->dist_ok = false;
+    if (!((e->kind == N_BLOCK || e->kind == N_IF) && hint == ty_unit)) c->stmt_level = false;
     e->type = check_expr_kind(c, e, hint);
+    c->stmt_level = stmt_level;
+    if (e->type->kind == TY_DIST && !dist_ok) {
+        diag_error(e->loc, "a distribution can only be used in sample, observe or lpdf");
+        e->type = ty_error;
+    }
     return e->type;
+}
+
+static Type *check_dist(Checker *c, Node *e) {
+    c->dist_ok = true;
+    Type *t = check_expr(c, e, NULL);
+    if (!is_poison(t) && t->kind != TY_DIST)
+        diag_error(e->loc, "expected a distribution, found %s", tname(c, t));
+    return t->kind == TY_DIST ? t : ty_error;
 }
 
 /* ---- statements ---- */
@@ -494,6 +710,7 @@ static Type *check_block(Checker *c, Node *b, Type *hint) {
 
 static void check_let(Checker *c, Node *s, bool top_level) {
     Type *t;
+    c->site_name = s->let.name;
     if (s->let.ann) {
         t = check_expect(c, &s->let.init, s->let.ann);
     } else {
@@ -503,6 +720,7 @@ static void check_let(Checker *c, Node *s, bool top_level) {
             t = ty_error;
         }
     }
+    c->site_name = NULL;
     Symbol *sym = declare(c, top_level ? SYM_GLOBAL : SYM_LOCAL, s->let.name, t, s->loc, s);
     if (sym) sym->is_var = s->let.is_var;
     s->let.sym = sym;
@@ -531,7 +749,9 @@ static void check_assign(Checker *c, Node *s) {
         check_expr(c, s->assign.value, NULL);
         return;
     }
+    c->site_name = root->kind == N_NAME ? root->name.name : NULL;
     check_expect(c, &s->assign.value, t);
+    c->site_name = NULL;
 }
 
 static void check_for(Checker *c, Node *s) {
@@ -539,7 +759,9 @@ static void check_for(Checker *c, Node *s) {
     scope_push(c);
     s->for_.sym = declare_loop_var(c, s->for_.var, s);
     c->loop_depth++;
+    vec_push(c->a, &c->loops, s->for_.sym);
     check_expr(c, s->for_.body, ty_unit);
+    c->loops.len--;
     c->loop_depth--;
     scope_pop(c);
 }
@@ -547,7 +769,9 @@ static void check_for(Checker *c, Node *s) {
 static void check_while(Checker *c, Node *s) {
     check_condition(c, s->while_.cond);
     c->loop_depth++;
+    c->while_depth++;
     check_expr(c, s->while_.body, ty_unit);
+    c->while_depth--;
     c->loop_depth--;
 }
 
@@ -592,9 +816,8 @@ static void check_stmt(Checker *c, Node *s, bool top_level) {
     case N_RETURN: check_return(c, s); break;
     case N_BREAK: case N_CONTINUE: check_loop_jump(c, s); break;
     case N_FN: case N_MODEL: case N_DATA: check_nested_item(c, s); break;
-    case N_OBSERVE: not_yet(c, s, "observe"); break;
-    case N_REWARD: not_yet(c, s, "reward"); break;
-    case N_POTENTIAL: not_yet(c, s, "potential"); break;
+    case N_OBSERVE: check_observe(c, s); break;
+    case N_REWARD: case N_POTENTIAL: check_weight_stmt(c, s); break;
     case N_PARAM_DECL: not_yet(c, s, "param"); break;
     default: check_expr(c, s, ty_unit); break;
     }
@@ -621,11 +844,11 @@ static void declare_fn(Checker *c, Node *f) {
     Type *t = ty_fn(c->a, params, f->fn.params.len, ret);
     Symbol *old = scope_find_local(c->globals, f->fn.name);
     if (old && !is_prelude(old)) {
-        diag_error(f->loc, "function '%s' is already defined", f->fn.name);
+        diag_error(f->loc, "'%s' is already defined", f->fn.name);
         return;
     }
     if (old) forget_prelude_fn(c, old);
-    f->fn.sym = declare(c, SYM_FN, f->fn.name, t, f->loc, f);
+    f->fn.sym = declare(c, f->kind == N_MODEL ? SYM_MODEL : SYM_FN, f->fn.name, t, f->loc, f);
 }
 
 static void check_fn_body(Checker *c, Node *f) {
@@ -653,6 +876,19 @@ static void check_fn(Checker *c, Node *f) {
     scope_pop(c);
 }
 
+/* A model body is checked like a function's, with sample sites and checkpoints allowed. */
+static void check_model(Checker *c, Node *m) {
+    Type *ret = m->fn.ret ? m->fn.ret : ty_unit;
+    if (ret->kind != TY_UNIT && ret->kind != TY_REAL && ret->kind != TY_INT && ret->kind != TY_BOOL)
+        diag_error(m->loc, "model '%s' returns %s; models return real, int, bool or nothing (for now)",
+                   m->fn.name, tname(c, ret));
+    c->model = m;
+    c->stmt_level = true;
+    check_fn(c, m);
+    c->stmt_level = false;
+    c->model = NULL;
+}
+
 static void check_data(Checker *c, Node *d) {
     int depth;
     if (ty_base(d->let.ann, &depth)->kind == TY_STRING)
@@ -668,13 +904,13 @@ bool check_program(Arena *a, Program *prog) {
     c.globals = c.scope;
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];
-        if (n->kind == N_FN) declare_fn(&c, n);
+        if (n->kind == N_FN || n->kind == N_MODEL) declare_fn(&c, n);
     }
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];
         if (n->kind == N_FN) check_fn(&c, n);
         else if (n->kind == N_DATA) check_data(&c, n);
-        else if (n->kind == N_MODEL) not_yet(&c, n, "model");
+        else if (n->kind == N_MODEL) check_model(&c, n);
         else check_stmt(&c, n, true);
     }
     return diag_error_count() == errors_before;

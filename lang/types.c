@@ -14,6 +14,12 @@ Type *ty_array(Arena *a, Type *elem) {
     return t;
 }
 
+Type *ty_wrap(Arena *a, TypeKind kind, Type *elem) {
+    Type *t = ty_array(a, elem);
+    t->kind = kind;
+    return t;
+}
+
 Type *ty_fn(Arena *a, Type **params, int nparams, Type *ret) {
     Type *t = arena_alloc(a, sizeof *t);
     t->kind = TY_FN;
@@ -27,7 +33,7 @@ bool ty_equal(const Type *x, const Type *y) {
     if (x == y) return true;
     if (x->kind != y->kind) return false;
     switch (x->kind) {
-    case TY_ARRAY: return ty_equal(x->elem, y->elem);
+    case TY_ARRAY: case TY_DIST: case TY_POSTERIOR: return ty_equal(x->elem, y->elem);
     case TY_FN:
         if (x->nparams != y->nparams || !ty_equal(x->ret, y->ret)) return false;
         for (int i = 0; i < x->nparams; i++)
@@ -45,7 +51,9 @@ bool ty_assignable(const Type *from, const Type *to) {
 
 bool ty_is_numeric(const Type *t) { return t->kind == TY_INT || t->kind == TY_REAL; }
 
-bool ty_has_pointers(const Type *t) { return t->kind == TY_STRING || t->kind == TY_ARRAY; }
+bool ty_has_pointers(const Type *t) {
+    return t->kind == TY_STRING || t->kind == TY_ARRAY || t->kind == TY_POSTERIOR;
+}
 
 const Type *ty_base(const Type *t, int *depth) {
     int d = 0;
@@ -64,6 +72,8 @@ const char *ty_name(Arena *a, const Type *t) {
     case TY_REAL: return "real";
     case TY_STRING: return "string";
     case TY_ARRAY: return arena_printf(a, "%s[]", ty_name(a, t->elem));
+    case TY_DIST: return arena_printf(a, "dist<%s>", ty_name(a, t->elem));
+    case TY_POSTERIOR: return arena_printf(a, "posterior<%s>", ty_name(a, t->elem));
     case TY_FN: {
         const char *s = "fn(";
         for (int i = 0; i < t->nparams; i++)

@@ -11,7 +11,9 @@ typedef enum TypeKind {
     TY_UNIT,     /* statements, functions with no result */
     TY_BOOL, TY_INT, TY_REAL, TY_STRING,
     TY_ARRAY,    /* elem[] */
-    TY_FN,       /* params -> ret */
+    TY_FN,       /* params -> ret (functions and models) */
+    TY_DIST,     /* a distribution over elem (real or int); only used by sample, observe, lpdf */
+    TY_POSTERIOR,/* weighted draws of a model's return value elem */
 } TypeKind;
 
 typedef struct Type Type;
@@ -27,6 +29,7 @@ extern Type *ty_error, *ty_never, *ty_unit, *ty_bool, *ty_int, *ty_real, *ty_str
 
 Type *ty_array(Arena *a, Type *elem);
 Type *ty_fn(Arena *a, Type **params, int nparams, Type *ret);
+Type *ty_wrap(Arena *a, TypeKind kind, Type *elem);   /* TY_DIST or TY_POSTERIOR over elem */
 bool ty_equal(const Type *x, const Type *y);
 /* true when a value of type `from` may be used where `to` is expected (int -> real, error -> any). */
 bool ty_assignable(const Type *from, const Type *to);

@@ -30,7 +30,15 @@
     X(rt_data_has, "i", "p") X(rt_data_real, "d", "pp") X(rt_data_int, "i", "pp") \
     X(rt_data_bool, "i", "pp") X(rt_data_array, "p", "piip") \
     /* memory (rt_init.c) */ \
-    X(rt_gc_root, "v", "p")
+    X(rt_gc_root, "v", "p") \
+    /* models and inference (rt_infer.c, rt_posterior.c; rt_infer.h) */ \
+    X(rt_frame_new, "p", "i") X(rt_record, "v", "piipd") X(rt_infer_is, "p", "ppip") \
+    X(rt_post_mean, "d", "p") X(rt_post_sd, "d", "p") X(rt_post_quantile, "d", "pdp") \
+    X(rt_post_log_evidence, "d", "p") X(rt_post_ess, "d", "p") X(rt_print_posterior, "v", "p")
+
+/* The distributions' rt_sample_D and rt_lpdf_D come from RT_DISTRIBUTIONS in
+ * rt_dist_table.h: the sampler takes (rt_rng *, parameters, loc), the log density
+ * (value, parameters, loc); parameter letters are the table's. */
 
 /* C library functions that LLVM itself may emit calls to. */
 #define RT_LIBC(X) X(memcpy) X(memset) X(memmove)

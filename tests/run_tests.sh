@@ -266,6 +266,9 @@ expect_cmd "--dump-ast" 0 "." "$PPL" check --dump-ast examples/basics.ppl
 expect_cmd "ir before optimization" 0 "before optimization" "$PPL" ir examples/basics.ppl
 grep -q "after optimization" "$TMP/cmd" && pass || fail "ppl ir: no 'after optimization' section"
 
+# Deep nesting is a clean error, not a stack overflow (the crash corpus has more such inputs).
+expect_cmd "nesting too deep" 1 "error: nesting too deep" "$PPL" check "$CRASH/in/gen_parens@all.ppl"
+
 # A built binary does not need libLLVM at run time.
 if "$PPL" build examples/basics.ppl -o "$TMP/basics" > "$TMP/cmd" 2>&1; then
     if ldd "$TMP/basics" | grep -qi llvm; then fail "built binary links libLLVM" "$(ldd "$TMP/basics")"; else pass; fi

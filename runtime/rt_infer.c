@@ -1,0 +1,134 @@
+/* rt_infer.c - running models: frames, sample-site traces, and importance sampling, which
+ * runs a copy of the model's frame per particle to its end on the particle's own RNG stream. */
+#define GC_THREADS
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gc.h>
+#include "rt_infer.h"
+
+uint64_t rt_infer_count;   /* infer calls started in this run */
+
+void *rt_frame_new(int64_t size)
+{
+    if (size < 0 || (uint64_t)size > SIZE_MAX / 2)
+        rt_failf(NULL, "model frame of %lld bytes is too large", (long long)size);
+    void *f = GC_MALLOC(size > 0 ? (size_t)size : 1);   /* GC_malloc zeroes */
+    if (!f)
+        rt_failf(NULL, "out of memory allocating a model frame of %lld bytes", (long long)size);
+    return f;
+}
+
+/* Makes room for `extra` more words. The old buffer is left to the collector rather than
+ * freed, in case someone still holds a copy of the rt_trace. */
+static void trace_reserve(rt_trace *t, int64_t extra)
+{
+    if (t->len + extra <= t->cap)
+        return;
+    int64_t cap = t->cap > 0 ? t->cap : 64;
+    while (cap < t->len + extra)
+        cap *= 2;
+    int64_t *w = GC_MALLOC_ATOMIC(8 * (size_t)cap);
+    if (!w)
+        rt_failf(NULL, "out of memory growing a trace to %lld words", (long long)cap);
+    if (t->len > 0)
+        memcpy(w, t->words, 8 * (size_t)t->len);
+    t->words = w;
+    t->cap = cap;
+}
+
+/* Appends [site, nidx, idx..., value bits]; a particle without a trace records nothing. */
+void rt_record(rt_particle *p, int64_t site, int64_t nidx, const int64_t *idx, double value)
+{
+    rt_trace *t = p->trace;
+    if (!t)
+        return;
+    trace_reserve(t, 3 + nidx);
+    int64_t *w = t->words + t->len;
+    w[0] = site;
+    w[1] = nidx;
+    if (nidx > 0)
+        memcpy(w + 2, idx, 8 * (size_t)nidx);
+    memcpy(w + 2 + nidx, &value, sizeof value);
+    t->len += 3 + nidx;
+}
+
+/* Read at the start of every infer call, not cached, so a test can switch it on and off. */
+int rt_gc_stress(void)
+{
+    const char *s = getenv("PPL_GC_STRESS");
+    return s && strcmp(s, "1") == 0;
+}
+
+/* Resumes the frame checkpoint by checkpoint until the model ends or the particle dies
+ * (a dead particle is never resumed). Under GC stress, collects after every resume. */
+static void run_to_end(const rt_model *m, void *frame, rt_particle *p, int stress)
+{
+    for (;;) {
+        int32_t more = m->resume(frame, p);
+        if (stress)
+            GC_gcollect();
+        if (!more || p->logw == -INFINITY)
+            return;
+    }
+}
+
+static double frame_return(const rt_model *m, const void *frame)
+{
+    const char *at = (const char *)frame + RT_FRAME_RETURN;
+    if (m->ret_kind == RT_REAL) {
+        double d;
+        memcpy(&d, at, sizeof d);
+        return d;
+    }
+    if (m->ret_kind == RT_INT || m->ret_kind == RT_BOOL) {
+        int64_t v;
+        memcpy(&v, at, sizeof v);
+        return (double)v;
+    }
+    return 0.0;
+}
+
+/* Runs particle i of infer call `call` from a copy of proto in `frame`. A dead particle gets
+ * log weight -inf, value 0 and no records; a live one loses its last potential (potentials
+ * steer, they never change the target). */
+static void is_particle(rt_posterior *post, int64_t i, uint64_t call, void *frame,
+                        const void *proto, int stress, const char *loc)
+{
+    const rt_model *m = post->model;
+    rt_particle p = { .logw = 0.0, .potential = 0.0, .trace = &post->trace };
+    rt_rng_init(&p.rng, rt_seed, rt_rng_stream_id(call, (uint64_t)i, 0));
+    post->trace_start[i] = post->trace.len;
+    if (proto)
+        memcpy(frame, proto, (size_t)m->frame_size);
+    else
+        memset(frame, 0, (size_t)m->frame_size);
+    run_to_end(m, frame, &p, stress);
+    if (p.logw == -INFINITY) {
+        post->trace.len = post->trace_start[i];
+        post->logw[i] = -INFINITY;
+        post->value[i] = 0.0;
+        return;
+    }
+    p.logw -= p.potential;
+    if (isnan(p.logw))
+        rt_failf(loc, "model '%s' produced a NaN log weight", m->name);
+    post->logw[i] = p.logw;
+    post->value[i] = frame_return(m, frame);
+}
+
+rt_posterior *rt_infer_is(const rt_model *m, const void *proto_frame, int64_t particles,
+                          const char *loc)
+{
+    if (particles < 1)
+        rt_failf(loc, "is: particles must be at least 1, found %lld", (long long)particles);
+    uint64_t call = __atomic_fetch_add(&rt_infer_count, 1, __ATOMIC_RELAXED);
+    int stress = rt_gc_stress();
+    rt_posterior *post = rt_post_new(m, "is", particles);
+    void *frame = rt_frame_new(m->frame_size);   /* one buffer, reused by every particle */
+    for (int64_t i = 0; i < particles; i++)
+        is_particle(post, i, call, frame, proto_frame, stress, loc);
+    post->trace_start[particles] = post->trace.len;
+    rt_post_summarize(post, loc);
+    return post;
+}

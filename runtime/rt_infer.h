@@ -1,0 +1,79 @@
+/* rt_infer.h - models as resumable frames, particles, and the posterior values inference returns.
+ * The compiler turns each model body into a resume function over a frame (DESIGN.md section 3). */
+#ifndef PPL_RT_INFER_H
+#define PPL_RT_INFER_H
+#include <stdint.h>
+#include "rt.h"
+#include "rt_rng.h"
+
+/* Sample-site values of one run, appended as int64 words per record:
+ * [site id, number of indices k, index_1 .. index_k, value as the bits of a double]. */
+typedef struct rt_trace { int64_t *words; int64_t len, cap; } rt_trace;
+
+typedef struct rt_particle {
+    rt_rng rng;          /* must stay first: generated code passes the particle as its rt_rng * */
+    double logw;         /* log weight: observations, rewards and potential differences so far */
+    double potential;    /* the last `potential` value (0 before any) */
+    rt_trace *trace;     /* where rt_record appends */
+} rt_particle;
+
+/* Runs the model from where `frame` stopped to its next checkpoint (observe, reward,
+ * potential) or its end. Returns 1 when stopped at a checkpoint, 0 when finished. */
+typedef int32_t (*rt_resume_fn)(void *frame, rt_particle *p);
+
+/* Frame layout: offset 0 the int64 resume state (0 = start), 8 the return value (double,
+ * int64, or bool widened to int64), 16 + 8*i the i-th parameter, then the body's variables. */
+enum { RT_FRAME_STATE = 0, RT_FRAME_RETURN = 8, RT_FRAME_PARAMS = 16 };
+
+/* What the compiler emits for each model: a constant descriptor. */
+typedef struct rt_model {
+    const char *name;
+    rt_resume_fn resume;
+    int64_t frame_size;                 /* bytes */
+    int64_t ret_kind;                   /* RT_REAL, RT_INT, RT_BOOL, or -1 for no value */
+    int64_t nsites;
+    const char *const *site_names;      /* per site id: the name its address starts with */
+    const int64_t *site_nidx;           /* per site id: number of loop indices in its address */
+    const int64_t *site_kind;           /* per site id: RT_REAL or RT_INT */
+} rt_model;
+
+/* Weighted draws from one inference run. */
+typedef struct rt_posterior {
+    const rt_model *model;
+    const char *method;                 /* "is", ... */
+    int64_t n;                          /* number of particles */
+    double *logw;                       /* n final log weights (-inf for dead particles) */
+    double *value;                      /* n return values as doubles */
+    int64_t *trace_start;               /* n + 1 offsets into trace.words: particle i's records */
+    rt_trace trace;
+    double log_evidence;                /* log of the mean weight */
+    double ess;                         /* (sum w)^2 / sum w^2 */
+} rt_posterior;
+
+/* ---- called by generated code (rows in rt_abi.h) ---- */
+void *rt_frame_new(int64_t size);       /* zeroed and traced by the collector */
+void rt_record(rt_particle *p, int64_t site, int64_t nidx, const int64_t *idx, double value);
+/* Importance sampling: `particles` copies of proto_frame, each with its own RNG stream, each
+ * run to its end. All particles dead is a runtime error at loc naming the model. */
+rt_posterior *rt_infer_is(const rt_model *m, const void *proto_frame, int64_t particles, const char *loc);
+double rt_post_mean(const rt_posterior *p);
+double rt_post_sd(const rt_posterior *p);
+double rt_post_quantile(const rt_posterior *p, double q, const char *loc);
+double rt_post_log_evidence(const rt_posterior *p);
+double rt_post_ess(const rt_posterior *p);
+void rt_print_posterior(const rt_posterior *p);
+
+/* ---- for the inference engines and the tests (not called by generated code) ---- */
+/* Infer calls started in this run: call c's particle i draws from stream (c, i, 0), so
+ * several infer calls in one program use different streams. Reset it to replay a call. */
+extern uint64_t rt_infer_count;
+/* 1 when PPL_GC_STRESS=1: the engines then collect after every resume, a test mode that
+ * finds frames or traces hidden from the collector. Reads the environment at each call. */
+int rt_gc_stress(void);
+/* A posterior of n particles: weights, values and trace offsets allocated, not yet set. */
+rt_posterior *rt_post_new(const rt_model *m, const char *method, int64_t n);
+/* Sets log_evidence (logsumexp(logw) - log n) and ess from the final weights, summed in
+ * particle order; all particles dead is a runtime error at loc naming the model. */
+void rt_post_summarize(rt_posterior *p, const char *loc);
+
+#endif

@@ -1,0 +1,380 @@
+/* rt_posterior.c - what inference returns: self-normalized means, sds and quantiles of the
+ * return value, log evidence, ESS, and the printed summary with a row per sample site. */
+#define GC_THREADS
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gc.h>
+#include "rt_infer.h"
+
+enum { MAX_ROWS = 20, LABEL_MAX = 64 };   /* site rows printed; longest label kept */
+
+/* ---- allocation and weights ---- */
+
+static void *alloc_atomic(int64_t count, size_t elem, const char *what)
+{
+    if (count < 0 || (uint64_t)count > SIZE_MAX / 2 / elem)
+        rt_failf(NULL, "too many %s (%lld)", what, (long long)count);
+    void *q = GC_MALLOC_ATOMIC(count > 0 ? (size_t)count * elem : 1);
+    if (!q)
+        rt_failf(NULL, "out of memory allocating %lld %s", (long long)count, what);
+    return q;
+}
+
+rt_posterior *rt_post_new(const rt_model *m, const char *method, int64_t n)
+{
+    rt_posterior *p = GC_MALLOC(sizeof *p);   /* zeroed: an empty trace */
+    if (!p)
+        rt_failf(NULL, "out of memory allocating a posterior");
+    p->model = m;
+    p->method = method;
+    p->n = n;
+    p->logw = alloc_atomic(n, sizeof(double), "particle weights");
+    p->value = alloc_atomic(n, sizeof(double), "particle values");
+    p->trace_start = alloc_atomic(n + 1, sizeof(int64_t), "trace offsets");
+    return p;
+}
+
+static double max_logw(const rt_posterior *p)
+{
+    double max = -INFINITY;
+    for (int64_t i = 0; i < p->n; i++)
+        if (p->logw[i] > max)
+            max = p->logw[i];
+    return max;
+}
+
+/* exp(logw - max), the weight relative to the heaviest particle: exactly 1 at the maximum
+ * (so a +inf log weight gives 1, not NaN) and 0 for a dead particle. */
+static double rel_weight(double logw, double max)
+{
+    return logw == max ? 1.0 : exp(logw - max);
+}
+
+void rt_post_summarize(rt_posterior *p, const char *loc)
+{
+    double max = max_logw(p);
+    if (max == -INFINITY)
+        rt_failf(loc, "all %lld particles of model '%s' have zero weight (every run hit an "
+                 "impossible observation or a reward of -inf)", (long long)p->n, p->model->name);
+    double s = 0.0, s2 = 0.0;
+    for (int64_t i = 0; i < p->n; i++) {
+        double w = rel_weight(p->logw[i], max);
+        s += w;
+        s2 += w * w;
+    }
+    p->log_evidence = max + log(s) - log((double)p->n);
+    p->ess = s * s / s2;
+}
+
+/* ---- weighted (value, weight) pairs ---- */
+
+/* i is the order of insertion: the tie-break that makes sorting deterministic. */
+typedef struct wpair { double v, w; int64_t i; } wpair;
+typedef struct pairs { wpair *at; int64_t len, cap; } pairs;
+typedef struct stats { double mean, sd, q05, q50, q95; } stats;
+
+static void pairs_push(pairs *ps, double v, double w)
+{
+    if (ps->len == ps->cap) {
+        int64_t cap = ps->cap > 0 ? 2 * ps->cap : 16;
+        wpair *at = alloc_atomic(cap, sizeof(wpair), "weighted values");
+        if (ps->len > 0)
+            memcpy(at, ps->at, (size_t)ps->len * sizeof(wpair));
+        GC_FREE(ps->at);
+        ps->at = at;
+        ps->cap = cap;
+    }
+    ps->at[ps->len] = (wpair){ v, w, ps->len };
+    ps->len++;
+}
+
+static void pairs_free(pairs *ps)
+{
+    GC_FREE(ps->at);
+    *ps = (pairs){ NULL, 0, 0 };
+}
+
+/* (return value, weight) of every particle with positive weight, in particle order. */
+static pairs value_pairs(const rt_posterior *p)
+{
+    pairs ps = { alloc_atomic(p->n, sizeof(wpair), "weighted values"), 0, p->n };
+    double max = max_logw(p);
+    for (int64_t i = 0; i < p->n; i++) {
+        double w = rel_weight(p->logw[i], max);
+        if (w > 0)
+            pairs_push(&ps, p->value[i], w);
+    }
+    return ps;
+}
+
+/* Sums left to right, so results are the same on every run; NaN when there are no pairs. */
+static double pairs_mean(const pairs *ps)
+{
+    double sw = 0.0, swv = 0.0;
+    for (int64_t k = 0; k < ps->len; k++) {
+        sw += ps->at[k].w;
+        swv += ps->at[k].w * ps->at[k].v;
+    }
+    return swv / sw;
+}
+
+/* The sd of the normalized weighted draws, without a bias correction. */
+static double pairs_sd(const pairs *ps, double mean)
+{
+    double sw = 0.0, swd = 0.0;
+    for (int64_t k = 0; k < ps->len; k++) {
+        double d = ps->at[k].v - mean;
+        sw += ps->at[k].w;
+        swd += ps->at[k].w * d * d;
+    }
+    return sqrt(swd / sw);
+}
+
+/* By value, then insertion order; NaN values last. */
+static int pair_cmp(const void *a, const void *b)
+{
+    const wpair *x = a, *y = b;
+    if (x->v < y->v)
+        return -1;
+    if (x->v > y->v)
+        return 1;
+    if (isnan(x->v) != isnan(y->v))
+        return isnan(x->v) ? 1 : -1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+static void pairs_sort(pairs *ps)
+{
+    if (ps->len > 1)
+        qsort(ps->at, (size_t)ps->len, sizeof(wpair), pair_cmp);
+}
+
+/* The first value of sorted pairs whose cumulative weight reaches q of the total; as all
+ * weights are positive, q = 0 gives the smallest value. The total is summed in the same
+ * order as the running sum, so q = 1 is reached at the last pair at the latest. */
+static double sorted_quantile(const pairs *ps, double q)
+{
+    if (ps->len == 0)
+        return NAN;
+    double total = 0.0, cum = 0.0;
+    for (int64_t k = 0; k < ps->len; k++)
+        total += ps->at[k].w;
+    for (int64_t k = 0; k < ps->len; k++) {
+        cum += ps->at[k].w;
+        if (cum >= q * total)
+            return ps->at[k].v;
+    }
+    return ps->at[ps->len - 1].v;
+}
+
+/* Mean, sd and the 5%, 50% and 95% quantiles; sorts the pairs. */
+static stats pairs_stats(pairs *ps)
+{
+    stats s;
+    s.mean = pairs_mean(ps);
+    s.sd = pairs_sd(ps, s.mean);
+    pairs_sort(ps);
+    s.q05 = sorted_quantile(ps, 0.05);
+    s.q50 = sorted_quantile(ps, 0.5);
+    s.q95 = sorted_quantile(ps, 0.95);
+    return s;
+}
+
+/* ---- the accessors generated code calls ---- */
+
+double rt_post_mean(const rt_posterior *p)
+{
+    pairs ps = value_pairs(p);
+    double mean = pairs_mean(&ps);
+    pairs_free(&ps);
+    return mean;
+}
+
+double rt_post_sd(const rt_posterior *p)
+{
+    pairs ps = value_pairs(p);
+    double sd = pairs_sd(&ps, pairs_mean(&ps));
+    pairs_free(&ps);
+    return sd;
+}
+
+double rt_post_quantile(const rt_posterior *p, double q, const char *loc)
+{
+    if (!(q >= 0.0 && q <= 1.0))
+        rt_failf(loc, "quantile: q must be between 0 and 1, found %g", q);
+    pairs ps = value_pairs(p);
+    pairs_sort(&ps);
+    double v = sorted_quantile(&ps, q);
+    pairs_free(&ps);
+    return v;
+}
+
+double rt_post_log_evidence(const rt_posterior *p) { return p->log_evidence; }
+double rt_post_ess(const rt_posterior *p) { return p->ess; }
+
+/* ---- distinct site addresses ---- */
+
+/* An address is the words of a record before its value: site id, index count, indices.
+ * Addresses are numbered in order of first appearance; an open-addressing table maps one
+ * to its number. */
+typedef struct addr_table {
+    const int64_t *words;   /* the trace */
+    int64_t *slots;         /* cap entries: 1 + address number, 0 when empty */
+    int64_t *first;         /* per address number: word offset of its first record */
+    int64_t cap, count;
+} addr_table;
+
+static uint64_t addr_hash(const int64_t *a)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (int64_t k = 0; k < 2 + a[1]; k++)
+        h = (h ^ (uint64_t)a[k]) * 0x100000001b3u;
+    return h ^ (h >> 31);
+}
+
+static bool addr_equal(const int64_t *a, const int64_t *b)
+{
+    return a[0] == b[0] && a[1] == b[1] && memcmp(a + 2, b + 2, 8 * (size_t)a[1]) == 0;
+}
+
+/* The slot holding address a, or the empty slot where it belongs. */
+static int64_t addr_slot(const addr_table *t, const int64_t *a)
+{
+    uint64_t mask = (uint64_t)t->cap - 1;
+    uint64_t s = addr_hash(a) & mask;
+    while (t->slots[s] != 0 && !addr_equal(t->words + t->first[t->slots[s] - 1], a))
+        s = (s + 1) & mask;
+    return (int64_t)s;
+}
+
+/* Doubles the table (cap stays a power of two, at most half full). */
+static void addr_grow(addr_table *t)
+{
+    int64_t cap = t->cap > 0 ? 2 * t->cap : 64;
+    int64_t *first = alloc_atomic(cap, sizeof(int64_t), "site addresses");
+    if (t->count > 0)
+        memcpy(first, t->first, 8 * (size_t)t->count);
+    GC_FREE(t->first);
+    GC_FREE(t->slots);
+    t->first = first;
+    t->slots = alloc_atomic(cap, sizeof(int64_t), "site addresses");
+    memset(t->slots, 0, 8 * (size_t)cap);
+    t->cap = cap;
+    for (int64_t id = 0; id < t->count; id++)
+        t->slots[addr_slot(t, t->words + first[id])] = id + 1;
+}
+
+/* The number of the address of the record at word offset `off`, adding it if new. */
+static int64_t addr_id(addr_table *t, int64_t off)
+{
+    if (2 * (t->count + 1) > t->cap)
+        addr_grow(t);
+    int64_t s = addr_slot(t, t->words + off);
+    if (t->slots[s] == 0) {
+        t->first[t->count] = off;
+        t->slots[s] = ++t->count;
+    }
+    return t->slots[s] - 1;
+}
+
+static double record_value(const int64_t *rec)
+{
+    double v;
+    memcpy(&v, rec + 2 + rec[1], sizeof v);
+    return v;
+}
+
+/* One pass over the records of every particle with positive weight: numbers the addresses
+ * and collects (value, weight) pairs for the first MAX_ROWS of them. */
+static void gather_sites(const rt_posterior *p, addr_table *t, pairs rows[MAX_ROWS])
+{
+    double max = max_logw(p);
+    for (int64_t i = 0; p->trace_start && i < p->n; i++) {
+        double w = rel_weight(p->logw[i], max);
+        if (!(w > 0))
+            continue;
+        for (int64_t o = p->trace_start[i]; o < p->trace_start[i + 1]; o += 3 + t->words[o + 1]) {
+            int64_t id = addr_id(t, o);
+            if (id < MAX_ROWS)
+                pairs_push(&rows[id], record_value(t->words + o), w);
+        }
+    }
+}
+
+/* ---- the printed summary ---- */
+
+static const char *site_name(const rt_model *m, int64_t site)
+{
+    if (m && m->site_names && site >= 0 && site < m->nsites)
+        return m->site_names[site];
+    return "?";
+}
+
+/* `name` or `name[i, j]`, truncated to LABEL_MAX - 1 characters. */
+static int addr_label(const rt_model *m, const int64_t *a, char *buf)
+{
+    size_t len = (size_t)snprintf(buf, LABEL_MAX, "%s", site_name(m, a[0]));
+    for (int64_t k = 0; k < a[1] && len < LABEL_MAX; k++)
+        len += (size_t)snprintf(buf + len, LABEL_MAX - len, "%s%lld", k ? ", " : "[",
+                                (long long)a[2 + k]);
+    if (a[1] > 0 && len < LABEL_MAX)
+        len += (size_t)snprintf(buf + len, LABEL_MAX - len, "]");
+    return (int)strlen(buf);
+}
+
+/* Fills the labels of the first nrows addresses; returns the label column's width. */
+static int row_labels(const rt_posterior *p, const addr_table *t, int64_t nrows,
+                      char labels[][LABEL_MAX])
+{
+    int width = p->model->ret_kind != -1 ? (int)strlen("value") : 0;
+    for (int64_t r = 0; r < nrows; r++) {
+        int len = addr_label(p->model, t->words + t->first[r], labels[r]);
+        width = len > width ? len : width;
+    }
+    return width;
+}
+
+static void print_head(const rt_posterior *p, int width)
+{
+    printf("posterior of %s by %s: %lld particle%s, ESS %.1f, log evidence %.3f",
+           p->model->name, p->method, (long long)p->n, p->n == 1 ? "" : "s", p->ess,
+           p->log_evidence);
+    printf("\n  %-*s %10s %10s %10s %10s %10s", width, "", "mean", "sd", "5%", "50%", "95%");
+}
+
+/* Prints one row and frees its pairs. */
+static void print_row(const char *label, int width, pairs *ps)
+{
+    stats s = pairs_stats(ps);
+    printf("\n  %-*s %10.4g %10.4g %10.4g %10.4g %10.4g", width, label, s.mean, s.sd, s.q05,
+           s.q50, s.q95);
+    pairs_free(ps);
+}
+
+/* A header line, a row for the return value (unless the model returns none), then a row per
+ * site address in order of first appearance among particles with positive weight, at most
+ * MAX_ROWS of them. Each site row uses the particles whose trace holds that address. */
+void rt_print_posterior(const rt_posterior *p)
+{
+    addr_table t = { .words = p->trace.words };
+    pairs rows[MAX_ROWS] = { { NULL, 0, 0 } };
+    char labels[MAX_ROWS][LABEL_MAX];
+    gather_sites(p, &t, rows);
+    int64_t nrows = t.count < MAX_ROWS ? t.count : MAX_ROWS;
+    int width = row_labels(p, &t, nrows, labels);
+    print_head(p, width);
+    if (p->model->ret_kind != -1) {
+        pairs v = value_pairs(p);
+        print_row("value", width, &v);
+    }
+    for (int64_t r = 0; r < nrows; r++)
+        print_row(labels[r], width, &rows[r]);
+    if (t.count > MAX_ROWS)
+        printf("\n  ... and %lld more site%s", (long long)(t.count - MAX_ROWS),
+               t.count - MAX_ROWS == 1 ? "" : "s");
+    GC_FREE(t.slots);
+    GC_FREE(t.first);
+}
