@@ -468,16 +468,22 @@ static LLVMValueRef cg_min_max(Cg *g, Node *e, BuiltinId id) {
     return id == BI_MIN ? LLVMBuildSelect(g->b, less, l, r, "min") : LLVMBuildSelect(g->b, less, r, l, "max");
 }
 
+/* A call of an LLVM intrinsic on one double (llvm.fabs, llvm.sqrt: exact, so the same
+ * bits as libm's, and the optimizer knows them). */
+static LLVMValueRef real_intrinsic(Cg *g, const char *name, LLVMValueRef x) {
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    LLVMTypeRef ty = g->t_real;
+    LLVMValueRef fn = LLVMGetIntrinsicDeclaration(g->mod, id, &ty, 1);
+    return LLVMBuildCall2(g->b, LLVMIntrinsicGetType(g->ctx, id, &ty, 1), fn, &x, 1, "");
+}
+
 static LLVMValueRef cg_abs(Cg *g, Node *e) {
     LLVMValueRef x = arg(g, e, 0);
     if (e->type->kind == TY_INT) {
         LLVMValueRef neg = LLVMBuildICmp(g->b, LLVMIntSLT, x, const_int(g, 0), "");
         return LLVMBuildSelect(g->b, neg, LLVMBuildNeg(g->b, x, ""), x, "abs");
     }
-    unsigned id = LLVMLookupIntrinsicID("llvm.fabs", 9);
-    LLVMTypeRef ty = g->t_real;
-    LLVMValueRef fabs = LLVMGetIntrinsicDeclaration(g->mod, id, &ty, 1);
-    return LLVMBuildCall2(g->b, LLVMIntrinsicGetType(g->ctx, id, &ty, 1), fabs, &x, 1, "abs");
+    return real_intrinsic(g, "llvm.fabs", x);
 }
 
 static LLVMValueRef cg_posterior_stat(Cg *g, Node *e, BuiltinId id) {
@@ -498,6 +504,7 @@ static LLVMValueRef cg_builtin(Cg *g, Node *e, BuiltinId id) {
     case BI_SUM: case BI_MEAN: return cg_reduction(g, e, id);
     case BI_MIN: case BI_MAX: return cg_min_max(g, e, id);
     case BI_ABS: return cg_abs(g, e);
+    case BI_SQRT: return real_intrinsic(g, "llvm.sqrt", arg(g, e, 0));
     case BI_LOGSUMEXP: {
         LLVMValueRef a = arg(g, e, 0);
         return rt_call(g, RTF_rt_logsumexp, &a, 1);
@@ -639,14 +646,27 @@ static LLVMValueRef cg_infer(Cg *g, Node *e) {
         LLVMBuildStore(g->b, cg_expr(g, call->call.args.items[i]), p);
     }
     LLVMValueRef n = e->infer.particles ? cg_expr(g, e->infer.particles) : const_int(g, 1000);
-    LLVMValueRef args[4] = {desc, frame, n, loc_string(g, e->loc)};
-    return rt_call(g, RTF_rt_infer_is, args, 4);
+    LLVMValueRef record = e->infer.trace ? LLVMBuildZExt(g->b, cg_expr(g, e->infer.trace), g->t_int, "")
+                                         : const_int(g, 1);
+    if (e->infer.kind == INFER_IS) {
+        LLVMValueRef args[5] = {desc, frame, n, record, loc_string(g, e->loc)};
+        return rt_call(g, RTF_rt_infer_is, args, 5);
+    }
+    LLVMValueRef ess = e->infer.ess ? cg_expr(g, e->infer.ess) : LLVMConstReal(g->t_real, 0.5);
+    LLVMValueRef threads = e->infer.threads ? cg_expr(g, e->infer.threads) : const_int(g, 1);
+    LLVMValueRef args[8] = {desc, frame, n, const_int(g, e->infer.scheme), ess, threads, record,
+                            loc_string(g, e->loc)};
+    return rt_call(g, RTF_rt_infer_smc, args, 8);
 }
 
+/* post.log_evidence, post.ess, post.resamples, post.ess_history */
 static LLVMValueRef cg_field(Cg *g, Node *e) {
     LLVMValueRef post = cg_expr(g, e->field.base);
-    bool evidence = strcmp(e->field.field, "log_evidence") == 0;
-    return rt_call(g, evidence ? RTF_rt_post_log_evidence : RTF_rt_post_ess, &post, 1);
+    const char *f = e->field.field;
+    int fn = strcmp(f, "log_evidence") == 0 ? RTF_rt_post_log_evidence
+           : strcmp(f, "ess") == 0 ? RTF_rt_post_ess
+           : strcmp(f, "resamples") == 0 ? RTF_rt_post_resamples : RTF_rt_post_ess_history;
+    return rt_call(g, fn, &post, 1);
 }
 
 static LLVMValueRef cg_expr(Cg *g, Node *e) {
@@ -812,8 +832,8 @@ static LLVMTypeRef resume_type(Cg *g) {
 
 /* The descriptor is declared first (infer sites load its frame size) and filled in later. */
 static LLVMTypeRef descriptor_type(Cg *g) {
-    LLVMTypeRef f[8] = {g->t_ptr, g->t_ptr, g->t_int, g->t_int, g->t_int, g->t_ptr, g->t_ptr, g->t_ptr};
-    return LLVMStructTypeInContext(g->ctx, f, 8, 0);
+    LLVMTypeRef f[9] = {g->t_ptr, g->t_ptr, g->t_int, g->t_int, g->t_int, g->t_ptr, g->t_ptr, g->t_ptr, g->t_int};
+    return LLVMStructTypeInContext(g->ctx, f, 9, 0);
 }
 
 static void declare_model(Cg *g, Node *m) {
@@ -865,10 +885,10 @@ static void define_descriptor(Cg *g, Node *m, LLVMValueRef resume) {
     LLVMValueRef tables[3];
     site_tables(g, m, tables);
     Type *ret = m->fn.sym->type->ret;
-    LLVMValueRef f[8] = {const_string(g, m->fn.name), resume, const_int(g, g->frame_bytes),
+    LLVMValueRef f[9] = {const_string(g, m->fn.name), resume, const_int(g, g->frame_bytes),
                          const_int(g, runtime_kind(ret)), const_int(g, m->fn.sites.len),
-                         tables[0], tables[1], tables[2]};
-    LLVMSetInitializer(m->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 8, 0));
+                         tables[0], tables[1], tables[2], const_int(g, m->fn.params.len)};
+    LLVMSetInitializer(m->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 9, 0));
 }
 
 /* Stores the return value into the frame's return field, widened to 8 bytes. */

@@ -32,6 +32,8 @@ typedef enum NodeKind {
 typedef struct Node Node;
 typedef struct Symbol Symbol;
 
+typedef enum InferMethod { INFER_IS, INFER_SMC } InferMethod;
+
 typedef enum SymKind { SYM_LOCAL, SYM_PARAM, SYM_GLOBAL, SYM_FN, SYM_MODEL } SymKind;
 
 /* What a name refers to; made by the checker, read by the code generator. */
@@ -74,8 +76,9 @@ struct Node {
         /* SAMPLE dist [as "name"]: the checker sets the model-wide site id and the loop
          * variables (Symbol*) whose values index the site's address, outermost first. */
         struct { Node *dist; const char *as_name; int site; PtrVec indices; } sample;
-        /* INFER model_call by method(options); the checker fills the method's options. */
-        struct { Node *model_call, *method; Node *particles; } infer;
+        /* INFER model_call by method(options); the checker fills in the method (an
+         * InferMethod) and its options (NULL: the default). */
+        struct { Node *model_call, *method; int kind; Node *particles, *ess, *threads, *trace; int scheme; } infer;
         /* LET / DATA / PARAM_DECL: `let x: T = init`, `var x = init`, `data x: T = default`,
          * `param x: T = init`. ann (the annotation) and init may be NULL. */
         struct { const char *name; bool is_var; Type *ann; Node *init; Symbol *sym; } let;

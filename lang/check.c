@@ -3,6 +3,7 @@
 #include "check.h"
 #include "builtins.h"
 #include "rt_dist_table.h"
+#include "rt_resample.h"
 #include <string.h>
 
 typedef struct Scope {
@@ -283,7 +284,11 @@ static Type *check_if(Checker *c, Node *e, Type *hint) {
 static Type *check_field(Checker *c, Node *e) {
     Type *t = check_expr(c, e->field.base, NULL);
     const char *f = e->field.field;
-    if (t->kind == TY_POSTERIOR && (strcmp(f, "log_evidence") == 0 || strcmp(f, "ess") == 0)) return ty_real;
+    if (t->kind == TY_POSTERIOR) {
+        if (strcmp(f, "log_evidence") == 0 || strcmp(f, "ess") == 0) return ty_real;
+        if (strcmp(f, "resamples") == 0) return ty_int;
+        if (strcmp(f, "ess_history") == 0) return ty_array(c->a, ty_real);
+    }
     if (!is_poison(t)) diag_error(e->loc, "unknown field '%s' for a value of type %s", e->field.field, tname(c, t));
     return ty_error;
 }
@@ -556,19 +561,55 @@ static Type *check_sample(Checker *c, Node *e) {
     return is_poison(d) ? ty_error : d->elem;
 }
 
-/* infer M(args) by is(particles = N) */
+/* infer M(args) by is(particles = N) or smc(particles = N, resample = "systematic",
+ * ess = 0.5, threads = 1), both with trace = true (keep the sample sites' values): every
+ * option is named and has a default. */
+static const char *const method_names[] = {"is", "smc"};
+static const char *const method_options[] = {"particles, trace", "particles, resample, ess, threads, trace"};
+
+static bool option_allowed(int method, const char *name) {
+    if (strcmp(name, "particles") == 0 || strcmp(name, "trace") == 0) return true;
+    return method == INFER_SMC && (strcmp(name, "resample") == 0 || strcmp(name, "ess") == 0 ||
+                                   strcmp(name, "threads") == 0);
+}
+
+static void check_resample_option(Checker *c, Node *e, Node *value) {
+    check_expr(c, value, NULL);
+    e->infer.scheme = value->kind == N_STRING ? rt_resample_lookup(value->str.s) : -1;
+    if (e->infer.scheme < 0)
+        diag_error(value->loc, "resample must be one of \"systematic\", \"stratified\", "
+                   "\"multinomial\", \"residual\"");
+}
+
+static void check_infer_option(Checker *c, Node *e, const char *name, Node **slot) {
+    if (strcmp(name, "particles") == 0) {
+        check_expect(c, slot, ty_int);
+        e->infer.particles = *slot;
+    } else if (strcmp(name, "threads") == 0) {
+        check_expect(c, slot, ty_int);
+        e->infer.threads = *slot;
+    } else if (strcmp(name, "ess") == 0) {
+        check_expect(c, slot, ty_real);
+        e->infer.ess = *slot;
+    } else if (strcmp(name, "trace") == 0) {
+        check_expect(c, slot, ty_bool);
+        e->infer.trace = *slot;
+    } else {
+        check_resample_option(c, e, *slot);
+    }
+}
+
 static void check_infer_options(Checker *c, Node *e, Node *method) {
     for (int i = 0; i < method->call.args.len; i++) {
         const char *name = method->call.argnames.items[i];
         Node **slot = (Node **)&method->call.args.items[i];
-        if (!name) {
+        if (!name)
             diag_error((*slot)->loc, "inference options are named: write `particles = ...`");
-        } else if (strcmp(name, "particles") == 0) {
-            check_expect(c, slot, ty_int);
-            e->infer.particles = *slot;
-        } else {
-            diag_error((*slot)->loc, "unknown option '%s' for is (options: particles)", name);
-        }
+        else if (!option_allowed(e->infer.kind, name))
+            diag_error((*slot)->loc, "unknown option '%s' for %s (options: %s)", name,
+                       method_names[e->infer.kind], method_options[e->infer.kind]);
+        else
+            check_infer_option(c, e, name, slot);
     }
 }
 
@@ -578,8 +619,11 @@ static Type *check_infer_method(Checker *c, Node *e) {
         diag_error(m->loc, "expected an inference method such as is(particles = 1000)");
         return NULL;
     }
-    if (strcmp(m->call.callee->name.name, "is") != 0) {
-        diag_error(m->loc, "unknown inference method '%s' (available: is)", m->call.callee->name.name);
+    const char *name = m->call.callee->name.name;
+    if (strcmp(name, "is") == 0) e->infer.kind = INFER_IS;
+    else if (strcmp(name, "smc") == 0) e->infer.kind = INFER_SMC;
+    else {
+        diag_error(m->loc, "unknown inference method '%s' (available: is, smc)", name);
         return NULL;
     }
     check_infer_options(c, e, m);

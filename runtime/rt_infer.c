@@ -25,7 +25,7 @@ static void trace_reserve(rt_trace *t, int64_t extra)
 {
     if (t->len + extra <= t->cap)
         return;
-    int64_t cap = t->cap > 0 ? t->cap : 64;
+    int64_t cap = t->cap > 0 ? t->cap : 8;
     while (cap < t->len + extra)
         cap *= 2;
     int64_t *w = GC_MALLOC_ATOMIC(8 * (size_t)cap);
@@ -35,6 +35,13 @@ static void trace_reserve(rt_trace *t, int64_t extra)
         memcpy(w, t->words, 8 * (size_t)t->len);
     t->words = w;
     t->cap = cap;
+}
+
+void rt_trace_append(rt_trace *t, const int64_t *words, int64_t n)
+{
+    trace_reserve(t, n);
+    memcpy(t->words + t->len, words, 8 * (size_t)n);
+    t->len += n;
 }
 
 /* Appends [site, nidx, idx..., value bits]; a particle without a trace records nothing. */
@@ -73,7 +80,7 @@ static void run_to_end(const rt_model *m, void *frame, rt_particle *p, int stres
     }
 }
 
-static double frame_return(const rt_model *m, const void *frame)
+double rt_frame_return(const rt_model *m, const void *frame)
 {
     const char *at = (const char *)frame + RT_FRAME_RETURN;
     if (m->ret_kind == RT_REAL) {
@@ -93,10 +100,10 @@ static double frame_return(const rt_model *m, const void *frame)
  * log weight -inf, value 0 and no records; a live one loses its last potential (potentials
  * steer, they never change the target). */
 static void is_particle(rt_posterior *post, int64_t i, uint64_t call, void *frame,
-                        const void *proto, int stress, const char *loc)
+                        const void *proto, int stress, int64_t record, const char *loc)
 {
     const rt_model *m = post->model;
-    rt_particle p = { .logw = 0.0, .potential = 0.0, .trace = &post->trace };
+    rt_particle p = { .logw = 0.0, .potential = 0.0, .trace = record ? &post->trace : NULL };
     rt_rng_init(&p.rng, rt_seed, rt_rng_stream_id(call, (uint64_t)i, 0));
     post->trace_start[i] = post->trace.len;
     if (proto)
@@ -114,11 +121,11 @@ static void is_particle(rt_posterior *post, int64_t i, uint64_t call, void *fram
     if (isnan(p.logw))
         rt_failf(loc, "model '%s' produced a NaN log weight", m->name);
     post->logw[i] = p.logw;
-    post->value[i] = frame_return(m, frame);
+    post->value[i] = rt_frame_return(m, frame);
 }
 
 rt_posterior *rt_infer_is(const rt_model *m, const void *proto_frame, int64_t particles,
-                          const char *loc)
+                          int64_t record, const char *loc)
 {
     if (particles < 1)
         rt_failf(loc, "is: particles must be at least 1, found %lld", (long long)particles);
@@ -127,7 +134,7 @@ rt_posterior *rt_infer_is(const rt_model *m, const void *proto_frame, int64_t pa
     rt_posterior *post = rt_post_new(m, "is", particles);
     void *frame = rt_frame_new(m->frame_size);   /* one buffer, reused by every particle */
     for (int64_t i = 0; i < particles; i++)
-        is_particle(post, i, call, frame, proto_frame, stress, loc);
+        is_particle(post, i, call, frame, proto_frame, stress, record, loc);
     post->trace_start[particles] = post->trace.len;
     rt_post_summarize(post, loc);
     return post;

@@ -8,7 +8,11 @@
 
 /* Sample-site values of one run, appended as int64 words per record:
  * [site id, number of indices k, index_1 .. index_k, value as the bits of a double]. */
-typedef struct rt_trace { int64_t *words; int64_t len, cap; } rt_trace;
+typedef struct rt_trace {
+    int64_t *words;
+    int64_t len, cap;
+    struct rt_trace *parent;   /* SMC: the records before these, shared with other particles */
+} rt_trace;
 
 typedef struct rt_particle {
     rt_rng rng;          /* must stay first: generated code passes the particle as its rt_rng * */
@@ -35,6 +39,7 @@ typedef struct rt_model {
     const char *const *site_names;      /* per site id: the name its address starts with */
     const int64_t *site_nidx;           /* per site id: number of loop indices in its address */
     const int64_t *site_kind;           /* per site id: RT_REAL or RT_INT */
+    int64_t nparams;                    /* parameters: never changed by the model */
 } rt_model;
 
 /* Weighted draws from one inference run. */
@@ -48,19 +53,35 @@ typedef struct rt_posterior {
     rt_trace trace;
     double log_evidence;                /* log of the mean weight */
     double ess;                         /* (sum w)^2 / sum w^2 */
+    int64_t resamples;                  /* SMC: resampling steps taken */
+    rt_array *ess_history;              /* the ESS after each step (IS: one step) */
 } rt_posterior;
 
 /* ---- called by generated code (rows in rt_abi.h) ---- */
 void *rt_frame_new(int64_t size);       /* zeroed and traced by the collector */
 void rt_record(rt_particle *p, int64_t site, int64_t nidx, const int64_t *idx, double value);
 /* Importance sampling: `particles` copies of proto_frame, each with its own RNG stream, each
- * run to its end. All particles dead is a runtime error at loc naming the model. */
-rt_posterior *rt_infer_is(const rt_model *m, const void *proto_frame, int64_t particles, const char *loc);
+ * run to its end. All particles dead is a runtime error at loc naming the model. With
+ * record = 0 the sample sites' values are not kept (only the return value and weights). */
+rt_posterior *rt_infer_is(const rt_model *m, const void *proto_frame, int64_t particles,
+                          int64_t record, const char *loc);
 double rt_post_mean(const rt_posterior *p);
 double rt_post_sd(const rt_posterior *p);
 double rt_post_quantile(const rt_posterior *p, double q, const char *loc);
 double rt_post_log_evidence(const rt_posterior *p);
 double rt_post_ess(const rt_posterior *p);
+int64_t rt_post_resamples(const rt_posterior *p);
+rt_array *rt_post_ess_history(const rt_posterior *p);
+/* Sequential Monte Carlo: all particles advance checkpoint by checkpoint on `threads`
+ * threads; when ESS / particles < ess (always when ess >= 1) they are resampled by `scheme`
+ * (rt_resample.h). Results are bit-identical for any number of threads. */
+rt_posterior *rt_infer_smc(const rt_model *m, const void *proto_frame, int64_t particles,
+                           int64_t scheme, double ess, int64_t threads, int64_t record,
+                           const char *loc);
+/* The return value a finished frame holds, as a double. */
+double rt_frame_return(const rt_model *m, const void *frame);
+/* Appends n words to a trace. */
+void rt_trace_append(rt_trace *t, const int64_t *words, int64_t n);
 void rt_print_posterior(const rt_posterior *p);
 
 /* ---- for the inference engines and the tests (not called by generated code) ---- */

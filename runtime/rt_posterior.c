@@ -214,6 +214,17 @@ double rt_post_quantile(const rt_posterior *p, double q, const char *loc)
 
 double rt_post_log_evidence(const rt_posterior *p) { return p->log_evidence; }
 double rt_post_ess(const rt_posterior *p) { return p->ess; }
+int64_t rt_post_resamples(const rt_posterior *p) { return p->resamples; }
+
+/* IS has one step; its history is its final ESS. */
+rt_array *rt_post_ess_history(const rt_posterior *p)
+{
+    if (p->ess_history)
+        return p->ess_history;
+    rt_array *a = rt_array_new(1, 0);
+    a->at.d[0] = p->ess;
+    return a;
+}
 
 /* ---- distinct site addresses ---- */
 
@@ -342,6 +353,8 @@ static void print_head(const rt_posterior *p, int width)
     printf("posterior of %s by %s: %lld particle%s, ESS %.1f, log evidence %.3f",
            p->model->name, p->method, (long long)p->n, p->n == 1 ? "" : "s", p->ess,
            p->log_evidence);
+    if (p->ess_history)
+        printf(", %lld resampling step%s", (long long)p->resamples, p->resamples == 1 ? "" : "s");
     printf("\n  %-*s %10s %10s %10s %10s %10s", width, "", "mean", "sd", "5%", "50%", "95%");
 }
 
