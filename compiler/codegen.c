@@ -55,6 +55,7 @@ typedef struct Cg {
     int64_t frame_bytes;                   /* next free byte offset in the frame */
     LLVMValueRef dispatch;                 /* the switch on the resume state */
     int nstates;
+    Node *final_checkpoint;                /* runs without suspending (see last_checkpoint) */
 } Cg;
 
 static LLVMValueRef cg_expr(Cg *g, Node *e);
@@ -128,6 +129,14 @@ static LLVMValueRef entry_slots(Cg *g, LLVMTypeRef t, int words, const char *nam
 }
 
 static LLVMValueRef entry_alloca(Cg *g, LLVMTypeRef t, const char *name) { return entry_slots(g, t, 1, name); }
+
+/* n words on the stack even in a model: for values that never live across a checkpoint. */
+static LLVMValueRef scratch_words(Cg *g, int n) {
+    LLVMBuilderRef eb = entry_builder(g);
+    LLVMValueRef p = LLVMBuildArrayAlloca(eb, g->t_int, const_int(g, n), "scratch");
+    LLVMDisposeBuilder(eb);
+    return p;
+}
 
 static LLVMValueRef loc_string(Cg *g, Loc loc) {
     char buf[1024];
@@ -331,10 +340,12 @@ static LLVMValueRef cg_array(Cg *g, Node *e) {
 /* Emits `for var in lo .. hi { body(i) }` with break/continue targets; `body` gets the index. */
 typedef void (*LoopBody)(Cg *g, void *env, LLVMValueRef i);
 
-/* The index and the bound live in slots (frame fields in a model), and no SSA value crosses
- * the body, so a model may suspend inside the body and resume there. */
-static void cg_range_loop(Cg *g, LLVMValueRef lo, LLVMValueRef hi, LoopBody body, void *env) {
-    LLVMValueRef slot = entry_alloca(g, g->t_int, "i"), hi_slot = entry_alloca(g, g->t_int, "hi");
+/* The loop variable's own slot is the counter (the body cannot assign it). The counter and
+ * the bound live in slots (frame fields in a model), and no SSA value crosses the body, so
+ * a model may suspend inside the body and resume there. */
+static void cg_range_loop(Cg *g, Symbol *var, LLVMValueRef lo, LLVMValueRef hi, LoopBody body, void *env) {
+    if (!var->cg) var->cg = entry_alloca(g, g->t_int, var->name);
+    LLVMValueRef slot = var->cg, hi_slot = entry_alloca(g, g->t_int, "hi");
     LLVMBuildStore(g->b, lo, slot);
     LLVMBuildStore(g->b, hi, hi_slot);
     LLVMBasicBlockRef cond = new_block(g, "for.cond"), loop = new_block(g, "for.body"),
@@ -363,7 +374,6 @@ typedef struct { Node *e; LLVMValueRef arr, lo; } ComprEnv;
 
 static void compr_body(Cg *g, void *env, LLVMValueRef i) {
     ComprEnv *c = env;
-    bind_symbol(g, c->e->compr.sym, i);
     LLVMValueRef v = cg_expr(g, c->e->compr.body);
     store_elem(g, c->arr, LLVMBuildSub(g->b, i, c->lo, ""), c->e->type->elem, v);
 }
@@ -374,7 +384,7 @@ static LLVMValueRef cg_comprehension(Cg *g, Node *e) {
     LLVMValueRef neg = LLVMBuildICmp(g->b, LLVMIntSLT, n, const_int(g, 0), "");
     n = LLVMBuildSelect(g->b, neg, const_int(g, 0), n, "n");
     ComprEnv env = {e, array_new(g, n, e->type->elem), lo};
-    cg_range_loop(g, lo, hi, compr_body, &env);
+    cg_range_loop(g, e->compr.sym, lo, hi, compr_body, &env);
     return env.arr;
 }
 
@@ -583,7 +593,7 @@ static void cg_checkpoint(Cg *g) {
 /* Appends (site, loop indices, value) to the particle's trace. */
 static void cg_record(Cg *g, Node *e, LLVMValueRef v) {
     int n = e->sample.indices.len;
-    LLVMValueRef idx = n ? entry_slots(g, g->t_int, n, "idx") : LLVMConstNull(g->t_ptr);
+    LLVMValueRef idx = n ? scratch_words(g, n) : LLVMConstNull(g->t_ptr);
     for (int i = 0; i < n; i++) {
         LLVMValueRef at = const_int(g, i);
         LLVMValueRef p = LLVMBuildGEP2(g->b, g->t_int, idx, &at, 1, "");
@@ -603,7 +613,7 @@ static LLVMValueRef cg_sample(Cg *g, Node *e) {
 static void cg_observe(Cg *g, Node *s) {
     LLVMValueRef v = cg_expr(g, s->observe.value);
     add_log_weight(g, cg_dist_call(g, s->observe.dist, DIST_LPDF, v));
-    cg_checkpoint(g);
+    if (s != g->final_checkpoint) cg_checkpoint(g);
 }
 
 /* A reward or potential must be a number below +inf (-inf kills the particle). */
@@ -618,7 +628,7 @@ static LLVMValueRef cg_weight_value(Cg *g, Node *s, const char *what) {
 
 static void cg_reward(Cg *g, Node *s) {
     add_log_weight(g, cg_weight_value(g, s, "reward"));
-    cg_checkpoint(g);
+    if (s != g->final_checkpoint) cg_checkpoint(g);
 }
 
 /* potential v: adds v - (previous potential); the last one is removed when the model ends. */
@@ -628,7 +638,7 @@ static void cg_potential(Cg *g, Node *s) {
     LLVMValueRef old = LLVMBuildLoad2(g->b, g->t_real, p, "potential");
     add_log_weight(g, LLVMBuildFSub(g->b, v, old, ""));
     LLVMBuildStore(g->b, v, p);
-    cg_checkpoint(g);
+    if (s != g->final_checkpoint) cg_checkpoint(g);
 }
 
 /* infer M(args) by is(particles = N): a prototype frame holding the arguments, then the engine. */
@@ -726,13 +736,12 @@ static void cg_assign(Cg *g, Node *s) {
 
 static void for_body(Cg *g, void *env, LLVMValueRef i) {
     Node *s = env;
-    bind_symbol(g, s->for_.sym, i);
     cg_expr(g, s->for_.body);
 }
 
 static void cg_for(Cg *g, Node *s) {
     LLVMValueRef lo = cg_expr(g, s->for_.lo), hi = cg_expr(g, s->for_.hi);
-    cg_range_loop(g, lo, hi, for_body, s);
+    cg_range_loop(g, s->for_.sym, lo, hi, for_body, s);
 }
 
 static void cg_while(Cg *g, Node *s) {
@@ -891,13 +900,50 @@ static void define_descriptor(Cg *g, Node *m, LLVMValueRef resume) {
     LLVMSetInitializer(m->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 9, 0));
 }
 
-/* Stores the return value into the frame's return field, widened to 8 bytes. */
+/* A bool result is widened to 8 bytes in the frame's return field (real and int results
+ * are stored there directly). */
 static void store_model_result(Cg *g, const Type *ret) {
-    if (!g->ret_slot) return;
+    if (!g->ret_slot || ret->kind != TY_BOOL) return;
     LLVMValueRef v = LLVMBuildLoad2(g->b, llvm_type(g, ret), g->ret_slot, "ret");
     if (ret->kind == TY_BOOL) v = LLVMBuildZExt(g->b, v, g->t_int, "");
     LLVMValueRef off = const_int(g, RT_FRAME_RETURN);
     LLVMBuildStore(g->b, v, LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), g->frame, &off, 1, ""));
+}
+
+static bool has_checkpoint(const Node *n);
+
+static bool any_checkpoint(const PtrVec *v) {
+    for (int i = 0; i < v->len; i++)
+        if (has_checkpoint(v->items[i])) return true;
+    return false;
+}
+
+/* Whether a statement or expression may suspend the model. */
+static bool has_checkpoint(const Node *n) {
+    if (!n) return false;
+    switch (n->kind) {
+    case N_OBSERVE: case N_REWARD: case N_POTENTIAL: return true;
+    case N_BLOCK: return any_checkpoint(&n->block.stmts) || has_checkpoint(n->block.value);
+    case N_IF: return has_checkpoint(n->if_.then) || has_checkpoint(n->if_.els);
+    case N_FOR: return has_checkpoint(n->for_.body);
+    case N_WHILE: return has_checkpoint(n->while_.body);
+    case N_EXPR_STMT: return has_checkpoint(n->stmt.expr);
+    default: return false;
+    }
+}
+
+/* The model body's last checkpoint, when it is a statement of the body itself after which
+ * nothing can suspend: suspending there would only let SMC resample between its weight
+ * and the removal of the last potential at the end, which adds variance and nothing else. */
+static Node *last_checkpoint(Node *body) {
+    PtrVec *stmts = &body->block.stmts;
+    if (has_checkpoint(body->block.value)) return NULL;
+    for (int i = stmts->len - 1; i >= 0; i--) {
+        Node *s = stmts->items[i];
+        if (!has_checkpoint(s)) continue;
+        return s->kind == N_OBSERVE || s->kind == N_REWARD || s->kind == N_POTENTIAL ? s : NULL;
+    }
+    return NULL;
 }
 
 /* i32 resume(frame, particle): a switch on the saved state jumps to the start or to the
@@ -911,13 +957,15 @@ static void define_model(Cg *g, Node *m) {
     g->particle = LLVMGetParam(g->fn, 1);
     g->frame_bytes = RT_FRAME_PARAMS + 8 * (int64_t)m->fn.params.len;
     g->nstates = 0;
+    g->final_checkpoint = last_checkpoint(m->fn.body);
     position(g, new_block(g, "entry"));
     LLVMBasicBlockRef start = new_block(g, "start");
     g->dispatch = LLVMBuildSwitch(g->b, LLVMBuildLoad2(g->b, g->t_int, g->frame, "state"), start, 4);
     position(g, start);
     Type *ret = m->fn.sym->type->ret;
     g->ret_bb = new_block(g, "return");
-    g->ret_slot = has_value(ret) ? entry_alloca(g, llvm_type(g, ret), "ret") : NULL;
+    g->ret_slot = !has_value(ret) ? NULL : ret->kind == TY_BOOL ? entry_alloca(g, g->t_bool, "ret")
+                : frame_field(g, RT_FRAME_RETURN, "ret");
     for (int i = 0; i < m->fn.params.len; i++) {
         Param *p = m->fn.params.items[i];
         p->sym->cg = frame_field(g, RT_FRAME_PARAMS + 8 * i, p->name);
@@ -931,6 +979,7 @@ static void define_model(Cg *g, Node *m) {
     LLVMBuildRet(g->b, LLVMConstInt(LLVMInt32TypeInContext(g->ctx), 0, 0));
     define_descriptor(g, m, g->fn);
     g->frame = g->particle = NULL;
+    g->final_checkpoint = NULL;
 }
 
 /* ---- globals, data and the entry point ---- */

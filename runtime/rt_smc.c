@@ -1,5 +1,10 @@
 /* rt_smc.c - sequential Monte Carlo over resumable model frames: every particle runs to its
- * next checkpoint, the swarm is reweighted, resampled when its ESS falls, and resumed. */
+ * next checkpoint, the swarm is reweighted, resampled when its ESS falls, and resumed.
+ *
+ * Per-particle work (advancing, weights, copies, reseeding) runs on `threads` threads over
+ * whole blocks of BLOCK particles. Reductions are computed per block and combined in block
+ * order, and every particle draws from its own stream, so results are bit-identical for any
+ * number of threads. */
 #define GC_THREADS
 #include <gc.h>
 #include <math.h>
@@ -10,21 +15,30 @@
 #include "rt_resample.h"
 
 enum { RUNNING, FINISHED, DEAD, BROKEN };   /* BROKEN: a NaN log weight */
+enum { BLOCK = 4096 };
+enum { ANY_RUNNING = 1, ANY_ALIVE = 2, ANY_BROKEN = 4 };
 
 typedef struct Swarm {
     const rt_model *m;
-    int64_t n, fsize, threads;
+    int64_t n, fsize, threads, nblocks;
     char *frames;            /* n frames of fsize bytes, traced by the collector */
     rt_particle *parts;
     uint8_t *status;
     double *value;           /* return values of finished particles */
-    int64_t *anc, *count;    /* resampling scratch: ancestors and offspring counts */
+    double *w;               /* relative weights exp(logw - max) */
+    double *block_max, *block_sum, *block_sum2;
+    int *block_flags;
+    int64_t *anc, *count;    /* resampling: ancestors and offspring counts */
+    int64_t *src, *dst, ncopies;   /* the copies a resampling step makes */
+    double max;              /* the largest log weight this step */
     uint64_t call;           /* this infer call's number: part of every stream id */
     int64_t generation;      /* resampling steps so far */
     int scheme;
     bool record;             /* keep sample-site values */
     double logz;             /* log evidence banked at each resampling */
 } Swarm;
+
+typedef void (*Phase)(Swarm *s, int64_t lo, int64_t hi);
 
 static void *alloc(size_t size, bool traced) {
     void *p = traced ? GC_MALLOC(size ? size : 1) : GC_MALLOC_ATOMIC(size ? size : 1);
@@ -41,26 +55,72 @@ static rt_trace *new_trace(rt_trace *parent) {
 
 static char *frame_of(Swarm *s, int64_t i) { return s->frames + i * s->fsize; }
 
+/* ---- running phases on threads ---- */
+
+typedef struct Slice { Swarm *s; Phase fn; int64_t lo, hi; } Slice;
+
+static void *run_slice(void *arg) {
+    Slice *sl = arg;
+    sl->fn(sl->s, sl->lo, sl->hi);
+    return NULL;
+}
+
+/* fn over [0, n) in at most `threads` contiguous slices whose bounds are multiples of
+ * `align` (BLOCK for phases that reduce per block). */
+static void parallel(Swarm *s, int64_t n, int64_t align, Phase fn) {
+    int64_t units = (n + align - 1) / align, k = s->threads < units ? s->threads : units;
+    if (k <= 1) {
+        fn(s, 0, n);
+        return;
+    }
+    Slice slices[k];
+    pthread_t tid[k];
+    for (int64_t t = 0; t < k; t++) {
+        int64_t lo = units * t / k * align, hi = units * (t + 1) / k * align;
+        slices[t] = (Slice){s, fn, lo, hi < n ? hi : n};
+    }
+    for (int64_t t = 1; t < k; t++)
+        if (pthread_create(&tid[t], NULL, run_slice, &slices[t]) != 0)
+            rt_fail(NULL, "smc: cannot start a worker thread");
+    run_slice(&slices[0]);
+    for (int64_t t = 1; t < k; t++) pthread_join(tid[t], NULL);
+}
+
+/* ---- set-up ---- */
+
 /* Stream of particle i in a generation: a per-generation base from (call, generation) plus
  * i. Distinct stream ids give independent Philox streams, so consecutive ones are fine. */
-static void seed_particles(Swarm *s) {
+static void reseed_phase(Swarm *s, int64_t lo, int64_t hi) {
     uint64_t base = rt_rng_stream_id(s->call, (uint64_t)s->generation, 0);
-    for (int64_t i = 0; i < s->n; i++) rt_rng_init(&s->parts[i].rng, rt_seed, base + (uint64_t)i);
+    for (int64_t i = lo; i < hi; i++) {
+        s->parts[i].logw = 0;
+        rt_rng_init(&s->parts[i].rng, rt_seed, base + (uint64_t)i);
+    }
+}
+
+static void init_phase(Swarm *s, int64_t lo, int64_t hi) {
+    for (int64_t i = lo > 0 ? lo : 1; i < hi; i++) memcpy(frame_of(s, i), s->frames, (size_t)s->fsize);
+    reseed_phase(s, lo, hi);
 }
 
 static void init_swarm(Swarm *s, const void *proto) {
-    size_t n = (size_t)s->n;
+    size_t n = (size_t)s->n, nb = (size_t)s->nblocks;
     s->frames = alloc(n * (size_t)s->fsize, true);
     s->parts = alloc(n * sizeof *s->parts, true);
     s->status = alloc(n, false);
     s->value = alloc(n * sizeof(double), false);
+    s->w = alloc(n * sizeof(double), false);
     s->anc = alloc(n * sizeof(int64_t), false);
     s->count = alloc(n * sizeof(int64_t), false);
-    for (int64_t i = 0; i < s->n; i++) {
-        if (proto) memcpy(frame_of(s, i), proto, (size_t)s->fsize);
-        s->parts[i].trace = s->record ? new_trace(NULL) : NULL;
-    }
-    seed_particles(s);
+    s->src = alloc(n * sizeof(int64_t), false);
+    s->dst = alloc(n * sizeof(int64_t), false);
+    s->block_max = alloc(nb * sizeof(double), false);
+    s->block_sum = alloc(nb * sizeof(double), false);
+    s->block_sum2 = alloc(nb * sizeof(double), false);
+    s->block_flags = alloc(nb * sizeof(int), false);
+    if (proto) memcpy(s->frames, proto, (size_t)s->fsize);   /* frame 0 is the model */
+    parallel(s, s->n, BLOCK, init_phase);
+    for (int64_t i = 0; s->record && i < s->n; i++) s->parts[i].trace = new_trace(NULL);
 }
 
 /* ---- advancing particles to their next checkpoint ---- */
@@ -78,125 +138,125 @@ static void advance_one(Swarm *s, int64_t i) {
     }
 }
 
-typedef struct Slice { Swarm *s; int64_t lo, hi; } Slice;
-
-static void *advance_slice(void *arg) {
-    Slice *sl = arg;
-    for (int64_t i = sl->lo; i < sl->hi; i++)
-        if (sl->s->status[i] == RUNNING) advance_one(sl->s, i);
-    return NULL;
+/* Advances the running particles of whole blocks and notes each block's largest log
+ * weight and which states occur in it. */
+static void advance_phase(Swarm *s, int64_t lo, int64_t hi) {
+    for (int64_t b = lo / BLOCK; b * BLOCK < hi; b++) {
+        int64_t end = (b + 1) * BLOCK < s->n ? (b + 1) * BLOCK : s->n;
+        double max = -INFINITY;
+        int flags = 0;
+        for (int64_t i = b * BLOCK; i < end; i++) {
+            if (s->status[i] == RUNNING) advance_one(s, i);
+            uint8_t st = s->status[i];
+            flags |= st == RUNNING ? ANY_RUNNING | ANY_ALIVE : st == FINISHED ? ANY_ALIVE
+                   : st == BROKEN ? ANY_BROKEN : 0;
+            if (s->parts[i].logw > max) max = s->parts[i].logw;
+        }
+        s->block_max[b] = max;
+        s->block_flags[b] = flags;
+    }
 }
 
-/* Each thread takes a contiguous slice; particles only touch their own state, so the
- * result does not depend on the number of threads. */
-static void advance_all(Swarm *s) {
-    int64_t k = s->threads < s->n ? s->threads : s->n;
-    Slice slices[k];
-    pthread_t tid[k];
-    for (int64_t t = 0; t < k; t++) slices[t] = (Slice){s, s->n * t / k, s->n * (t + 1) / k};
-    for (int64_t t = 1; t < k; t++)
-        if (pthread_create(&tid[t], NULL, advance_slice, &slices[t]) != 0)
-            rt_fail(NULL, "smc: cannot start a worker thread");
-    advance_slice(&slices[0]);
-    for (int64_t t = 1; t < k; t++) pthread_join(tid[t], NULL);
+/* Advances every running particle; returns the union of the blocks' flags. */
+static int advance_all(Swarm *s, const char *loc) {
+    parallel(s, s->n, BLOCK, advance_phase);
+    int flags = 0;
+    s->max = -INFINITY;
+    for (int64_t b = 0; b < s->nblocks; b++) {
+        flags |= s->block_flags[b];
+        if (s->block_max[b] > s->max) s->max = s->block_max[b];
+    }
+    if (flags & ANY_BROKEN) rt_failf(loc, "model '%s' produced a NaN log weight", s->m->name);
+    if (!(flags & ANY_ALIVE))
+        rt_failf(loc, "all %lld particles of model '%s' have zero weight (every run hit an "
+                 "impossible observation or a reward of -inf)", (long long)s->n, s->m->name);
+    return flags;
 }
 
 /* ---- weights ---- */
 
-static double max_logw(const Swarm *s) {
-    double max = -INFINITY;
-    for (int64_t i = 0; i < s->n; i++)
-        if (s->parts[i].logw > max) max = s->parts[i].logw;
-    return max;
+static void weight_phase(Swarm *s, int64_t lo, int64_t hi) {
+    for (int64_t b = lo / BLOCK; b * BLOCK < hi; b++) {
+        int64_t end = (b + 1) * BLOCK < s->n ? (b + 1) * BLOCK : s->n;
+        double sum = 0, sum2 = 0;
+        for (int64_t i = b * BLOCK; i < end; i++) {
+            double lw = s->parts[i].logw;
+            double w = lw == -INFINITY ? 0 : exp(lw - s->max);
+            s->w[i] = w;
+            sum += w;
+            sum2 += w * w;
+        }
+        s->block_sum[b] = sum;
+        s->block_sum2[b] = sum2;
+    }
 }
 
-/* Relative weights exp(logw - max) into w; returns their sum and the ESS. */
-static double rel_weights(const Swarm *s, double max, double *w, double *ess) {
+/* Relative weights into s->w; returns their sum and sets *ess. */
+static double weigh(Swarm *s, double *ess) {
+    parallel(s, s->n, BLOCK, weight_phase);
     double sum = 0, sum2 = 0;
-    for (int64_t i = 0; i < s->n; i++) {
-        w[i] = s->parts[i].logw == -INFINITY ? 0 : exp(s->parts[i].logw - max);
-        sum += w[i];
-        sum2 += w[i] * w[i];
+    for (int64_t b = 0; b < s->nblocks; b++) {
+        sum += s->block_sum[b];
+        sum2 += s->block_sum2[b];
     }
     *ess = sum * sum / sum2;
     return sum;
 }
 
-static bool any_running(const Swarm *s) {
-    for (int64_t i = 0; i < s->n; i++)
-        if (s->status[i] == RUNNING) return true;
-    return false;
-}
-
-static void check_swarm(const Swarm *s, const char *loc) {
-    bool alive = false;
-    for (int64_t i = 0; i < s->n; i++) {
-        if (s->status[i] == BROKEN)
-            rt_failf(loc, "model '%s' produced a NaN log weight", s->m->name);
-        alive = alive || s->status[i] != DEAD;
-    }
-    if (!alive)
-        rt_failf(loc, "all %lld particles of model '%s' have zero weight (every run hit an "
-                 "impossible observation or a reward of -inf)", (long long)s->n, s->m->name);
-}
-
 /* ---- resampling ---- */
 
-/* The frame and what the particle keeps across resampling (its RNG, weight and trace
- * segment are set afresh by the caller). Parameters are the same in every frame and
- * never change, so only the state, return value and variables are copied. */
-static void copy_particle(Swarm *s, int64_t from, int64_t to) {
-    char *dst = frame_of(s, to), *src = frame_of(s, from);
-    int64_t vars = RT_FRAME_PARAMS + 8 * s->m->nparams;
-    memcpy(dst, src, RT_FRAME_PARAMS);
-    memcpy(dst + vars, src + vars, (size_t)(s->fsize - vars));
-    s->parts[to].potential = s->parts[from].potential;
-    s->status[to] = s->status[from];
-    s->value[to] = s->value[from];
+/* The frame and what the particle keeps across resampling (its RNG and weight are set
+ * afresh). Parameters are the same in every frame and never change, so only the state,
+ * return value and variables are copied. */
+static void copy_phase(Swarm *s, int64_t lo, int64_t hi) {
+    int64_t vars = 2 + s->m->nparams, words = s->fsize / 8;   /* frames are 8-byte words */
+    for (int64_t c = lo; c < hi; c++) {
+        int64_t from = s->src[c], to = s->dst[c];
+        int64_t *d = (int64_t *)frame_of(s, to), *f = (int64_t *)frame_of(s, from);
+        d[0] = f[0];
+        d[1] = f[1];
+        for (int64_t k = vars; k < words; k++) d[k] = f[k];
+        s->parts[to].potential = s->parts[from].potential;
+        s->status[to] = s->status[from];
+        s->value[to] = s->value[from];
+    }
 }
 
 /* In place: a particle with k >= 1 offspring keeps its slot and its extra copies go to
- * the slots of particles with none. Shared records move into a parent segment. */
-static void apply_offspring(Swarm *s, const int64_t *count) {
-    int64_t free_slot = 0;
-    for (int64_t a = 0; a < s->n; a++) {
-        if (count[a] < 2) continue;
-        if (!s->record) {
-            for (int64_t c = 1; c < count[a]; c++, free_slot++) {
-                while (count[free_slot] != 0) free_slot++;
-                copy_particle(s, a, free_slot);
-            }
-            continue;
+ * the slots of particles with none. */
+static void plan_copies(Swarm *s) {
+    int64_t free_slot = 0, m = 0;
+    for (int64_t a = 0; a < s->n; a++)
+        for (int64_t c = 1; c < s->count[a]; c++) {
+            while (s->count[free_slot] != 0) free_slot++;
+            s->src[m] = a;
+            s->dst[m++] = free_slot++;
         }
-        rt_trace *shared = s->parts[a].trace;
-        for (int64_t c = 1; c < count[a]; c++) {
-            while (count[free_slot] != 0) free_slot++;
-            copy_particle(s, a, free_slot);
-            s->parts[free_slot].trace = new_trace(shared);
-            free_slot++;
-        }
-        s->parts[a].trace = new_trace(shared);
-    }
+    s->ncopies = m;
+}
+
+/* Records made so far become a shared parent segment of every offspring's new one. */
+static void fork_traces(Swarm *s) {
+    for (int64_t a = 0; a < s->n; a++)
+        if (s->count[a] > 1) s->parts[a].trace = new_trace(s->parts[a].trace);
+    for (int64_t c = 0; c < s->ncopies; c++)
+        s->parts[s->dst[c]].trace = new_trace(s->parts[s->src[c]].trace->parent);
 }
 
 /* Every particle gets a fresh stream and weight 1: the mean weight before resampling is
  * banked in logz. */
-static void restart_weights(Swarm *s, double lse) {
-    s->logz += lse - log((double)s->n);
-    s->generation++;
-    for (int64_t i = 0; i < s->n; i++) s->parts[i].logw = 0;
-    seed_particles(s);
-}
-
-static void resample(Swarm *s, const double *w, double sum, double max) {
-    int64_t *anc = s->anc, *count = s->count;
-    memset(count, 0, sizeof(int64_t) * (size_t)s->n);
+static void resample(Swarm *s, double sum) {
     rt_rng r;
     rt_rng_init(&r, rt_seed, rt_rng_stream_id(s->call, (uint64_t)s->generation, 1));
-    rt_resample(s->scheme, w, s->n, &r, anc);
-    for (int64_t i = 0; i < s->n; i++) count[anc[i]]++;
-    apply_offspring(s, count);
-    restart_weights(s, max + log(sum));
+    rt_resample(s->scheme, s->w, s->n, &r, s->anc);
+    memset(s->count, 0, sizeof(int64_t) * (size_t)s->n);
+    for (int64_t i = 0; i < s->n; i++) s->count[s->anc[i]]++;
+    plan_copies(s);
+    parallel(s, s->ncopies, 1, copy_phase);
+    if (s->record) fork_traces(s);
+    s->logz += s->max + log(sum) - log((double)s->n);
+    s->generation++;
+    parallel(s, s->n, BLOCK, reseed_phase);
 }
 
 /* ---- results ---- */
@@ -239,26 +299,29 @@ static rt_array *push_history(rt_array *h, int64_t at, double ess) {
     return h;
 }
 
-rt_posterior *rt_infer_smc(const rt_model *m, const void *proto, int64_t particles,
-                           int64_t scheme, double ess_frac, int64_t threads, int64_t record,
-                           const char *loc) {
+static void check_options(int64_t particles, double ess_frac, int64_t threads, const char *loc) {
     if (particles < 1) rt_failf(loc, "smc: particles must be at least 1, found %lld", (long long)particles);
     if (threads < 1 || threads > 256)
         rt_failf(loc, "smc: threads must be between 1 and 256, found %lld", (long long)threads);
     if (!(ess_frac >= 0 && ess_frac <= 1)) rt_failf(loc, "smc: ess must be between 0 and 1, found %g", ess_frac);
+}
+
+rt_posterior *rt_infer_smc(const rt_model *m, const void *proto, int64_t particles,
+                           int64_t scheme, double ess_frac, int64_t threads, int64_t record,
+                           const char *loc) {
+    check_options(particles, ess_frac, threads, loc);
     Swarm s = {.m = m, .n = particles, .fsize = m->frame_size, .threads = threads,
-               .call = rt_infer_count++, .scheme = (int)scheme, .record = record != 0};
+               .nblocks = (particles + BLOCK - 1) / BLOCK, .call = rt_infer_count++,
+               .scheme = (int)scheme, .record = record != 0};
     init_swarm(&s, proto);
-    double *w = alloc(sizeof(double) * (size_t)particles, false);
     rt_array *history = rt_array_new(16, 0);
     int64_t steps = 0;
     int stress = rt_gc_stress();
-    while (any_running(&s)) {
-        advance_all(&s);
-        check_swarm(&s, loc);
-        double ess, max = max_logw(&s), sum = rel_weights(&s, max, w, &ess);
+    for (int running = ANY_RUNNING; running;) {
+        running = advance_all(&s, loc) & ANY_RUNNING;
+        double ess, sum = weigh(&s, &ess);
         history = push_history(history, steps++, ess);
-        if (any_running(&s) && (ess_frac >= 1 || ess < ess_frac * (double)particles)) resample(&s, w, sum, max);
+        if (running && (ess_frac >= 1 || ess < ess_frac * (double)particles)) resample(&s, sum);
         if (stress) GC_gcollect();
     }
     return collect(&s, history, steps, loc);
