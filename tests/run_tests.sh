@@ -9,6 +9,7 @@
 #   // expect error: L:C: MESSAGE         stderr has `FILE:L:C: error: MESSAGE`, exit 1
 #   // expect runtime error: L:C: MESSAGE the same, from `ppl run` and from the built binary
 #   // expect stderr: TEXT                 stderr has the line TEXT, exit 1 (errors without a location)
+#   // expect line: TEXT                  (examples/ only) stdout has the whole line TEXT, anywhere
 # Every ppl invocation runs with sanitizer options that turn findings into failures.
 
 # The script is written for bash (arrays, local); `sh` on Debian is dash, so re-run under bash.
@@ -147,15 +148,22 @@ for f in tests/errors/*.ppl; do error_test "$f"; done
 
 # ---------------------------------------------------------------------------------------------
 # examples/: each runs (with examples/NAME.json as data if there is one), prints something,
-# and the built binary prints the same.
+# prints every `// expect line: TEXT` of the file as a whole line (examples print summaries
+# whose digits depend on the seed, plus check lines), and the built binary prints the same.
 
 example_test() {
-    local f=$1 args="" rc
+    local f=$1 args="" rc missing
     [ -f "${f%.ppl}.json" ] && args="--data ${f%.ppl}.json"
     # shellcheck disable=SC2086
     $TIMEOUT "$PPL" run $args "$f" > "$TMP/want" 2> "$TMP/err"; rc=$?
     if [ $rc -ne 0 ] || [ ! -s "$TMP/want" ]; then
         fail "$f (ppl run, exit $rc)" "stderr:"; show "$TMP/err"; return
+    fi
+    sed -n 's|.*// expect line: ||p' "$f" > "$TMP/want_lines"
+    missing=$(missing_lines "$TMP/want_lines" "$TMP/want")
+    if [ -n "$missing" ]; then
+        fail "$f (ppl run: an expected line is missing)" "missing:" "$missing" "stdout:"
+        show "$TMP/want"; return
     fi
     $TIMEOUT "$PPL" build "$f" -o "$TMP/bin" > /dev/null 2> "$TMP/err" ||
         { fail "$f (ppl build)" "stderr:"; show "$TMP/err"; return; }
@@ -170,6 +178,74 @@ example_test() {
 
 echo "== examples"
 for f in examples/*.ppl; do example_test "$f"; done
+
+# ---------------------------------------------------------------------------------------------
+# Inference runs: reproducible for a seed, different across seeds, unchanged by collecting
+# garbage at every checkpoint, unchanged by potentials.
+
+echo "== seeds, collection, potentials"
+
+# --seed N gives the same output from `ppl run` and from the built binary; another seed
+# gives another output.
+if $TIMEOUT "$PPL" build examples/coin.ppl -o "$TMP/coin" > "$TMP/cmd" 2>&1; then
+    $TIMEOUT "$PPL" run --seed 7 examples/coin.ppl > "$TMP/seed7" 2>&1
+    $TIMEOUT "$TMP/coin" --seed 7 > "$TMP/seed7bin" 2>&1
+    $TIMEOUT "$PPL" run --seed 8 examples/coin.ppl > "$TMP/seed8" 2>&1
+    if [ ! -s "$TMP/seed7" ] || ! cmp -s "$TMP/seed7" "$TMP/seed7bin"; then
+        fail "--seed 7: ppl run and the built binary differ" "$(diff "$TMP/seed7" "$TMP/seed7bin" | head -n 10)"
+    else
+        pass
+    fi
+    if cmp -s "$TMP/seed7" "$TMP/seed8"; then
+        fail "--seed 7 and --seed 8 give the same output"; show "$TMP/seed7"
+    else
+        pass
+    fi
+else
+    fail "ppl build examples/coin.ppl"; show "$TMP/cmd"
+fi
+
+# PPL_GC_STRESS=1 collects at every checkpoint; the results must not change. coin.ppl runs
+# 100000 particles, which takes minutes under stress, so this runs a copy with 500.
+sed -E 's/particles = [0-9]+/particles = 500/' examples/coin.ppl > "$TMP/coin_small.ppl"
+$TIMEOUT "$PPL" run --seed 3 "$TMP/coin_small.ppl" > "$TMP/nostress" 2>&1; rc=$?
+PPL_GC_STRESS=1 $TIMEOUT "$PPL" run --seed 3 "$TMP/coin_small.ppl" > "$TMP/stress" 2>&1; rc2=$?
+if [ $rc -ne 0 ] || [ $rc2 -ne 0 ] || [ ! -s "$TMP/nostress" ] || ! cmp -s "$TMP/nostress" "$TMP/stress"; then
+    fail "PPL_GC_STRESS=1 changes examples/coin.ppl (500 particles; exit $rc, $rc2)" \
+        "$(diff "$TMP/nostress" "$TMP/stress" | head -n 10)"
+else
+    pass
+fi
+
+# Potentials never change what importance sampling computes: the same program and seed with
+# and without them (switched by a data input, so the random streams are the same) prints the
+# same mean, sd, log evidence and ESS, up to rounding (they are printed to 9 decimals).
+cat > "$TMP/potential.ppl" <<'EOF'
+data steer: bool = false
+data ys: int[] = [1, 0, 1, 1, 0, 1, 1, 1]
+model coin(ys: int[]) -> real {
+  let p = sample beta(1, 1)
+  var ll = 0.0
+  for i in 0 .. len(ys) {
+    observe ys[i] ~ bernoulli(p)
+    ll = ll + lpdf(bernoulli(p), ys[i])
+    if steer { potential 2 * ll + p }
+  }
+  p
+}
+fn r9(x: real) -> real { floor(x * 1e9 + 0.5) / 1e9 }
+let post = infer coin(ys) by is(particles = 2000)
+print(r9(mean(post)), r9(sd(post)), r9(post.log_evidence), r9(post.ess))
+EOF
+printf '{"steer": true}\n' > "$TMP/steer.json"
+$TIMEOUT "$PPL" run --seed 5 "$TMP/potential.ppl" > "$TMP/plain" 2>&1; rc=$?
+$TIMEOUT "$PPL" run --seed 5 --data "$TMP/steer.json" "$TMP/potential.ppl" > "$TMP/steered" 2>&1; rc2=$?
+if [ $rc -ne 0 ] || [ $rc2 -ne 0 ] || [ ! -s "$TMP/plain" ] || ! cmp -s "$TMP/plain" "$TMP/steered"; then
+    fail "potentials change the results of importance sampling (exit $rc, $rc2)" \
+        "without: $(cat "$TMP/plain")" "with:    $(cat "$TMP/steered")"
+else
+    pass
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Crash corpus: `ppl check` on truncated sources and malformed inputs must exit 0 or 1.
