@@ -52,3 +52,32 @@ for t in "small.ppl:$run" "coin.ppl:$coin"; do
     if awk -v t="${t#*:}" 'BEGIN { exit !(t < 500) }'; then verdict=met; else verdict="NOT met"; fi
     echo "target: ppl run ${t%%:*} under 500 ms end to end: $verdict"
 done
+
+# ---- SMC: the linear-Gaussian state-space model (T = 100) with 100 000 particles, resampling
+# at every step, against the hand-written C bootstrap filter in the shared bench folder.
+# Targets: at most 1.5x the C time on one thread; below it with 2 threads.
+SHARED=${SHARED:-../shared}
+if [ -f "$SHARED/bench/pf_lgssm.c" ]; then
+    ${CC:-cc} -O2 -std=c99 "$SHARED/bench/pf_lgssm.c" -lm -o "$OUT/pf_lgssm" || exit 1
+    "$PPL" build bench/lgssm.ppl -o "$OUT/lgssm_ppl" || exit 1
+    jq_free_threads() { sed 's/}[[:space:]]*$/, "threads": 2}/' "$SHARED/bench/lgssm.json"; }
+    jq_free_threads > "$OUT/lgssm2.json"
+    RUNS=3
+    c_pf() { "$OUT/pf_lgssm" "$SHARED/bench/lgssm.json" 100000; }
+    ppl_pf1() { "$OUT/lgssm_ppl" --data "$SHARED/bench/lgssm.json"; }
+    ppl_pf2() { "$OUT/lgssm_ppl" --data "$OUT/lgssm2.json"; }
+    tc=$(best_ms c_pf); t1=$(best_ms ppl_pf1); t2=$(best_ms ppl_pf2)
+    exact=$(grep -o '"log_marginal_likelihood": *[-0-9.e]*' "$SHARED/bench/lgssm.json" | head -n 1 | sed 's/.*: *//')
+    cz=$(c_pf | sed 's/.*"log_z":\([-0-9.e]*\).*/\1/'); pz=$(ppl_pf1 | cut -d' ' -f1)
+    echo
+    echo "lgssm SMC, 100000 particles, T = 100, resampling every step (best of $RUNS, wall clock)"
+    printf '  %-34s %8s ms   log Z %s\n' "hand-written C (pf_lgssm.c)" "$tc" "$cz"
+    printf '  %-34s %8s ms   %5sx C   log Z %s\n' "ppl build, 1 thread" "$t1" "$(ratio "$t1" "$tc")" "$pz"
+    printf '  %-34s %8s ms   %5sx C\n' "ppl build, 2 threads" "$t2" "$(ratio "$t2" "$tc")"
+    echo "  exact log Z (Kalman filter): $exact"
+    if command -v /usr/bin/time > /dev/null; then
+        mc=$(/usr/bin/time -f %M "$OUT/pf_lgssm" "$SHARED/bench/lgssm.json" 100000 2>&1 >/dev/null | tail -n 1)
+        mp=$(/usr/bin/time -f %M "$OUT/lgssm_ppl" --data "$SHARED/bench/lgssm.json" 2>&1 >/dev/null | tail -n 1)
+        echo "  peak memory: C $mc KB, ppl $mp KB"
+    fi
+fi

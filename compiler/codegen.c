@@ -834,6 +834,29 @@ static void define_fn(Cg *g, Node *f) {
 
 /* ---- models: resume functions over frames, and their descriptors ---- */
 
+/* Whether a statement or expression holds a statement of one of the given kinds (only
+ * checkpoints are looked for: they are statements in statement position). */
+static bool contains(const Node *n, bool (*is)(const Node *)) {
+    if (!n) return false;
+    if (is(n)) return true;
+    switch (n->kind) {
+    case N_BLOCK:
+        for (int i = 0; i < n->block.stmts.len; i++)
+            if (contains(n->block.stmts.items[i], is)) return true;
+        return contains(n->block.value, is);
+    case N_IF: return contains(n->if_.then, is) || contains(n->if_.els, is);
+    case N_FOR: return contains(n->for_.body, is);
+    case N_WHILE: return contains(n->while_.body, is);
+    case N_EXPR_STMT: return contains(n->stmt.expr, is);
+    default: return false;
+    }
+}
+
+static bool is_checkpoint(const Node *n) { return n->kind == N_OBSERVE || n->kind == N_REWARD || n->kind == N_POTENTIAL; }
+static bool is_potential(const Node *n) { return n->kind == N_POTENTIAL; }
+static bool has_checkpoint(const Node *n) { return contains(n, is_checkpoint); }
+static bool has_potential(const Node *n) { return contains(n, is_potential); }
+
 static LLVMTypeRef resume_type(Cg *g) {
     LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
     return LLVMFunctionType(LLVMInt32TypeInContext(g->ctx), params, 2, 0);
@@ -841,8 +864,9 @@ static LLVMTypeRef resume_type(Cg *g) {
 
 /* The descriptor is declared first (infer sites load its frame size) and filled in later. */
 static LLVMTypeRef descriptor_type(Cg *g) {
-    LLVMTypeRef f[9] = {g->t_ptr, g->t_ptr, g->t_int, g->t_int, g->t_int, g->t_ptr, g->t_ptr, g->t_ptr, g->t_int};
-    return LLVMStructTypeInContext(g->ctx, f, 9, 0);
+    LLVMTypeRef f[10] = {g->t_ptr, g->t_ptr, g->t_int, g->t_int, g->t_int, g->t_ptr, g->t_ptr, g->t_ptr,
+                         g->t_int, g->t_int};
+    return LLVMStructTypeInContext(g->ctx, f, 10, 0);
 }
 
 static void declare_model(Cg *g, Node *m) {
@@ -894,10 +918,11 @@ static void define_descriptor(Cg *g, Node *m, LLVMValueRef resume) {
     LLVMValueRef tables[3];
     site_tables(g, m, tables);
     Type *ret = m->fn.sym->type->ret;
-    LLVMValueRef f[9] = {const_string(g, m->fn.name), resume, const_int(g, g->frame_bytes),
-                         const_int(g, runtime_kind(ret)), const_int(g, m->fn.sites.len),
-                         tables[0], tables[1], tables[2], const_int(g, m->fn.params.len)};
-    LLVMSetInitializer(m->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 9, 0));
+    LLVMValueRef f[10] = {const_string(g, m->fn.name), resume, const_int(g, g->frame_bytes),
+                          const_int(g, runtime_kind(ret)), const_int(g, m->fn.sites.len),
+                          tables[0], tables[1], tables[2], const_int(g, m->fn.params.len),
+                          const_int(g, has_potential(m->fn.body))};
+    LLVMSetInitializer(m->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 10, 0));
 }
 
 /* A bool result is widened to 8 bytes in the frame's return field (real and int results
@@ -910,27 +935,6 @@ static void store_model_result(Cg *g, const Type *ret) {
     LLVMBuildStore(g->b, v, LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), g->frame, &off, 1, ""));
 }
 
-static bool has_checkpoint(const Node *n);
-
-static bool any_checkpoint(const PtrVec *v) {
-    for (int i = 0; i < v->len; i++)
-        if (has_checkpoint(v->items[i])) return true;
-    return false;
-}
-
-/* Whether a statement or expression may suspend the model. */
-static bool has_checkpoint(const Node *n) {
-    if (!n) return false;
-    switch (n->kind) {
-    case N_OBSERVE: case N_REWARD: case N_POTENTIAL: return true;
-    case N_BLOCK: return any_checkpoint(&n->block.stmts) || has_checkpoint(n->block.value);
-    case N_IF: return has_checkpoint(n->if_.then) || has_checkpoint(n->if_.els);
-    case N_FOR: return has_checkpoint(n->for_.body);
-    case N_WHILE: return has_checkpoint(n->while_.body);
-    case N_EXPR_STMT: return has_checkpoint(n->stmt.expr);
-    default: return false;
-    }
-}
 
 /* The model body's last checkpoint, when it is a statement of the body itself after which
  * nothing can suspend: suspending there would only let SMC resample between its weight
@@ -941,7 +945,7 @@ static Node *last_checkpoint(Node *body) {
     for (int i = stmts->len - 1; i >= 0; i--) {
         Node *s = stmts->items[i];
         if (!has_checkpoint(s)) continue;
-        return s->kind == N_OBSERVE || s->kind == N_REWARD || s->kind == N_POTENTIAL ? s : NULL;
+        return is_checkpoint(s) ? s : NULL;
     }
     return NULL;
 }

@@ -40,6 +40,7 @@ typedef struct rt_model {
     const int64_t *site_nidx;           /* per site id: number of loop indices in its address */
     const int64_t *site_kind;           /* per site id: RT_REAL or RT_INT */
     int64_t nparams;                    /* parameters: never changed by the model */
+    int64_t has_potential;              /* the body has `potential` statements */
 } rt_model;
 
 /* Weighted draws from one inference run. */

@@ -14,7 +14,9 @@
 #include "rt_infer.h"
 #include "rt_resample.h"
 
-enum { RUNNING, FINISHED, DEAD, BROKEN };   /* BROKEN: a NaN log weight */
+/* A particle's state is its frame's first word: the model's resume point (>= 0) while it
+ * runs, or one of these once it has stopped, so copying a frame copies the state too. */
+enum { FINISHED = -1, DEAD = -2, BROKEN = -3 };   /* BROKEN: a NaN log weight */
 enum { BLOCK = 4096 };
 enum { ANY_RUNNING = 1, ANY_ALIVE = 2, ANY_BROKEN = 4 };
 
@@ -23,8 +25,6 @@ typedef struct Swarm {
     int64_t n, fsize, threads, nblocks;
     char *frames;            /* n frames of fsize bytes, traced by the collector */
     rt_particle *parts;
-    uint8_t *status;
-    double *value;           /* return values of finished particles */
     double *w;               /* relative weights exp(logw - max) */
     double *block_max, *block_sum, *block_sum2;
     int *block_flags;
@@ -33,6 +33,8 @@ typedef struct Swarm {
     double max;              /* the largest log weight this step */
     uint64_t call;           /* this infer call's number: part of every stream id */
     int64_t generation;      /* resampling steps so far */
+    uint64_t copy_base;      /* stream id base of this generation's copies */
+    bool reset;              /* weights restart at 1 (after resampling) */
     int scheme;
     bool record;             /* keep sample-site values */
     double logz;             /* log evidence banked at each resampling */
@@ -54,6 +56,7 @@ static rt_trace *new_trace(rt_trace *parent) {
 }
 
 static char *frame_of(Swarm *s, int64_t i) { return s->frames + i * s->fsize; }
+static int64_t *state_of(Swarm *s, int64_t i) { return (int64_t *)frame_of(s, i); }
 
 /* ---- running phases on threads ---- */
 
@@ -88,27 +91,23 @@ static void parallel(Swarm *s, int64_t n, int64_t align, Phase fn) {
 
 /* ---- set-up ---- */
 
-/* Stream of particle i in a generation: a per-generation base from (call, generation) plus
- * i. Distinct stream ids give independent Philox streams, so consecutive ones are fine. */
-static void reseed_phase(Swarm *s, int64_t lo, int64_t hi) {
-    uint64_t base = rt_rng_stream_id(s->call, (uint64_t)s->generation, 0);
-    for (int64_t i = lo; i < hi; i++) {
-        s->parts[i].logw = 0;
-        rt_rng_init(&s->parts[i].rng, rt_seed, base + (uint64_t)i);
-    }
-}
+/* Streams: particle i starts on base + i, and a copy made into slot i when resampling
+ * starts on that generation's base + i, the bases coming from (call, generation). Distinct
+ * stream ids give independent Philox streams, so consecutive ones are fine. */
+static uint64_t stream_base(Swarm *s) { return rt_rng_stream_id(s->call, (uint64_t)s->generation, 0); }
 
 static void init_phase(Swarm *s, int64_t lo, int64_t hi) {
-    for (int64_t i = lo > 0 ? lo : 1; i < hi; i++) memcpy(frame_of(s, i), s->frames, (size_t)s->fsize);
-    reseed_phase(s, lo, hi);
+    uint64_t base = stream_base(s);
+    for (int64_t i = lo; i < hi; i++) {
+        if (i) memcpy(frame_of(s, i), s->frames, (size_t)s->fsize);
+        rt_rng_init(&s->parts[i].rng, rt_seed, base + (uint64_t)i);
+    }
 }
 
 static void init_swarm(Swarm *s, const void *proto) {
     size_t n = (size_t)s->n, nb = (size_t)s->nblocks;
     s->frames = alloc(n * (size_t)s->fsize, true);
     s->parts = alloc(n * sizeof *s->parts, true);
-    s->status = alloc(n, false);
-    s->value = alloc(n * sizeof(double), false);
     s->w = alloc(n * sizeof(double), false);
     s->anc = alloc(n * sizeof(int64_t), false);
     s->count = alloc(n * sizeof(int64_t), false);
@@ -126,16 +125,17 @@ static void init_swarm(Swarm *s, const void *proto) {
 /* ---- advancing particles to their next checkpoint ---- */
 
 /* A dead particle is never resumed; a finished one waits with its potential removed. */
-static void advance_one(Swarm *s, int64_t i) {
+static int64_t advance_one(Swarm *s, int64_t i) {
     rt_particle *p = &s->parts[i];
-    int32_t more = s->m->resume(frame_of(s, i), p);
-    if (isnan(p->logw)) s->status[i] = BROKEN;
-    else if (p->logw == -INFINITY) s->status[i] = DEAD;
+    int64_t *state = state_of(s, i);
+    int32_t more = s->m->resume(state, p);
+    if (isnan(p->logw)) *state = BROKEN;
+    else if (p->logw == -INFINITY) *state = DEAD;
     else if (!more) {
-        s->status[i] = FINISHED;
+        *state = FINISHED;
         p->logw -= p->potential;
-        s->value[i] = rt_frame_return(s->m, frame_of(s, i));
     }
+    return *state;
 }
 
 /* Advances the running particles of whole blocks and notes each block's largest log
@@ -146,9 +146,10 @@ static void advance_phase(Swarm *s, int64_t lo, int64_t hi) {
         double max = -INFINITY;
         int flags = 0;
         for (int64_t i = b * BLOCK; i < end; i++) {
-            if (s->status[i] == RUNNING) advance_one(s, i);
-            uint8_t st = s->status[i];
-            flags |= st == RUNNING ? ANY_RUNNING | ANY_ALIVE : st == FINISHED ? ANY_ALIVE
+            if (s->reset) s->parts[i].logw = 0;
+            int64_t st = *state_of(s, i);
+            if (st >= 0) st = advance_one(s, i);
+            flags |= st >= 0 ? ANY_RUNNING | ANY_ALIVE : st == FINISHED ? ANY_ALIVE
                    : st == BROKEN ? ANY_BROKEN : 0;
             if (s->parts[i].logw > max) max = s->parts[i].logw;
         }
@@ -160,6 +161,7 @@ static void advance_phase(Swarm *s, int64_t lo, int64_t hi) {
 /* Advances every running particle; returns the union of the blocks' flags. */
 static int advance_all(Swarm *s, const char *loc) {
     parallel(s, s->n, BLOCK, advance_phase);
+    s->reset = false;
     int flags = 0;
     s->max = -INFINITY;
     for (int64_t b = 0; b < s->nblocks; b++) {
@@ -205,9 +207,9 @@ static double weigh(Swarm *s, double *ess) {
 
 /* ---- resampling ---- */
 
-/* The frame and what the particle keeps across resampling (its RNG and weight are set
- * afresh). Parameters are the same in every frame and never change, so only the state,
- * return value and variables are copied. */
+/* A copy is the frame (parameters excepted: they are the same in every frame and never
+ * change), the last potential if the model has any, and a fresh random stream. Its weight
+ * restarts with everyone's at the next advance. */
 static void copy_phase(Swarm *s, int64_t lo, int64_t hi) {
     int64_t vars = 2 + s->m->nparams, words = s->fsize / 8;   /* frames are 8-byte words */
     for (int64_t c = lo; c < hi; c++) {
@@ -216,9 +218,8 @@ static void copy_phase(Swarm *s, int64_t lo, int64_t hi) {
         d[0] = f[0];
         d[1] = f[1];
         for (int64_t k = vars; k < words; k++) d[k] = f[k];
-        s->parts[to].potential = s->parts[from].potential;
-        s->status[to] = s->status[from];
-        s->value[to] = s->value[from];
+        if (s->m->has_potential) s->parts[to].potential = s->parts[from].potential;
+        rt_rng_init(&s->parts[to].rng, rt_seed, s->copy_base + (uint64_t)to);
     }
 }
 
@@ -243,8 +244,8 @@ static void fork_traces(Swarm *s) {
         s->parts[s->dst[c]].trace = new_trace(s->parts[s->src[c]].trace->parent);
 }
 
-/* Every particle gets a fresh stream and weight 1: the mean weight before resampling is
- * banked in logz. */
+/* Copies get fresh streams and every particle weight 1: the mean weight before resampling
+ * is banked in logz. */
 static void resample(Swarm *s, double sum) {
     rt_rng r;
     rt_rng_init(&r, rt_seed, rt_rng_stream_id(s->call, (uint64_t)s->generation, 1));
@@ -252,11 +253,12 @@ static void resample(Swarm *s, double sum) {
     memset(s->count, 0, sizeof(int64_t) * (size_t)s->n);
     for (int64_t i = 0; i < s->n; i++) s->count[s->anc[i]]++;
     plan_copies(s);
+    s->generation++;
+    s->copy_base = stream_base(s);
     parallel(s, s->ncopies, 1, copy_phase);
     if (s->record) fork_traces(s);
     s->logz += s->max + log(sum) - log((double)s->n);
-    s->generation++;
-    parallel(s, s->n, BLOCK, reseed_phase);
+    s->reset = true;
 }
 
 /* ---- results ---- */
@@ -276,7 +278,7 @@ static rt_posterior *collect(Swarm *s, rt_array *history, int64_t steps, const c
     rt_posterior *post = rt_post_new(s->m, "smc", s->n);
     for (int64_t i = 0; i < s->n; i++) {
         post->logw[i] = s->parts[i].logw;
-        post->value[i] = s->value[i];
+        post->value[i] = *state_of(s, i) == FINISHED ? rt_frame_return(s->m, frame_of(s, i)) : 0;
         post->trace_start[i] = post->trace.len;
         if (s->record) flatten_trace(s->parts[i].trace, &post->trace);
     }

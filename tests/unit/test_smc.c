@@ -164,7 +164,7 @@ static int32_t steered_resume(void *fr, rt_particle *p) {
         return 0;
     }
 }
-static const rt_model steered = {"steered", steered_resume, sizeof(frame), RT_REAL, 0, NULL, NULL, NULL, 0};
+static const rt_model steered = {"steered", steered_resume, sizeof(frame), RT_REAL, 0, NULL, NULL, NULL, 0, 1};
 
 /* Target N(1, 1/2), log Z = -1.346574: over R runs within 4 standard errors. */
 static void test_potential_exact(void **state) {
