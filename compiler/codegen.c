@@ -641,17 +641,16 @@ static void cg_potential(Cg *g, Node *s) {
     if (s != g->final_checkpoint) cg_checkpoint(g);
 }
 
-/* infer M(args) by is(particles = N): a prototype frame holding the arguments, then the engine. */
+/* infer M(args) by is(particles = N): the arguments in a block of 8-byte words (traced by
+ * the collector), then the engine. */
 static LLVMValueRef cg_infer(Cg *g, Node *e) {
     Node *call = e->infer.model_call;
     Symbol *model = call->call.callee->name.sym;
     LLVMValueRef desc = model->cg;
-    LLVMValueRef size_off = const_int(g, offsetof(rt_model, frame_size));
-    LLVMValueRef size_p = LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), desc, &size_off, 1, "");
-    LLVMValueRef size = LLVMBuildLoad2(g->b, g->t_int, size_p, "frame_size");
+    LLVMValueRef size = const_int(g, 8 * (long long)call->call.args.len);
     LLVMValueRef frame = rt_call(g, RTF_rt_frame_new, &size, 1);
     for (int i = 0; i < call->call.args.len; i++) {
-        LLVMValueRef off = const_int(g, RT_FRAME_PARAMS + 8 * i);
+        LLVMValueRef off = const_int(g, 8 * i);
         LLVMValueRef p = LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), frame, &off, 1, "");
         LLVMBuildStore(g->b, cg_expr(g, call->call.args.items[i]), p);
     }
@@ -959,10 +958,16 @@ static void define_model(Cg *g, Node *m) {
     LLVMSetLinkage(g->fn, LLVMInternalLinkage);
     g->frame = LLVMGetParam(g->fn, 0);
     g->particle = LLVMGetParam(g->fn, 1);
-    g->frame_bytes = RT_FRAME_PARAMS + 8 * (int64_t)m->fn.params.len;
+    g->frame_bytes = RT_FRAME_VARS;
     g->nstates = 0;
     g->final_checkpoint = last_checkpoint(m->fn.body);
     position(g, new_block(g, "entry"));
+    LLVMValueRef args = LLVMBuildLoad2(g->b, g->t_ptr, particle_field(g, offsetof(rt_particle, args)), "args");
+    for (int i = 0; i < m->fn.params.len; i++) {
+        Param *p = m->fn.params.items[i];
+        LLVMValueRef off = const_int(g, 8 * i);
+        p->sym->cg = LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), args, &off, 1, p->name);
+    }
     LLVMBasicBlockRef start = new_block(g, "start");
     g->dispatch = LLVMBuildSwitch(g->b, LLVMBuildLoad2(g->b, g->t_int, g->frame, "state"), start, 4);
     position(g, start);
@@ -970,10 +975,6 @@ static void define_model(Cg *g, Node *m) {
     g->ret_bb = new_block(g, "return");
     g->ret_slot = !has_value(ret) ? NULL : ret->kind == TY_BOOL ? entry_alloca(g, g->t_bool, "ret")
                 : frame_field(g, RT_FRAME_RETURN, "ret");
-    for (int i = 0; i < m->fn.params.len; i++) {
-        Param *p = m->fn.params.items[i];
-        p->sym->cg = frame_field(g, RT_FRAME_PARAMS + 8 * i, p->name);
-    }
     LLVMValueRef v = cg_expr(g, m->fn.body);
     if (g->ret_slot && v && !LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b)))
         LLVMBuildStore(g->b, v, g->ret_slot);

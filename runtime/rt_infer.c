@@ -96,20 +96,18 @@ double rt_frame_return(const rt_model *m, const void *frame)
     return 0.0;
 }
 
-/* Runs particle i of infer call `call` from a copy of proto in `frame`. A dead particle gets
+/* Runs particle i of infer call `call` on args in the zeroed `frame`. A dead particle gets
  * log weight -inf, value 0 and no records; a live one loses its last potential (potentials
  * steer, they never change the target). */
 static void is_particle(rt_posterior *post, int64_t i, uint64_t call, void *frame,
-                        const void *proto, int stress, int64_t record, const char *loc)
+                        const void *args, int stress, int64_t record, const char *loc)
 {
     const rt_model *m = post->model;
     rt_particle p = { .logw = 0.0, .potential = 0.0, .trace = record ? &post->trace : NULL };
     rt_rng_init(&p.rng, rt_seed, rt_rng_stream_id(call, (uint64_t)i, 0));
     post->trace_start[i] = post->trace.len;
-    if (proto)
-        memcpy(frame, proto, (size_t)m->frame_size);
-    else
-        memset(frame, 0, (size_t)m->frame_size);
+    p.args = args;
+    memset(frame, 0, (size_t)m->frame_size);
     run_to_end(m, frame, &p, stress);
     if (p.logw == -INFINITY) {
         post->trace.len = post->trace_start[i];
@@ -124,7 +122,7 @@ static void is_particle(rt_posterior *post, int64_t i, uint64_t call, void *fram
     post->value[i] = rt_frame_return(m, frame);
 }
 
-rt_posterior *rt_infer_is(const rt_model *m, const void *proto_frame, int64_t particles,
+rt_posterior *rt_infer_is(const rt_model *m, const void *args, int64_t particles,
                           int64_t record, const char *loc)
 {
     if (particles < 1)
@@ -134,7 +132,7 @@ rt_posterior *rt_infer_is(const rt_model *m, const void *proto_frame, int64_t pa
     rt_posterior *post = rt_post_new(m, "is", particles);
     void *frame = rt_frame_new(m->frame_size);   /* one buffer, reused by every particle */
     for (int64_t i = 0; i < particles; i++)
-        is_particle(post, i, call, frame, proto_frame, stress, record, loc);
+        is_particle(post, i, call, frame, args, stress, record, loc);
     post->trace_start[particles] = post->trace.len;
     rt_post_summarize(post, loc);
     return post;

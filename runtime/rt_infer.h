@@ -19,6 +19,7 @@ typedef struct rt_particle {
     double logw;         /* log weight: observations, rewards and potential differences so far */
     double potential;    /* the last `potential` value (0 before any) */
     rt_trace *trace;     /* where rt_record appends */
+    const void *args;    /* the model's arguments, 8 bytes each: shared by every particle */
 } rt_particle;
 
 /* Runs the model from where `frame` stopped to its next checkpoint (observe, reward,
@@ -26,8 +27,10 @@ typedef struct rt_particle {
 typedef int32_t (*rt_resume_fn)(void *frame, rt_particle *p);
 
 /* Frame layout: offset 0 the int64 resume state (0 = start), 8 the return value (double,
- * int64, or bool widened to int64), 16 + 8*i the i-th parameter, then the body's variables. */
-enum { RT_FRAME_STATE = 0, RT_FRAME_RETURN = 8, RT_FRAME_PARAMS = 16 };
+ * int64, or bool widened to int64), then the body's variables from RT_FRAME_VARS. A new
+ * frame is all zeros. The arguments are not in the frame (they never change): the i-th is
+ * at offset 8*i of the particle's args block. */
+enum { RT_FRAME_STATE = 0, RT_FRAME_RETURN = 8, RT_FRAME_VARS = 16 };
 
 /* What the compiler emits for each model: a constant descriptor. */
 typedef struct rt_model {
@@ -39,7 +42,7 @@ typedef struct rt_model {
     const char *const *site_names;      /* per site id: the name its address starts with */
     const int64_t *site_nidx;           /* per site id: number of loop indices in its address */
     const int64_t *site_kind;           /* per site id: RT_REAL or RT_INT */
-    int64_t nparams;                    /* parameters: never changed by the model */
+    int64_t nparams;                    /* parameters (8-byte words of the args block) */
     int64_t has_potential;              /* the body has `potential` statements */
 } rt_model;
 
@@ -61,10 +64,10 @@ typedef struct rt_posterior {
 /* ---- called by generated code (rows in rt_abi.h) ---- */
 void *rt_frame_new(int64_t size);       /* zeroed and traced by the collector */
 void rt_record(rt_particle *p, int64_t site, int64_t nidx, const int64_t *idx, double value);
-/* Importance sampling: `particles` copies of proto_frame, each with its own RNG stream, each
- * run to its end. All particles dead is a runtime error at loc naming the model. With
+/* Importance sampling: `particles` runs of the model on `args` (see rt_particle), each from
+ * a zeroed frame with its own RNG stream, each run to its end. All particles dead is a runtime error at loc naming the model. With
  * record = 0 the sample sites' values are not kept (only the return value and weights). */
-rt_posterior *rt_infer_is(const rt_model *m, const void *proto_frame, int64_t particles,
+rt_posterior *rt_infer_is(const rt_model *m, const void *args, int64_t particles,
                           int64_t record, const char *loc);
 double rt_post_mean(const rt_posterior *p);
 double rt_post_sd(const rt_posterior *p);
@@ -76,7 +79,7 @@ rt_array *rt_post_ess_history(const rt_posterior *p);
 /* Sequential Monte Carlo: all particles advance checkpoint by checkpoint on `threads`
  * threads; when ESS / particles < ess (always when ess >= 1) they are resampled by `scheme`
  * (rt_resample.h). Results are bit-identical for any number of threads. */
-rt_posterior *rt_infer_smc(const rt_model *m, const void *proto_frame, int64_t particles,
+rt_posterior *rt_infer_smc(const rt_model *m, const void *args, int64_t particles,
                            int64_t scheme, double ess, int64_t threads, int64_t record,
                            const char *loc);
 /* The return value a finished frame holds, as a double. */

@@ -105,6 +105,31 @@ static void residual(const double *w, int64_t n, rt_rng *rng, int64_t *anc) {
         for (int64_t c = 0; c < count[i] && k < n; c++) anc[k++] = i;
 }
 
+/* Systematic counts straight from the cumulative weights: the hot path of SMC. */
+static void systematic_counts(const double *w, int64_t n, double u0, int64_t *count) {
+    double step = total(w, n) / (double)n, u = u0 * step, cum = w[0];
+    int64_t j = 0, last = n - 1;
+    memset(count, 0, sizeof(int64_t) * (size_t)n);
+    for (int64_t i = 0; i < n; i++, u += step) {
+        while (u >= cum && j < last) cum += w[++j];
+        count[j]++;
+    }
+    for (j = n - 1; j > 0 && w[j] == 0; j--) {   /* rounding at the top end */
+        count[j - 1] += count[j];
+        count[j] = 0;
+    }
+}
+
+void rt_resample_counts(int scheme, const double *w, int64_t n, rt_rng *rng, int64_t *anc, int64_t *count) {
+    if (scheme == RT_RESAMPLE_SYSTEMATIC) {
+        systematic_counts(w, n, rt_rng_uniform(rng), count);
+        return;
+    }
+    rt_resample(scheme, w, n, rng, anc);
+    memset(count, 0, sizeof(int64_t) * (size_t)n);
+    for (int64_t i = 0; i < n; i++) count[anc[i]]++;
+}
+
 void rt_resample(int scheme, const double *w, int64_t n, rt_rng *rng, int64_t *anc) {
     switch (scheme) {
     case RT_RESAMPLE_SYSTEMATIC: rt_resample_systematic(w, n, rt_rng_uniform(rng), anc); break;

@@ -24,6 +24,9 @@ const char *rt_resample_name(int scheme);
  * weights w[0..n) (their sum must be positive and finite), using uniforms from rng. */
 void rt_resample(int scheme, const double *w, int64_t n, rt_rng *rng, int64_t *anc);
 
+/* The same draw as offspring counts: count[i] copies of particle i (the counts sum to n). */
+void rt_resample_counts(int scheme, const double *w, int64_t n, rt_rng *rng, int64_t *anc, int64_t *count);
+
 /* Systematic resampling with the single uniform u in [0, 1) given: the deterministic core,
  * exposed for tests (weights [.1, .2, .3, .4] with u = .5 give [1, 2, 3, 3]). */
 void rt_resample_systematic(const double *w, int64_t n, double u, int64_t *anc);

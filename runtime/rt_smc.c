@@ -22,6 +22,7 @@ enum { ANY_RUNNING = 1, ANY_ALIVE = 2, ANY_BROKEN = 4 };
 
 typedef struct Swarm {
     const rt_model *m;
+    const void *args;        /* the model's arguments, shared by every particle */
     int64_t n, fsize, threads, nblocks;
     char *frames;            /* n frames of fsize bytes, traced by the collector */
     rt_particle *parts;
@@ -99,12 +100,12 @@ static uint64_t stream_base(Swarm *s) { return rt_rng_stream_id(s->call, (uint64
 static void init_phase(Swarm *s, int64_t lo, int64_t hi) {
     uint64_t base = stream_base(s);
     for (int64_t i = lo; i < hi; i++) {
-        if (i) memcpy(frame_of(s, i), s->frames, (size_t)s->fsize);
+        s->parts[i].args = s->args;
         rt_rng_init(&s->parts[i].rng, rt_seed, base + (uint64_t)i);
     }
 }
 
-static void init_swarm(Swarm *s, const void *proto) {
+static void init_swarm(Swarm *s) {
     size_t n = (size_t)s->n, nb = (size_t)s->nblocks;
     s->frames = alloc(n * (size_t)s->fsize, true);
     s->parts = alloc(n * sizeof *s->parts, true);
@@ -117,7 +118,6 @@ static void init_swarm(Swarm *s, const void *proto) {
     s->block_sum = alloc(nb * sizeof(double), false);
     s->block_sum2 = alloc(nb * sizeof(double), false);
     s->block_flags = alloc(nb * sizeof(int), false);
-    if (proto) memcpy(s->frames, proto, (size_t)s->fsize);   /* frame 0 is the model */
     parallel(s, s->n, BLOCK, init_phase);
     for (int64_t i = 0; s->record && i < s->n; i++) s->parts[i].trace = new_trace(NULL);
 }
@@ -207,17 +207,14 @@ static double weigh(Swarm *s, double *ess) {
 
 /* ---- resampling ---- */
 
-/* A copy is the frame (parameters excepted: they are the same in every frame and never
- * change), the last potential if the model has any, and a fresh random stream. Its weight
- * restarts with everyone's at the next advance. */
+/* A copy is the frame, the last potential if the model has any, and a fresh random stream.
+ * Its weight restarts with everyone's at the next advance. */
 static void copy_phase(Swarm *s, int64_t lo, int64_t hi) {
-    int64_t vars = 2 + s->m->nparams, words = s->fsize / 8;   /* frames are 8-byte words */
+    int64_t words = s->fsize / 8;   /* frames are 8-byte words */
     for (int64_t c = lo; c < hi; c++) {
         int64_t from = s->src[c], to = s->dst[c];
         int64_t *d = (int64_t *)frame_of(s, to), *f = (int64_t *)frame_of(s, from);
-        d[0] = f[0];
-        d[1] = f[1];
-        for (int64_t k = vars; k < words; k++) d[k] = f[k];
+        for (int64_t k = 0; k < words; k++) d[k] = f[k];
         if (s->m->has_potential) s->parts[to].potential = s->parts[from].potential;
         rt_rng_init(&s->parts[to].rng, rt_seed, s->copy_base + (uint64_t)to);
     }
@@ -249,9 +246,7 @@ static void fork_traces(Swarm *s) {
 static void resample(Swarm *s, double sum) {
     rt_rng r;
     rt_rng_init(&r, rt_seed, rt_rng_stream_id(s->call, (uint64_t)s->generation, 1));
-    rt_resample(s->scheme, s->w, s->n, &r, s->anc);
-    memset(s->count, 0, sizeof(int64_t) * (size_t)s->n);
-    for (int64_t i = 0; i < s->n; i++) s->count[s->anc[i]]++;
+    rt_resample_counts(s->scheme, s->w, s->n, &r, s->anc, s->count);
     plan_copies(s);
     s->generation++;
     s->copy_base = stream_base(s);
@@ -308,14 +303,14 @@ static void check_options(int64_t particles, double ess_frac, int64_t threads, c
     if (!(ess_frac >= 0 && ess_frac <= 1)) rt_failf(loc, "smc: ess must be between 0 and 1, found %g", ess_frac);
 }
 
-rt_posterior *rt_infer_smc(const rt_model *m, const void *proto, int64_t particles,
+rt_posterior *rt_infer_smc(const rt_model *m, const void *args, int64_t particles,
                            int64_t scheme, double ess_frac, int64_t threads, int64_t record,
                            const char *loc) {
     check_options(particles, ess_frac, threads, loc);
-    Swarm s = {.m = m, .n = particles, .fsize = m->frame_size, .threads = threads,
+    Swarm s = {.m = m, .args = args, .n = particles, .fsize = m->frame_size, .threads = threads,
                .nblocks = (particles + BLOCK - 1) / BLOCK, .call = rt_infer_count++,
                .scheme = (int)scheme, .record = record != 0};
-    init_swarm(&s, proto);
+    init_swarm(&s);
     rt_array *history = rt_array_new(16, 0);
     int64_t steps = 0;
     int stress = rt_gc_stress();

@@ -206,16 +206,23 @@ else
 fi
 
 # PPL_GC_STRESS=1 collects at every checkpoint; the results must not change. coin.ppl runs
-# 100000 particles, which takes minutes under stress, so this runs a copy with 500.
-sed -E 's/particles = [0-9]+/particles = 500/' examples/coin.ppl > "$TMP/coin_small.ppl"
-$TIMEOUT "$PPL" run --seed 3 "$TMP/coin_small.ppl" > "$TMP/nostress" 2>&1; rc=$?
-PPL_GC_STRESS=1 $TIMEOUT "$PPL" run --seed 3 "$TMP/coin_small.ppl" > "$TMP/stress" 2>&1; rc2=$?
-if [ $rc -ne 0 ] || [ $rc2 -ne 0 ] || [ ! -s "$TMP/nostress" ] || ! cmp -s "$TMP/nostress" "$TMP/stress"; then
-    fail "PPL_GC_STRESS=1 changes examples/coin.ppl (500 particles; exit $rc, $rc2)" \
-        "$(diff "$TMP/nostress" "$TMP/stress" | head -n 10)"
-else
-    pass
-fi
+# 100000 particles, which takes minutes under stress, so this runs copies with 300: one by
+# importance sampling, one by SMC on two threads (resampling often).
+gc_stress_test() {   # NAME FILE
+    local rc rc2
+    $TIMEOUT "$PPL" run --seed 3 "$2" > "$TMP/nostress" 2>&1; rc=$?
+    PPL_GC_STRESS=1 $TIMEOUT "$PPL" run --seed 3 "$2" > "$TMP/stress" 2>&1; rc2=$?
+    if [ $rc -ne 0 ] || [ $rc2 -ne 0 ] || [ ! -s "$TMP/nostress" ] || ! cmp -s "$TMP/nostress" "$TMP/stress"; then
+        fail "PPL_GC_STRESS=1 changes the output of $1 (exit $rc, $rc2)" \
+            "$(diff "$TMP/nostress" "$TMP/stress" | head -n 10)"
+    else
+        pass
+    fi
+}
+sed -E 's/particles = [0-9]+/particles = 300/' examples/coin.ppl > "$TMP/coin_is.ppl"
+gc_stress_test "examples/coin.ppl (300 particles)" "$TMP/coin_is.ppl"
+sed -E 's/particles = [0-9]+/particles = 300/; s/by is\(/by smc(threads = 2, ess = 0.9, /' examples/coin.ppl > "$TMP/coin_smc.ppl"
+gc_stress_test "examples/coin.ppl (by smc, 300 particles, 2 threads)" "$TMP/coin_smc.ppl"
 
 # Potentials never change what importance sampling computes: the same program and seed with
 # and without them (switched by a data input, so the random streams are the same) prints the

@@ -72,12 +72,33 @@ static void test_unnormalized(void **state) {
     assert_memory_equal(a, b, sizeof a);
 }
 
+/* Counts agree with the ancestors for every scheme, given the same random stream. */
+static void test_counts(void **state) {
+    enum { N = 50 };
+    double w[N];
+    for (int i = 0; i < N; i++) w[i] = (i % 7 == 0) ? 0 : 1.0 + i % 5;
+    for (int scheme = 0; scheme < RT_RESAMPLE_COUNT; scheme++) {
+        int64_t anc[N], count[N], from_anc[N] = {0}, total = 0;
+        rt_rng a, b;
+        rt_rng_init(&a, 5, 9);
+        rt_rng_init(&b, 5, 9);
+        rt_resample(scheme, w, N, &a, anc);
+        rt_resample_counts(scheme, w, N, &b, anc, count);
+        for (int i = 0; i < N; i++) from_anc[anc[i]]++;
+        for (int i = 0; i < N; i++) {
+            assert_int_equal(count[i], from_anc[i]);
+            total += count[i];
+        }
+        assert_int_equal(total, N);
+    }
+}
+
 int main(void) {
     GC_INIT();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_systematic_known), cmocka_unit_test(test_names),
         cmocka_unit_test(test_valid_ancestors), cmocka_unit_test(test_mean_offspring),
-        cmocka_unit_test(test_unnormalized),
+        cmocka_unit_test(test_unnormalized), cmocka_unit_test(test_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
