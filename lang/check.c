@@ -346,8 +346,8 @@ static Type *check_array_reduction(Checker *c, Node *e, const char *name, Builti
     if (is_poison(t)) return ty_error;
     if (id == BI_MEAN && is_numeric_posterior(t)) return ty_real;
     if (!is_num_array(t)) {
-        diag_error(((Node *)e->call.args.items[0])->loc, "'%s' expects an int[] or real[] array, found %s",
-                   name, tname(c, t));
+        diag_error(((Node *)e->call.args.items[0])->loc, "'%s' expects an int[] or real[] array%s, found %s",
+                   name, id == BI_MEAN ? " or a posterior of numbers" : "", tname(c, t));
         return ty_error;
     }
     return id == BI_MEAN ? ty_real : t->elem;
@@ -647,7 +647,13 @@ static Symbol *inferred_model(Checker *c, Node *call) {
 
 static void check_args_against(Checker *c, Node *e, const char *name, Type **params, int n);
 
+/* Inference inside a model would run once per particle, on streams that threads would make
+ * irreproducible: it is refused. */
 static Type *check_infer(Checker *c, Node *e) {
+    if (c->model) {
+        diag_error(e->loc, "'infer' cannot run inside a model");
+        return ty_error;
+    }
     Symbol *model = inferred_model(c, e->infer.model_call);
     Node *call = e->infer.model_call;
     if (model) check_args_against(c, call, model->name, model->type->params, model->type->nparams);
@@ -754,6 +760,7 @@ static Type *check_block(Checker *c, Node *b, Type *hint) {
 
 static void check_let(Checker *c, Node *s, bool top_level) {
     Type *t;
+    const char *outer_site = c->site_name;
     c->site_name = s->let.name;
     if (s->let.ann) {
         t = check_expect(c, &s->let.init, s->let.ann);
@@ -764,7 +771,7 @@ static void check_let(Checker *c, Node *s, bool top_level) {
             t = ty_error;
         }
     }
-    c->site_name = NULL;
+    c->site_name = outer_site;
     Symbol *sym = declare(c, top_level ? SYM_GLOBAL : SYM_LOCAL, s->let.name, t, s->loc, s);
     if (sym) sym->is_var = s->let.is_var;
     s->let.sym = sym;
@@ -793,9 +800,10 @@ static void check_assign(Checker *c, Node *s) {
         check_expr(c, s->assign.value, NULL);
         return;
     }
+    const char *outer_site = c->site_name;
     c->site_name = root->kind == N_NAME ? root->name.name : NULL;
     check_expect(c, &s->assign.value, t);
-    c->site_name = NULL;
+    c->site_name = outer_site;
 }
 
 static void check_for(Checker *c, Node *s) {

@@ -309,9 +309,19 @@ static Node *parse_postfix(Parser *p) {
     return n;
 }
 
-/* power = postfix [ "^" unary ]     (right-associative, tighter than unary minus) */
+static Node *parse_sample_as(Parser *p, const Token *kw, Node *dist);
+
+/* power = ( "sample" postfix ["as" STRING] | postfix ) [ "^" unary ]
+ * (right-associative, tighter than unary minus; `sample D^2` squares the draw) */
 static Node *parse_power(Parser *p) {
-    Node *base = parse_postfix(p);
+    Node *base;
+    if (at(p, TK_SAMPLE)) {
+        const Token *kw = advance(p);
+        Node *dist = parse_postfix(p);
+        base = dist ? parse_sample_as(p, kw, dist) : NULL;
+    } else {
+        base = parse_postfix(p);
+    }
     if (!base || !at(p, TK_CARET)) return base;
     const Token *op = advance(p);
     int saved = p->depth;
@@ -331,16 +341,15 @@ static Node *parse_sample_as(Parser *p, const Token *kw, Node *dist) {
     return n;
 }
 
-/* unary = ("-" | "!") unary | "sample" unary ["as" STRING] | power */
+/* unary = ("-" | "!") unary | power */
 static Node *parse_unary(Parser *p) {
     const Token *t = peek(p);
-    if (t->kind != TK_MINUS && t->kind != TK_NOT && t->kind != TK_SAMPLE) return parse_power(p);
+    if (t->kind != TK_MINUS && t->kind != TK_NOT) return parse_power(p);
     advance(p);
     int saved = p->depth;
     Node *operand = enter(p) ? parse_unary(p) : NULL;
     p->depth = saved;
     if (!operand) return NULL;
-    if (t->kind == TK_SAMPLE) return parse_sample_as(p, t, operand);
     Node *n = ast_new(p->a, N_UNARY, t->loc);
     n->binary.op = t->kind;
     n->binary.lhs = operand;
