@@ -41,7 +41,7 @@ $(B)/compiler/%.o: compiler/%.c $(HEADERS) | dirs
 	    -DPPL_LINK_FLAGS='"$(LINK_FLAGS)"' -c $< -o $@
 
 $(B)/runtime/%.o: runtime/%.c $(HEADERS) | dirs
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -DPPL_VERSION='"$(VERSION)"' -c $< -o $@
 
 # The prelude is embedded in the driver with .incbin (no generator tool needed).
 $(B)/stdlib/prelude.o: stdlib/prelude.ppl | dirs

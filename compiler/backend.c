@@ -18,6 +18,7 @@
 #include "rt_abi.h"
 #include "rt_dist.h"
 #include "rt_infer.h"
+#include "rt_program.h"
 
 #ifndef PPL_LINK_FLAGS
 #define PPL_LINK_FLAGS "-lcjson -lgc -lopenblas -lm -lpthread"
@@ -159,16 +160,15 @@ static LLVMOrcLLJITRef create_jit(void) {
     return jit;
 }
 
-static bool call_main(LLVMOrcLLJITRef jit) {
+static bool call_main(LLVMOrcLLJITRef jit, int argc, char **argv, int *status) {
     LLVMOrcExecutorAddress addr = 0;
-    LLVMErrorRef err = LLVMOrcLLJITLookup(jit, &addr, "ppl_main");
+    LLVMErrorRef err = LLVMOrcLLJITLookup(jit, &addr, "ppl_program");
     if (err) return report("JIT compilation failed", err);
-    void (*entry)(void) = (void (*)(void))(uintptr_t)addr;
-    entry();
+    *status = rt_program_main(argc, argv, (const rt_program *)(uintptr_t)addr);
     return true;
 }
 
-bool backend_jit_run(LLVMModuleRef mod, LLVMOrcThreadSafeContextRef tsc) {
+bool backend_jit_run(LLVMModuleRef mod, LLVMOrcThreadSafeContextRef tsc, int argc, char **argv, int *status) {
     LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(mod, tsc);
     LLVMOrcLLJITRef jit = create_jit();
     if (!jit || !define_runtime(jit)) {
@@ -177,7 +177,7 @@ bool backend_jit_run(LLVMModuleRef mod, LLVMOrcThreadSafeContextRef tsc) {
         return false;
     }
     LLVMErrorRef err = LLVMOrcLLJITAddLLVMIRModule(jit, LLVMOrcLLJITGetMainJITDylib(jit), tsm);
-    bool ok = err ? report("cannot add the module to the JIT", err) : call_main(jit);
+    bool ok = err ? report("cannot add the module to the JIT", err) : call_main(jit, argc, argv, status);
     err = LLVMOrcDisposeLLJIT(jit);
     if (err) ok = report("JIT shutdown failed", err);
     return ok;

@@ -16,16 +16,17 @@ LLVMTargetMachineRef backend_target_machine(void);
  * False (after a message) when the module is invalid or the pipeline fails. */
 bool backend_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm);
 
-/* Compiles `mod` (made in the context of `tsc`) with an LLJIT and calls its `ppl_main`.
- * Takes ownership of `mod` in every case. False (after a message) on a JIT error. */
-bool backend_jit_run(LLVMModuleRef mod, LLVMOrcThreadSafeContextRef tsc);
+/* Compiles `mod` (made in the context of `tsc`) with an LLJIT and runs its `ppl_program`
+ * through rt_program_main(argc, argv), whose exit code goes to *status. Takes ownership of
+ * `mod` in every case. False (after a message) on a JIT error. */
+bool backend_jit_run(LLVMModuleRef mod, LLVMOrcThreadSafeContextRef tsc, int argc, char **argv, int *status);
 
 /* Writes `mod` as an object file. The module must not be used again except to be disposed:
  * code generation rewrites it in place. */
 bool backend_emit_object(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *path);
 
 /* Links an object with libpplrt.a and PPL_LINK_FLAGS into an executable, with `cc`.
- * The program's main() is libpplrt.a's rt_main.o, which calls ppl_main through rt_main. */
+ * The program's main() is libpplrt.a's rt_main.o, which runs ppl_program. */
 bool backend_link(const char *obj_path, const char *out_path);
 
 #endif

@@ -1019,9 +1019,10 @@ static void make_empty_values(Cg *g) {
     LLVMSetLinkage(g->empty_string, LLVMPrivateLinkage);
 }
 
-static LLVMValueRef data_load(Cg *g, Node *d, LLVMValueRef name, LLVMValueRef loc) {
+/* Reads a value of type t from the --data file by name (rt_data.c checks it). */
+static LLVMValueRef data_read(Cg *g, const Type *t, LLVMValueRef name, LLVMValueRef loc) {
     int depth;
-    const Type *base = ty_base(d->let.ann, &depth);
+    const Type *base = ty_base(t, &depth);
     long long kind = base->kind == TY_REAL ? 0 : base->kind == TY_INT ? 1 : 2;
     if (depth > 0) {
         LLVMValueRef args[4] = {name, const_int(g, kind), const_int(g, depth), loc};
@@ -1040,7 +1041,7 @@ static void cg_data(Cg *g, Node *d) {
     LLVMValueRef name = LLVMBuildGlobalStringPtr(g->b, d->let.name, "name");
     LLVMValueRef loc = loc_string(g, d->loc);
     if (!d->let.init) {
-        LLVMBuildStore(g->b, data_load(g, d, name, loc), sym->cg);
+        LLVMBuildStore(g->b, data_read(g, d->let.ann, name, loc), sym->cg);
         return;
     }
     LLVMValueRef has = rt_call(g, RTF_rt_data_has, &name, 1);
@@ -1048,7 +1049,7 @@ static void cg_data(Cg *g, Node *d) {
                       done = new_block(g, "data.done");
     LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, has, const_int(g, 0), ""), given, dflt);
     position(g, given);
-    LLVMBuildStore(g->b, data_load(g, d, name, loc), sym->cg);
+    LLVMBuildStore(g->b, data_read(g, d->let.ann, name, loc), sym->cg);
     LLVMBuildBr(g->b, done);
     position(g, dflt);
     LLVMBuildStore(g->b, cg_expr(g, d->let.init), sym->cg);
@@ -1068,8 +1069,9 @@ static void register_roots(Cg *g, Program *prog) {
     }
 }
 
-static void define_main(Cg *g, Program *prog) {
-    LLVMValueRef fn = LLVMAddFunction(g->mod, "ppl_main", LLVMFunctionType(g->t_void, NULL, 0, 0));
+static LLVMValueRef define_main(Cg *g, Program *prog) {
+    LLVMValueRef fn = LLVMAddFunction(g->mod, "ppl.main", LLVMFunctionType(g->t_void, NULL, 0, 0));
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
     begin_function(g, fn, ty_unit);
     register_roots(g, prog);
     for (int i = 0; i < prog->items.len; i++) {
@@ -1078,6 +1080,63 @@ static void define_main(Cg *g, Program *prog) {
         else if (n->kind != N_FN && n->kind != N_MODEL) cg_stmt(g, n);
     }
     end_function(g, ty_unit);
+    return fn;
+}
+
+/* ---- the program descriptor (rt_program.h) ---- */
+
+static Node *data_named(Program *prog, const char *name) {
+    for (int i = 0; i < prog->items.len; i++) {
+        Node *n = prog->items.items[i];
+        if (n->kind == N_DATA && strcmp(n->let.name, name) == 0 && n->let.sym) return n;
+    }
+    return NULL;
+}
+
+/* void bind(args): each parameter from the data declaration of its name (same type), or
+ * else from the --data file by name. */
+static LLVMValueRef define_bind_args(Cg *g, Program *prog, Node *m) {
+    char name[512];
+    snprintf(name, sizeof name, "ppl.bind.%s", m->fn.name);
+    LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->t_void, &g->t_ptr, 1, 0));
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    begin_function(g, fn, ty_unit);
+    for (int i = 0; i < m->fn.params.len; i++) {
+        Param *p = m->fn.params.items[i];
+        Node *d = data_named(prog, p->name);
+        LLVMValueRef v = d && ty_equal(d->let.ann, p->type) ? load_symbol(g, d->let.sym)
+                       : data_read(g, p->type, LLVMBuildGlobalStringPtr(g->b, p->name, "name"), loc_string(g, p->loc));
+        LLVMValueRef off = const_int(g, 8 * i);
+        LLVMBuildStore(g->b, v, LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), LLVMGetParam(fn, 0), &off, 1, ""));
+    }
+    end_function(g, ty_unit);
+    return fn;
+}
+
+static bool is_statement(const Node *n) {
+    return n->kind != N_FN && n->kind != N_MODEL && n->kind != N_DATA;
+}
+
+/* const rt_program ppl_program = { main, is_script, nmodels, models } */
+static void define_program(Cg *g, Program *prog, LLVMValueRef main_fn) {
+    LLVMTypeRef entry_fields[3] = {g->t_ptr, g->t_ptr, g->t_int};
+    LLVMTypeRef entry_ty = LLVMStructTypeInContext(g->ctx, entry_fields, 3, 0);
+    LLVMValueRef entries[prog->items.len + 1];
+    int nmodels = 0;
+    bool script = false;
+    for (int i = 0; i < prog->items.len; i++) {
+        Node *n = prog->items.items[i];
+        script = script || is_statement(n);
+        if (n->kind != N_MODEL || !n->fn.sym) continue;
+        LLVMValueRef f[3] = {n->fn.sym->cg, define_bind_args(g, prog, n), const_int(g, n->fn.params.len)};
+        entries[nmodels++] = LLVMConstStructInContext(g->ctx, f, 3, 0);
+    }
+    LLVMValueRef table = const_global(g, LLVMConstArray2(entry_ty, entries, (uint64_t)nmodels), "ppl.models");
+    LLVMValueRef f[4] = {main_fn, const_int(g, script || nmodels == 0), const_int(g, nmodels), table};
+    LLVMValueRef init = LLVMConstStructInContext(g->ctx, f, 4, 0);
+    LLVMValueRef program = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "ppl_program");
+    LLVMSetInitializer(program, init);
+    LLVMSetGlobalConstant(program, 1);
 }
 
 static void init_cg(Cg *g, LLVMContextRef ctx, const char *name) {
@@ -1110,7 +1169,7 @@ LLVMModuleRef cg_program(LLVMContextRef ctx, Program *prog, const char *module_n
         Node *n = prog->items.items[i];
         if (n->kind == N_FN) define_fn(&g, n);
     }
-    define_main(&g, prog);
+    define_program(&g, prog, define_main(&g, prog));
     LLVMDisposeBuilder(g.b);
     return g.mod;
 }

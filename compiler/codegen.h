@@ -5,8 +5,9 @@
 #include <llvm-c/Core.h>
 #include "ast.h"
 
-/* Builds a module in `ctx` that defines `void ppl_main(void)` (external linkage): it binds the
- * data declarations and runs the top-level statements in order. Everything else is internal. */
+/* Builds a module in `ctx` that defines `const rt_program ppl_program` (rt_program.h, external
+ * linkage): its main binds the data declarations and runs the top-level statements in order;
+ * its models can be run by the runtime in model mode. Everything else is internal. */
 LLVMModuleRef cg_program(LLVMContextRef ctx, Program *prog, const char *module_name);
 
 #endif

@@ -16,6 +16,7 @@
 #include "lex.h"
 #include "parse.h"
 #include "rt.h"
+#include "summary.h"
 
 #ifndef PPL_VERSION
 #define PPL_VERSION "unknown"
@@ -31,7 +32,8 @@ typedef struct Options {
     const char *out;                        /* build: -o */
     bool dump_tokens, dump_ast, dump_ir, help;
     int rt_argc;
-    char **rt_argv;                         /* "ppl", "run", runtime flags: for rt_parse_options */
+    char **rt_argv;                         /* "ppl run FILE", then the runtime flags */
+    char rt_name[1024];
 } Options;
 
 typedef struct Command {
@@ -51,6 +53,7 @@ static const char usage_text[] =
     "  build FILE      compile FILE to a standalone binary (which takes --seed and --data)\n"
     "  check FILE      parse and type-check FILE; prints nothing when it is fine\n"
     "  ir FILE         print FILE's LLVM IR before and after optimization\n"
+    "  summary F.csv.. summarize draws in CSV files (see 'ppl summary --help')\n"
     "\n"
     "flags:\n"
     "  --seed N        run: seed of the random number generator\n"
@@ -82,9 +85,14 @@ static int usage_error(const char *fmt, ...) {
 
 /* ---- command line ---- */
 
-/* Runtime flags that take the next argument as their value. */
+/* Runtime flags (script and model mode, see rt_program.c) that take the next argument as
+ * their value. */
 static bool takes_value(const char *flag) {
-    return !strcmp(flag, "--seed") || !strcmp(flag, "--data");
+    static const char *const flags[] = {"--seed", "--data", "--model", "--method", "--particles",
+                                        "--ess", "--resample", "--threads", "--output"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (!strcmp(flag, flags[i])) return true;
+    return false;
 }
 
 /* Handles argv[*i], a flag; advances *i past a flag's value. Returns 0 or an exit status. */
@@ -107,8 +115,7 @@ static int parse_flag(int argc, char **argv, int *i, const Command *cmd, Options
 
 static int parse_args(int argc, char **argv, const Command *cmd, Options *o) {
     o->rt_argv = calloc(argc + 1, sizeof *o->rt_argv);
-    o->rt_argv[o->rt_argc++] = argv[0];     /* so the runtime's usage line reads "ppl run" */
-    o->rt_argv[o->rt_argc++] = argv[1];
+    o->rt_argv[o->rt_argc++] = o->rt_name;  /* the runtime's usage lines read "ppl run FILE" */
     for (int i = 2; i < argc; i++) {
         int status = 0;
         if (argv[i][0] == '-' && argv[i][1]) status = parse_flag(argc, argv, &i, cmd, o);
@@ -117,6 +124,7 @@ static int parse_args(int argc, char **argv, const Command *cmd, Options *o) {
         if (status) return status;
     }
     if (!o->file && !o->help) return usage_error("'ppl %s' needs a FILE", cmd->name);
+    snprintf(o->rt_name, sizeof o->rt_name, "ppl %s %s", cmd->name, o->file ? o->file : "");
     return 0;
 }
 
@@ -202,23 +210,20 @@ static int cmd_ir(Arena *a, const Options *o) {
     return ok ? 0 : 1;
 }
 
+/* The runtime parses the flags after FILE, as a built binary would (rt_program_main). */
 static int cmd_run(Arena *a, const Options *o) {
-    rt_options ropt = {0};
-    if (!rt_parse_options(o->rt_argc, o->rt_argv, 2, &ropt))
-        return fputs("run 'ppl --help' for the commands and flags\n", stderr), 2;
     Compiled c;
     if (!compile(a, o, &c)) return 1;
     LLVMTargetMachineRef tm = backend_target_machine();
     bool ok = optimize(&c, o, tm);
     dispose_tm(tm);
+    int status = 1;
     if (ok) {
-        rt_init(&ropt);
-        ok = backend_jit_run(c.mod, c.tsc);   /* consumes the module */
+        ok = backend_jit_run(c.mod, c.tsc, o->rt_argc, o->rt_argv, &status);   /* consumes the module */
         c.mod = NULL;
-        rt_finish();
     }
     discard(&c);
-    return ok ? 0 : 1;
+    return ok ? status : 1;
 }
 
 /* FILE's base name without ".ppl", into buf; NULL when FILE does not end in .ppl. */
@@ -300,5 +305,6 @@ int main(int argc, char **argv) {
     if (argc < 2) return fputs(usage_text, stderr), 2;
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return fputs(usage_text, stdout), 0;
     if (!strcmp(argv[1], "--version")) return print_version(), 0;
+    if (!strcmp(argv[1], "summary")) return summary_main(argc - 2, argv + 2);   /* own flags */
     return run_command(argc, argv);
 }

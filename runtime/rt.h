@@ -66,8 +66,8 @@ typedef struct rt_options {
     bool seed_given;
 } rt_options;
 
-/* Parses runtime flags (--data FILE, --seed N) from argv[first..]; on a usage error prints
- * a message and returns false. */
+/* Parses script-mode flags (--data FILE, --seed N) from argv[first..]; on a usage error
+ * prints a message and returns false. main() itself is rt_program_main (rt_program.h). */
 bool rt_parse_options(int argc, char **argv, int first, rt_options *opt);
 /* Initializes the collector and loads the data file; exits 1 with a message on bad data. */
 void rt_init(const rt_options *opt);
@@ -76,8 +76,6 @@ void rt_finish(void);                 /* flushes output */
 void rt_data_load(const char *path);
 /* The run's seed (--seed N, else 0), set by rt_init; the RNG derives every stream from it. */
 extern uint64_t rt_seed;
-/* main() of a built binary: parses flags, initializes, runs `entry`, returns the exit code. */
-int rt_main(int argc, char **argv, void (*entry)(void));
 
 /* Formats a real the way print does (shortest round-trip form, "1.0", "inf", "nan"). */
 void rt_format_real(char *buf, int size, double x);

@@ -101,4 +101,17 @@ rt_posterior *rt_post_new(const rt_model *m, const char *method, int64_t n);
  * particle order; all particles dead is a runtime error at loc naming the model. */
 void rt_post_summarize(rt_posterior *p, const char *loc);
 
+/* The distinct sample-site addresses of a trace, numbered 0, 1, ... in the order they are
+ * first looked up. An address is the words of a record before its value (site id, index
+ * count, indices). Start from { .words = trace words } (all else zero). */
+typedef struct rt_addr_table {
+    const int64_t *words;   /* the trace */
+    int64_t *slots;         /* cap entries: 1 + address number, 0 when empty */
+    int64_t *first;         /* per address number: word offset of its first record */
+    int64_t cap, count;
+} rt_addr_table;
+/* The number of the address of the record at word offset `off`, adding it if new. */
+int64_t rt_addr_id(rt_addr_table *t, int64_t off);
+void rt_addr_free(rt_addr_table *t);
+
 #endif

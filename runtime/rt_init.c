@@ -1,5 +1,5 @@
 /* rt_init.c - starting and ending a run: runtime flags (--data, --seed), collector and
- * output setup, data loading, GC roots, and rt_main, the main() of a built binary. */
+ * output setup, data loading and GC roots (a program's main() is rt_program.c). */
 #define GC_THREADS
 #include <errno.h>
 #include <stdio.h>
@@ -106,21 +106,4 @@ void rt_finish(void)
 void rt_gc_root(void *addr)
 {
     GC_add_roots(addr, (char *)addr + sizeof(void *));
-}
-
-/* Exit codes: 0 success (also --help), 1 a runtime error (from rt_fail), 2 a usage error. */
-int rt_main(int argc, char **argv, void (*entry)(void))
-{
-    for (int k = 1; k < argc; k++)
-        if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
-            print_usage(stdout, argc, argv, 1);
-            return 0;
-        }
-    rt_options opt;
-    if (!rt_parse_options(argc, argv, 1, &opt))
-        return 2;
-    rt_init(&opt);
-    entry();
-    rt_finish();
-    return 0;
 }

@@ -1,6 +1,6 @@
-/* rt_main.c - main() of a standalone binary built by `ppl build`: hands argv to rt_main.
+/* rt_main.c - main() of a standalone binary built by `ppl build`: runs the program's ppl_program.
  * Kept alone in its own object so the `ppl` driver, which has its own main, never pulls it in. */
-#include "rt.h"
+#include "rt_program.h"
 
-extern void ppl_main(void);
-int main(int argc, char **argv) { return rt_main(argc, argv, ppl_main); }
+extern const rt_program ppl_program;
+int main(int argc, char **argv) { return rt_program_main(argc, argv, &ppl_program); }

@@ -226,17 +226,7 @@ rt_array *rt_post_ess_history(const rt_posterior *p)
     return a;
 }
 
-/* ---- distinct site addresses ---- */
-
-/* An address is the words of a record before its value: site id, index count, indices.
- * Addresses are numbered in order of first appearance; an open-addressing table maps one
- * to its number. */
-typedef struct addr_table {
-    const int64_t *words;   /* the trace */
-    int64_t *slots;         /* cap entries: 1 + address number, 0 when empty */
-    int64_t *first;         /* per address number: word offset of its first record */
-    int64_t cap, count;
-} addr_table;
+/* ---- distinct site addresses (rt_addr_table, rt_infer.h) ---- */
 
 static uint64_t addr_hash(const int64_t *a)
 {
@@ -251,8 +241,8 @@ static bool addr_equal(const int64_t *a, const int64_t *b)
     return a[0] == b[0] && a[1] == b[1] && memcmp(a + 2, b + 2, 8 * (size_t)a[1]) == 0;
 }
 
-/* The slot holding address a, or the empty slot where it belongs. */
-static int64_t addr_slot(const addr_table *t, const int64_t *a)
+/* The slot holding address a, or the empty slot where it belongs (open addressing). */
+static int64_t addr_slot(const rt_addr_table *t, const int64_t *a)
 {
     uint64_t mask = (uint64_t)t->cap - 1;
     uint64_t s = addr_hash(a) & mask;
@@ -262,7 +252,7 @@ static int64_t addr_slot(const addr_table *t, const int64_t *a)
 }
 
 /* Doubles the table (cap stays a power of two, at most half full). */
-static void addr_grow(addr_table *t)
+static void addr_grow(rt_addr_table *t)
 {
     int64_t cap = t->cap > 0 ? 2 * t->cap : 64;
     int64_t *first = alloc_atomic(cap, sizeof(int64_t), "site addresses");
@@ -278,8 +268,7 @@ static void addr_grow(addr_table *t)
         t->slots[addr_slot(t, t->words + first[id])] = id + 1;
 }
 
-/* The number of the address of the record at word offset `off`, adding it if new. */
-static int64_t addr_id(addr_table *t, int64_t off)
+int64_t rt_addr_id(rt_addr_table *t, int64_t off)
 {
     if (2 * (t->count + 1) > t->cap)
         addr_grow(t);
@@ -291,6 +280,14 @@ static int64_t addr_id(addr_table *t, int64_t off)
     return t->slots[s] - 1;
 }
 
+void rt_addr_free(rt_addr_table *t)
+{
+    GC_FREE(t->slots);
+    GC_FREE(t->first);
+    t->slots = t->first = NULL;
+    t->cap = t->count = 0;
+}
+
 static double record_value(const int64_t *rec)
 {
     double v;
@@ -300,7 +297,7 @@ static double record_value(const int64_t *rec)
 
 /* One pass over the records of every particle with positive weight: numbers the addresses
  * and collects (value, weight) pairs for the first MAX_ROWS of them. */
-static void gather_sites(const rt_posterior *p, addr_table *t, pairs rows[MAX_ROWS])
+static void gather_sites(const rt_posterior *p, rt_addr_table *t, pairs rows[MAX_ROWS])
 {
     double max = max_logw(p);
     for (int64_t i = 0; p->trace_start && i < p->n; i++) {
@@ -308,7 +305,7 @@ static void gather_sites(const rt_posterior *p, addr_table *t, pairs rows[MAX_RO
         if (!(w > 0))
             continue;
         for (int64_t o = p->trace_start[i]; o < p->trace_start[i + 1]; o += 3 + t->words[o + 1]) {
-            int64_t id = addr_id(t, o);
+            int64_t id = rt_addr_id(t, o);
             if (id < MAX_ROWS)
                 pairs_push(&rows[id], record_value(t->words + o), w);
         }
@@ -337,7 +334,7 @@ static int addr_label(const rt_model *m, const int64_t *a, char *buf)
 }
 
 /* Fills the labels of the first nrows addresses; returns the label column's width. */
-static int row_labels(const rt_posterior *p, const addr_table *t, int64_t nrows,
+static int row_labels(const rt_posterior *p, const rt_addr_table *t, int64_t nrows,
                       char labels[][LABEL_MAX])
 {
     int width = p->model->ret_kind != -1 ? (int)strlen("value") : 0;
@@ -372,7 +369,7 @@ static void print_row(const char *label, int width, pairs *ps)
  * MAX_ROWS of them. Each site row uses the particles whose trace holds that address. */
 void rt_print_posterior(const rt_posterior *p)
 {
-    addr_table t = { .words = p->trace.words };
+    rt_addr_table t = { .words = p->trace.words };
     pairs rows[MAX_ROWS] = { { NULL, 0, 0 } };
     char labels[MAX_ROWS][LABEL_MAX];
     gather_sites(p, &t, rows);
@@ -388,6 +385,5 @@ void rt_print_posterior(const rt_posterior *p)
     if (t.count > MAX_ROWS)
         printf("\n  ... and %lld more site%s", (long long)(t.count - MAX_ROWS),
                t.count - MAX_ROWS == 1 ? "" : "s");
-    GC_FREE(t.slots);
-    GC_FREE(t.first);
+    rt_addr_free(&t);
 }

@@ -152,8 +152,9 @@ for f in tests/errors/*.ppl; do error_test "$f"; done
 # whose digits depend on the seed, plus check lines), and the built binary prints the same.
 
 example_test() {
-    local f=$1 args="" rc missing
-    [ -f "${f%.ppl}.json" ] && args="--data ${f%.ppl}.json"
+    local f=$1 args rc missing
+    args=$(test_args "$f")
+    [ -f "${f%.ppl}.json" ] && args="$args --data ${f%.ppl}.json"
     # shellcheck disable=SC2086
     $TIMEOUT "$PPL" run $args "$f" > "$TMP/want" 2> "$TMP/err"; rc=$?
     if [ $rc -ne 0 ] || [ ! -s "$TMP/want" ]; then
@@ -333,6 +334,9 @@ expect_cmd() {
         pass
     fi
 }
+
+. tests/model_mode.sh
+sh tests/summary/run.sh "$PPL" > "$TMP/summary.out" 2>&1 && pass || { fail "tests/summary/run.sh"; show "$TMP/summary.out"; }
 
 echo "== command line"
 expect_cmd "--help" 0 "" "$PPL" --help

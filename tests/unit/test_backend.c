@@ -13,7 +13,8 @@
 #include "backend.h"
 #include "rt.h"
 
-/* define void @ppl_main() { call void @rt_print_int(i64 42); ret void } */
+/* define void @ppl_main() { call void @rt_print_int(i64 42); ret void }
+ * @ppl_program = constant { ptr, i64, i64, ptr } { @ppl_main, 1 (a script), 0, null } */
 static LLVMModuleRef print_42_module(LLVMContextRef ctx) {
     LLVMModuleRef mod = LLVMModuleCreateWithNameInContext("test", ctx);
     LLVMTypeRef i64 = LLVMInt64TypeInContext(ctx), void_ty = LLVMVoidTypeInContext(ctx);
@@ -26,10 +27,16 @@ static LLVMModuleRef print_42_module(LLVMContextRef ctx) {
     LLVMBuildCall2(b, print_ty, print, &arg, 1, "");
     LLVMBuildRetVoid(b);
     LLVMDisposeBuilder(b);
+    LLVMValueRef fields[4] = {main_fn, LLVMConstInt(i64, 1, 0), LLVMConstInt(i64, 0, 0),
+                              LLVMConstNull(LLVMPointerTypeInContext(ctx, 0))};
+    LLVMValueRef init = LLVMConstStructInContext(ctx, fields, 4, 0);
+    LLVMValueRef program = LLVMAddGlobal(mod, LLVMTypeOf(init), "ppl_program");
+    LLVMSetInitializer(program, init);
     return mod;
 }
 
-/* Runs the module under the JIT with stdout sent to a temp file; returns what was printed. */
+/* Runs the module's ppl_program under the JIT (rt_program_main initializes the runtime)
+ * with stdout sent to a temp file; returns what was printed. */
 static char *jit_output(LLVMModuleRef mod, LLVMOrcThreadSafeContextRef tsc) {
     static char text[256];
     char path[] = "/tmp/ppl-test-backend-XXXXXX";
@@ -37,7 +44,10 @@ static char *jit_output(LLVMModuleRef mod, LLVMOrcThreadSafeContextRef tsc) {
     assert_true(fd >= 0 && saved >= 0);
     fflush(stdout);
     dup2(fd, STDOUT_FILENO);
-    bool ok = backend_jit_run(mod, tsc);
+    char *argv[] = {"test", NULL};
+    int status = -1;
+    bool ok = backend_jit_run(mod, tsc, 1, argv, &status);
+    assert_int_equal(status, 0);
     rt_finish();
     dup2(saved, STDOUT_FILENO);
     close(saved);
@@ -50,8 +60,6 @@ static char *jit_output(LLVMModuleRef mod, LLVMOrcThreadSafeContextRef tsc) {
 }
 
 static void test_jit_prints_42(void **state) {
-    rt_options opt = {0};
-    rt_init(&opt);
     LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
     LLVMModuleRef mod = print_42_module(LLVMOrcThreadSafeContextGetContext(tsc));
     LLVMTargetMachineRef tm = backend_target_machine();

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "rt.h"
+#include "rt_program.h"
 
 #define LOC "m.ppl:3:6"
 
@@ -361,27 +362,29 @@ static void test_parse_options_errors(void **state)
 
 static int entry_runs;
 static void entry(void) { entry_runs++, rt_print_string("ran"); }
+static const rt_program script = { entry, 1, 0, NULL };
 
 static void main_in_child(const void *arg)
 {
     const bad_args *b = arg;
-    int rc = rt_main(b->argc, b->argv, entry);
+    int rc = rt_program_main(b->argc, b->argv, &script);
     fflush(stdout);
     _exit(rc);
 }
 
-static void test_rt_main(void **state)
+/* A script program's main(): --help, a usage error, and a run with --seed. */
+static void test_program_main(void **state)
 {
     child_out r;
     bad_args help = { 2, (char *[]){ "./model", "--help" }, NULL };
     run_child(main_in_child, &help, &r);
     assert_int_equal(r.status, 0);
-    assert_string_equal(r.out, "usage: ./model [--data FILE.json] [--seed N]\n");
+    assert_true(strncmp(r.out, "usage: ./model [--data FILE.json] [--seed N]\n", 45) == 0);
     bad_args bad = { 2, (char *[]){ "./model", "--bogus" }, NULL };
     run_child(main_in_child, &bad, &r);
     assert_int_equal(r.status, 2);
     assert_string_equal(r.out, "");
-    assert_int_equal(rt_main(3, (char *[]){ "./model", "--seed", "9" }, entry), 0);
+    assert_int_equal(rt_program_main(3, (char *[]){ "./model", "--seed", "9" }, &script), 0);
     assert_int_equal(entry_runs, 1);
     assert_true(rt_seed == 9);
     load_path(NULL);
@@ -591,7 +594,7 @@ int main(void)
         cmocka_unit_test(test_error_flushes_stdout),
         cmocka_unit_test(test_parse_options),
         cmocka_unit_test(test_parse_options_errors),
-        cmocka_unit_test(test_rt_main),
+        cmocka_unit_test(test_program_main),
         cmocka_unit_test(test_data_scalars),
         cmocka_unit_test(test_data_arrays),
         cmocka_unit_test(test_data_type_errors),

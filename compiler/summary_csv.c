@@ -1,0 +1,153 @@
+/* summary_csv.c - reads one CSV file of draws in Stan's layout: `#` comment lines (one may
+ * say `# log_evidence = X`), a header row of column names, then a row of numbers per draw. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "summary.h"
+
+/* Sets t->error to "FILE:LINE: error: ..." ("FILE: error: ..." when line is 0). */
+static bool fail(Arena *a, SummaryTable *t, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static bool fail(Arena *a, SummaryTable *t, int line, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (line) t->error = arena_printf(a, "%s:%d: error: %s", t->file, line, msg);
+    else t->error = arena_printf(a, "%s: error: %s", t->file, msg);
+    return false;
+}
+
+static const char *skip_space(const char *s) {
+    while (*s == ' ' || *s == '\t') s++;
+    return s;
+}
+
+/* Drops the line end ("\n" or "\r\n") and trailing blanks. */
+static void chomp(char *s) {
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1])) s[--n] = 0;
+}
+
+/* `# log_evidence = X` sets the evidence; other comments are ignored. */
+static void read_comment(const char *s, SummaryTable *t) {
+    s = skip_space(s + 1);
+    if (strncmp(s, "log_evidence", 12)) return;
+    s = skip_space(s + 12);
+    if (*s != '=') return;
+    char *end;
+    double v = strtod(s + 1, &end);
+    if (end == s + 1 || *skip_space(end)) return;
+    t->has_evidence = true;
+    t->log_evidence = v;
+}
+
+static int count_cells(const char *s) {
+    int n = 1;
+    for (; *s; s++) n += *s == ',';
+    return n;
+}
+
+/* A header cell without surrounding blanks or double quotes. */
+static char *column_name(Arena *a, const char *s, size_t len) {
+    while (len && isspace((unsigned char)*s)) s++, len--;
+    while (len && isspace((unsigned char)s[len - 1])) len--;
+    if (len >= 2 && s[0] == '"' && s[len - 1] == '"') s++, len -= 2;
+    return arena_strndup(a, s, len);
+}
+
+static void read_header(Arena *a, char *line, int lineno, SummaryTable *t) {
+    t->ncols = count_cells(line);
+    t->names = arena_alloc(a, (size_t)t->ncols * sizeof *t->names);
+    const char *s = line;
+    for (int j = 0; j < t->ncols; j++) {
+        const char *end = strchr(s, ',');
+        if (!end) end = s + strlen(s);
+        t->names[j] = column_name(a, s, (size_t)(end - s));
+        s = *end ? end + 1 : end;
+    }
+    t->header_line = lineno;
+}
+
+/* Room for one more row: the buffer doubles (the old one is left to the arena). */
+static double *new_row(Arena *a, SummaryTable *t) {
+    if (t->nrows == t->cap) {
+        int cap = t->cap ? 2 * t->cap : 64;
+        double *cells = arena_alloc(a, (size_t)cap * t->ncols * sizeof *cells);
+        if (t->nrows) memcpy(cells, t->cells, (size_t)t->nrows * t->ncols * sizeof *cells);
+        t->cells = cells;
+        t->cap = cap;
+    }
+    return t->cells + (size_t)t->nrows++ * t->ncols;
+}
+
+/* One cell: a number (strtod's syntax, so also nan, inf, NaN, Inf) with optional blanks
+ * around it, ending at the next comma or the end of the line. *s moves past the comma. */
+static bool parse_cell(const char **s, double *out) {
+    const char *start = skip_space(*s);
+    char *end;
+    *out = strtod(start, &end);
+    const char *after = skip_space(end);
+    if (end == start || (*after != ',' && *after != 0)) return false;
+    *s = *after ? after + 1 : after;
+    return true;
+}
+
+/* The cell text at s, up to 30 bytes, for a message. */
+static const char *cell_text(Arena *a, const char *s) {
+    size_t n = strcspn(s, ",");
+    return arena_strndup(a, s, n > 30 ? 30 : n);
+}
+
+static bool read_row(Arena *a, const char *line, int lineno, SummaryTable *t) {
+    int n = count_cells(line);
+    if (n != t->ncols)
+        return fail(a, t, lineno, "wrong number of cells: %d, but the header has %d", n,
+                    t->ncols);
+    double *row = new_row(a, t);
+    for (int j = 0; j < n; j++) {
+        const char *cell = line;
+        if (!parse_cell(&line, &row[j]))
+            return fail(a, t, lineno, "cell %d (column '%s') is not a number: '%s'", j + 1,
+                        t->names[j], cell_text(a, skip_space(cell)));
+    }
+    return true;
+}
+
+/* Sorts one line: a comment, a blank line, the header or a row. */
+static bool read_line(Arena *a, char *line, int lineno, SummaryTable *t) {
+    chomp(line);
+    const char *s = skip_space(line);
+    if (*s == '#') read_comment(s, t);
+    else if (*s == 0) return true;
+    else if (!t->names) read_header(a, line, lineno, t);
+    else return read_row(a, line, lineno, t);
+    return true;
+}
+
+bool summary_read_csv(Arena *a, const char *file, SummaryTable *t) {
+    *t = (SummaryTable){.file = file};
+    FILE *f = fopen(file, "r");
+    if (!f) return fail(a, t, 0, "cannot read the file: %s", strerror(errno));
+    char *line = NULL;
+    size_t size = 0;
+    bool ok = true;
+    for (int lineno = 1; ok && getline(&line, &size, f) >= 0; lineno++)
+        ok = read_line(a, line, lineno, t);
+    if (ok && ferror(f)) ok = fail(a, t, 0, "cannot read the file: %s", strerror(errno));
+    free(line);
+    fclose(f);
+    if (ok && !t->names) return fail(a, t, 0, "no header row (a line of column names)");
+    if (ok && t->nrows == 0) return fail(a, t, 0, "no draws (no rows after the header)");
+    return ok;
+}
+
+double *summary_column(Arena *a, const SummaryTable *t, int j) {
+    double *col = arena_alloc(a, (t->nrows ? (size_t)t->nrows : 1) * sizeof *col);
+    for (int i = 0; i < t->nrows; i++) col[i] = t->cells[(size_t)i * t->ncols + j];
+    return col;
+}

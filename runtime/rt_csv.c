@@ -1,0 +1,206 @@
+/* rt_csv.c - writes a posterior as Stan-style CSV (layout in rt_csv.h): the configuration
+ * and diagnostics as `#` comments, then the weighted draws, a row per particle. */
+#define GC_THREADS
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gc.h>
+#include "rt_csv.h"
+
+#ifndef PPL_VERSION
+#define PPL_VERSION "unknown"   /* the Makefile defines it for every runtime object */
+#endif
+
+const char rt_version[] = PPL_VERSION;
+
+/* ---- cells ---- */
+
+/* `# TEXT`, with control characters replaced so a comment stays on one line. */
+static void write_comment(FILE *f, const char *text)
+{
+    fputs("# ", f);
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+    fputc('\n', f);
+}
+
+static void write_real(FILE *f, double x)
+{
+    char buf[40];
+    rt_format_real(buf, sizeof buf, x);
+    fputs(buf, f);
+}
+
+/* Ints and bools are recorded as doubles; integral ones are written without ".0". */
+static void write_number(FILE *f, double x, int64_t kind)
+{
+    if (kind != RT_REAL && x == floor(x) && fabs(x) < 9.2e18)
+        fprintf(f, "%lld", (long long)x);
+    else
+        write_real(f, x);
+}
+
+/* A header field, quoted as RFC 4180 says when it holds a comma, quote or line break
+ * (a site named with `as "..."` may). */
+static void write_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* ---- columns: one per distinct site address ---- */
+
+static const char *site_name(const rt_model *m, int64_t site)
+{
+    if (m->site_names && site >= 0 && site < m->nsites)
+        return m->site_names[site];
+    return "?";
+}
+
+static int64_t site_kind(const rt_model *m, int64_t site)
+{
+    if (m->site_kind && site >= 0 && site < m->nsites)
+        return m->site_kind[site];
+    return RT_REAL;
+}
+
+/* Numbers every address of every particle's records, in order of first appearance. */
+static void number_addresses(const rt_posterior *p, rt_addr_table *t)
+{
+    const int64_t *w = p->trace.words;
+    for (int64_t i = 0; p->trace_start && i < p->n; i++)
+        for (int64_t o = p->trace_start[i]; o < p->trace_start[i + 1]; o += 3 + w[o + 1])
+            rt_addr_id(t, o);
+}
+
+/* Address a (site, k, i_1 .. i_k) as a column name: `x.i_1+1. ... .i_k+1` (1-based). */
+static void write_address(FILE *f, const rt_model *m, const int64_t *a)
+{
+    const char *name = site_name(m, a[0]);
+    size_t size = strlen(name) + 22 * (size_t)a[1] + 1, len;
+    char *buf = malloc(size);
+    if (!buf)
+        rt_fail(NULL, "out of memory writing CSV");
+    len = (size_t)snprintf(buf, size, "%s", name);
+    for (int64_t k = 0; k < a[1]; k++)
+        len += (size_t)snprintf(buf + len, size - len, ".%lld", (long long)a[2 + k] + 1);
+    write_field(f, buf);
+    free(buf);
+}
+
+static void write_header(FILE *f, const rt_posterior *p, const rt_addr_table *t)
+{
+    fputs("log_weight__", f);
+    if (p->model->ret_kind != -1)
+        fputs(",value", f);
+    for (int64_t c = 0; c < t->count; c++) {
+        fputc(',', f);
+        write_address(f, p->model, t->words + t->first[c]);
+    }
+    fputc('\n', f);
+}
+
+/* ---- rows ---- */
+
+/* The normalizing constant of the weights as max and s: logsumexp(logw) = max + log(s),
+ * where s sums exp(logw - max) in particle order. */
+typedef struct norm { double max, log_s; } norm;
+
+static norm weight_norm(const rt_posterior *p)
+{
+    double max = -INFINITY, s = 0.0;
+    for (int64_t i = 0; i < p->n; i++)
+        if (p->logw[i] > max)
+            max = p->logw[i];
+    for (int64_t i = 0; i < p->n; i++)
+        s += p->logw[i] == max ? 1.0 : exp(p->logw[i] - max);
+    return (norm){ max, log(s) };
+}
+
+/* logw - logsumexp(all logw): -inf for a dead particle; written relative to the heaviest
+ * particle so that a +inf weight gives a finite share instead of NaN. */
+static double normalized(double logw, norm z)
+{
+    if (logw == -INFINITY)
+        return -INFINITY;
+    return (logw == z.max ? 0.0 : logw - z.max) - z.log_s;
+}
+
+static double record_value(const int64_t *rec)
+{
+    double v;
+    memcpy(&v, rec + 2 + rec[1], sizeof v);
+    return v;
+}
+
+/* Particle i's site values into cells[0 .. t->count), nan where it has no record. */
+static void fill_cells(const rt_posterior *p, int64_t i, rt_addr_table *t, double *cells)
+{
+    for (int64_t c = 0; c < t->count; c++)
+        cells[c] = NAN;
+    if (!p->trace_start)
+        return;
+    const int64_t *w = p->trace.words;
+    for (int64_t o = p->trace_start[i]; o < p->trace_start[i + 1]; o += 3 + w[o + 1])
+        cells[rt_addr_id(t, o)] = record_value(w + o);
+}
+
+static void write_row(FILE *f, const rt_posterior *p, int64_t i, norm z, rt_addr_table *t,
+                      double *cells)
+{
+    const rt_model *m = p->model;
+    write_real(f, normalized(p->logw[i], z));
+    if (m->ret_kind != -1) {
+        fputc(',', f);
+        write_number(f, p->value[i], m->ret_kind);
+    }
+    fill_cells(p, i, t, cells);
+    for (int64_t c = 0; c < t->count; c++) {
+        fputc(',', f);
+        write_number(f, cells[c], site_kind(m, t->words[t->first[c]]));
+    }
+    fputc('\n', f);
+}
+
+/* ---- the file ---- */
+
+static void write_preamble(FILE *f, const rt_posterior *p, const char *const *lines, int n)
+{
+    char buf[64];
+    fprintf(f, "# ppl %s\n", rt_version);
+    for (int k = 0; k < n; k++)
+        write_comment(f, lines[k]);
+    fputs("# weighted draws: log_weight__ is each draw's normalized log weight"
+          " (they sum to 1 after exp)\n", f);
+    rt_format_real(buf, sizeof buf, p->log_evidence);
+    fprintf(f, "# log_evidence = %s\n", buf);
+    rt_format_real(buf, sizeof buf, p->ess);
+    fprintf(f, "# ess = %s\n", buf);
+    if (p->method && strcmp(p->method, "smc") == 0)
+        fprintf(f, "# resamples = %lld\n", (long long)p->resamples);
+}
+
+void rt_write_csv(FILE *f, const rt_posterior *post, const char *const *config_lines, int nconfig)
+{
+    rt_addr_table t = { .words = post->trace.words };
+    number_addresses(post, &t);
+    write_preamble(f, post, config_lines, nconfig);
+    write_header(f, post, &t);
+    double *cells = GC_MALLOC_ATOMIC(sizeof(double) * (size_t)(t.count > 0 ? t.count : 1));
+    if (!cells)
+        rt_fail(NULL, "out of memory writing CSV");
+    norm z = weight_norm(post);
+    for (int64_t i = 0; i < post->n; i++)
+        write_row(f, post, i, z, &t, cells);
+    GC_FREE(cells);
+    rt_addr_free(&t);
+}
