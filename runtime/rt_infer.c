@@ -6,6 +6,7 @@
 #include <string.h>
 #include <gc.h>
 #include "rt_infer.h"
+#include "rt_progress.h"
 
 uint64_t rt_infer_count;   /* infer calls started in this run */
 
@@ -131,8 +132,13 @@ rt_posterior *rt_infer_is(const rt_model *m, const void *args, int64_t particles
     int stress = rt_gc_stress();
     rt_posterior *post = rt_post_new(m, "is", particles);
     void *frame = rt_frame_new(m->frame_size);   /* one buffer, reused by every particle */
-    for (int64_t i = 0; i < particles; i++)
+    rt_progress bar;
+    rt_progress_start(&bar, "is");
+    for (int64_t i = 0; i < particles; i++) {
         is_particle(post, i, call, frame, args, stress, record, loc);
+        if ((i & 1023) == 0) rt_progress_update(&bar, (double)i, (double)particles);
+    }
+    rt_progress_end(&bar);
     post->trace_start[particles] = post->trace.len;
     rt_post_summarize(post, loc);
     return post;

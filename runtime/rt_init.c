@@ -89,10 +89,15 @@ static void setup_stdout(void)
     setvbuf(stdout, buf, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, sizeof buf);
 }
 
+/* The collector's warnings (such as "repeated allocation of very large block", which large
+ * traces trigger) are advice for its developers, not for a ppl user. */
+static void ignore_gc_warning(char *msg, GC_word arg) { (void)msg, (void)arg; }
+
 /* May be called again (tests, the REPL): the collector starts once, the data is reloaded. */
 void rt_init(const rt_options *opt)
 {
     GC_INIT();
+    GC_set_warn_proc(ignore_gc_warning);
     setup_stdout();
     rt_seed = opt->seed_given ? opt->seed : 0;
     rt_data_load(opt->data_path);

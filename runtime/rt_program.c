@@ -12,6 +12,7 @@
 #include <gc.h>
 #include "rt_csv.h"
 #include "rt_program.h"
+#include "rt_progress.h"
 #include "rt_resample.h"
 
 /* X(id, flag, value name, help): model mode's flags, in the order --help lists them. */
@@ -25,7 +26,7 @@
     X(DATA, "--data", "FILE.json", "data declarations and model parameters by name") \
     X(SEED, "--seed", "N", "the random seed, 0 to 2^64 - 1") \
     X(OUTPUT, "--output", "FILE.csv", "where the CSV goes") \
-    X(QUIET, "--quiet", NULL, "no configuration echo on stderr")
+    X(QUIET, "--quiet", NULL, "no configuration echo or progress bar on stderr")
 
 enum flag_id {
 #define X(id, flag, meta, help) F_##id,
@@ -231,7 +232,7 @@ static int set_flag(run_opts *o, int f, const char *v)
     case F_DATA: return set_path(o, f, v, &o->data_path);
     case F_SEED: return set_seed(o, v);
     case F_OUTPUT: return set_path(o, f, v, &o->output);
-    default: o->quiet = true; return 0;
+    default: o->quiet = true; rt_progress_enabled = false; return 0;
     }
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "rt_infer.h"
+#include "rt_progress.h"
 #include "rt_resample.h"
 
 /* A particle's state is its frame's first word: the model's resume point (>= 0) while it
@@ -314,12 +315,16 @@ rt_posterior *rt_infer_smc(const rt_model *m, const void *args, int64_t particle
     rt_array *history = rt_array_new(16, 0);
     int64_t steps = 0;
     int stress = rt_gc_stress();
+    rt_progress bar;
+    rt_progress_start(&bar, "smc step");
     for (int running = ANY_RUNNING; running;) {
+        rt_progress_update(&bar, (double)steps, 0);
         running = advance_all(&s, loc) & ANY_RUNNING;
         double ess, sum = weigh(&s, &ess);
         history = push_history(history, steps++, ess);
         if (running && (ess_frac >= 1 || ess < ess_frac * (double)particles)) resample(&s, sum);
         if (stress) GC_gcollect();
     }
+    rt_progress_end(&bar);
     return collect(&s, history, steps, loc);
 }
