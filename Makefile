@@ -25,7 +25,7 @@ HEADERS = $(wildcard lang/*.h compiler/*.h runtime/*.h)
 all: ppl
 
 ppl: $(B)/compiler/main.o $(B)/libpplc.a $(B)/libpplrt.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(LLVM_LIBS) $(RT_LIBS) -Wl,-rpath,$(shell $(LLVM_CONFIG) --libdir)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LLVM_LIBS) $(RT_LIBS) -lreadline -Wl,-rpath,$(shell $(LLVM_CONFIG) --libdir)
 
 $(B)/libpplc.a: $(LANG_OBJ) $(COMP_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -49,7 +49,7 @@ $(B)/stdlib/prelude.o: stdlib/prelude.ppl | dirs
 	$(CC) $(CFLAGS) -c $(B)/stdlib/prelude.c -o $@
 
 $(B)/tests/%: tests/unit/%.c $(B)/libpplc.a $(B)/libpplrt.a $(HEADERS) | dirs
-	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -o $@ $< $(B)/libpplc.a $(B)/libpplrt.a -lcmocka $(LLVM_LIBS) $(RT_LIBS) \
+	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -o $@ $< $(B)/libpplc.a $(B)/libpplrt.a -lcmocka $(LLVM_LIBS) $(RT_LIBS) -lreadline \
 	    -Wl,-rpath,$(shell $(LLVM_CONFIG) --libdir)
 
 dirs:

@@ -109,6 +109,7 @@ static size_t runtime_symbols(RuntimeSymbol *out) {
     out[n++] = (RuntimeSymbol){"rt_lpdf_" #name, (uintptr_t)&rt_lpdf_##name};
     RT_ABI(ABI_SYM)
     RT_LIBC(LIBC_SYM)
+    RT_DATA(LIBC_SYM)
     RT_DISTRIBUTIONS(DIST_SYM)
 #undef ABI_SYM
 #undef LIBC_SYM
@@ -119,7 +120,7 @@ static size_t runtime_symbols(RuntimeSymbol *out) {
 #define ABI_COUNT(name, ret, params) +1
 #define LIBC_COUNT(name) +1
 #define DIST_COUNT(name, ...) +2
-enum { RUNTIME_SYMBOL_COUNT = 0 RT_ABI(ABI_COUNT) RT_LIBC(LIBC_COUNT) RT_DISTRIBUTIONS(DIST_COUNT) };
+enum { RUNTIME_SYMBOL_COUNT = 0 RT_ABI(ABI_COUNT) RT_LIBC(LIBC_COUNT) RT_DATA(LIBC_COUNT) RT_DISTRIBUTIONS(DIST_COUNT) };
 #undef DIST_COUNT
 #undef ABI_COUNT
 #undef LIBC_COUNT
@@ -181,6 +182,27 @@ bool backend_jit_run(LLVMModuleRef mod, LLVMOrcThreadSafeContextRef tsc, int arg
     err = LLVMOrcDisposeLLJIT(jit);
     if (err) ok = report("JIT shutdown failed", err);
     return ok;
+}
+
+/* A JIT for a REPL session: the runtime symbols defined once, modules added cell by cell. */
+LLVMOrcLLJITRef backend_jit_session(void) {
+    LLVMOrcLLJITRef jit = create_jit();
+    if (jit && !define_runtime(jit)) {
+        LLVMConsumeError(LLVMOrcDisposeLLJIT(jit));
+        return NULL;
+    }
+    return jit;
+}
+
+void (*backend_jit_add(LLVMOrcLLJITRef jit, LLVMModuleRef mod, LLVMOrcThreadSafeContextRef tsc,
+                        const char *entry))(void) {
+    LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(mod, tsc);
+    LLVMErrorRef err = LLVMOrcLLJITAddLLVMIRModule(jit, LLVMOrcLLJITGetMainJITDylib(jit), tsm);
+    if (err) return report("cannot add the module to the JIT", err), NULL;
+    LLVMOrcExecutorAddress addr = 0;
+    err = LLVMOrcLLJITLookup(jit, &addr, entry);
+    if (err) return report("JIT compilation failed", err), NULL;
+    return (void (*)(void))(uintptr_t)addr;
 }
 
 /* ---- standalone binaries ---- */

@@ -4,6 +4,7 @@
 #define PPL_BACKEND_H
 #include <stdbool.h>
 #include <llvm-c/Core.h>
+#include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
 #include <llvm-c/TargetMachine.h>
 
@@ -20,6 +21,14 @@ bool backend_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm);
  * through rt_program_main(argc, argv), whose exit code goes to *status. Takes ownership of
  * `mod` in every case. False (after a message) on a JIT error. */
 bool backend_jit_run(LLVMModuleRef mod, LLVMOrcThreadSafeContextRef tsc, int argc, char **argv, int *status);
+
+/* A JIT that lives for a REPL session, with the runtime's symbols defined (NULL after a
+ * message on failure), and adding one cell's module to it: returns the address of its
+ * function `entry` (NULL after a message). Modules are never removed: code that may still
+ * run is never freed. */
+LLVMOrcLLJITRef backend_jit_session(void);
+void (*backend_jit_add(LLVMOrcLLJITRef jit, LLVMModuleRef mod, LLVMOrcThreadSafeContextRef tsc,
+                        const char *entry))(void);
 
 /* Writes `mod` as an object file. The module must not be used again except to be disposed:
  * code generation rewrites it in place. */

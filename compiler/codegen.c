@@ -56,6 +56,8 @@ typedef struct Cg {
     LLVMValueRef dispatch;                 /* the switch on the resume state */
     int nstates;
     Node *final_checkpoint;                /* runs without suspending (see last_checkpoint) */
+    bool session;                          /* a REPL cell: show values of top-level lets and expressions */
+    Arena names;                           /* type names for those displays */
 } Cg;
 
 static LLVMValueRef cg_expr(Cg *g, Node *e);
@@ -508,6 +510,11 @@ static LLVMValueRef cg_builtin(Cg *g, Node *e, BuiltinId id) {
     if (id == BI_SD || id == BI_QUANTILE || (id == BI_MEAN && arg_type(e, 0)->kind == TY_POSTERIOR))
         return cg_posterior_stat(g, e, id);
     if (id == BI_LPDF) return cg_dist_call(g, e->call.args.items[0], DIST_LPDF, arg(g, e, 1));
+    if (id == BI_PLOT) {
+        LLVMValueRef post = arg(g, e, 0);
+        rt_call(g, RTF_rt_plot_posterior, &post, 1);
+        return NULL;
+    }
     switch (id) {
     case BI_PRINT: return cg_print(g, e);
     case BI_LEN: return array_len(g, arg(g, e, 0));
@@ -995,7 +1002,7 @@ static LLVMValueRef pointer_default(Cg *g, const Type *t) {
 
 /* Top-level let/var/data become internal globals; pointers start as an empty value. */
 static void declare_global(Cg *g, Symbol *sym) {
-    if (!sym || !has_value(sym->type)) return;
+    if (!sym || sym->cg || !has_value(sym->type)) return;
     LLVMTypeRef t = llvm_type(g, sym->type);
     char name[512];
     snprintf(name, sizeof name, "ppl.global.%s", sym->name);
@@ -1069,6 +1076,26 @@ static void register_roots(Cg *g, Program *prog) {
     }
 }
 
+/* REPL display: `name : type = value` (name "-" for an expression's value). */
+static void display(Cg *g, const char *name, const Type *t, LLVMValueRef v) {
+    const char *fmt = t->kind == TY_POSTERIOR ? "%s : %s =\n" : "%s : %s = ";
+    LLVMValueRef head = LLVMBuildGlobalStringPtr(g->b, arena_printf(&g->names, fmt, name, ty_name(&g->names, t)), "show");
+    rt_call(g, RTF_rt_print_string, &head, 1);
+    cg_print_value(g, v, t);
+    rt_call(g, RTF_rt_print_newline, NULL, 0);
+}
+
+/* A top-level statement; in a REPL cell, lets and expressions show their values. */
+static void cg_top_stmt(Cg *g, Node *n) {
+    if (g->session && n->kind == N_EXPR_STMT && has_value(n->stmt.expr->type)) {
+        display(g, "-", n->stmt.expr->type, cg_expr(g, n->stmt.expr));
+        return;
+    }
+    cg_stmt(g, n);
+    if (g->session && n->kind == N_LET && n->let.sym && has_value(n->let.sym->type))
+        display(g, n->let.name, n->let.sym->type, load_symbol(g, n->let.sym));
+}
+
 static LLVMValueRef define_main(Cg *g, Program *prog) {
     LLVMValueRef fn = LLVMAddFunction(g->mod, "ppl.main", LLVMFunctionType(g->t_void, NULL, 0, 0));
     LLVMSetLinkage(fn, LLVMInternalLinkage);
@@ -1077,7 +1104,7 @@ static LLVMValueRef define_main(Cg *g, Program *prog) {
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];
         if (n->kind == N_DATA) cg_data(g, n);
-        else if (n->kind != N_FN && n->kind != N_MODEL) cg_stmt(g, n);
+        else if (n->kind != N_FN && n->kind != N_MODEL) cg_top_stmt(g, n);
     }
     end_function(g, ty_unit);
     return fn;
@@ -1152,24 +1179,89 @@ static void init_cg(Cg *g, LLVMContextRef ctx, const char *name) {
     make_empty_values(g);
 }
 
+static void define_all(Cg *g, Program *prog);
+
 LLVMModuleRef cg_program(LLVMContextRef ctx, Program *prog, const char *module_name) {
     Cg g;
     init_cg(&g, ctx, module_name);
-    for (int i = 0; i < prog->items.len; i++) {
-        Node *n = prog->items.items[i];
-        if (n->kind == N_FN) declare_fn(&g, n);
-        else if (n->kind == N_MODEL) declare_model(&g, n);
-        else declare_global(&g, global_symbol(n));
-    }
-    for (int i = 0; i < prog->items.len; i++) {
-        Node *n = prog->items.items[i];
-        if (n->kind == N_MODEL) define_model(&g, n);
-    }
-    for (int i = 0; i < prog->items.len; i++) {
-        Node *n = prog->items.items[i];
-        if (n->kind == N_FN) define_fn(&g, n);
-    }
+    define_all(&g, prog);
     define_program(&g, prog, define_main(&g, prog));
     LLVMDisposeBuilder(g.b);
+    arena_free(&g.names);
     return g.mod;
+}
+
+/* ---- REPL cells ---- */
+
+/* An 8-byte session value as a value of type t, and back (rt_session.c stores int64s). */
+static LLVMValueRef from_bits(Cg *g, LLVMValueRef bits, const Type *t) {
+    switch (t->kind) {
+    case TY_REAL: return LLVMBuildBitCast(g->b, bits, g->t_real, "");
+    case TY_BOOL: return LLVMBuildICmp(g->b, LLVMIntNE, bits, const_int(g, 0), "");
+    case TY_INT: return bits;
+    default: return LLVMBuildIntToPtr(g->b, bits, g->t_ptr, "");
+    }
+}
+
+static LLVMValueRef to_bits(Cg *g, LLVMValueRef v, const Type *t) {
+    switch (t->kind) {
+    case TY_REAL: return LLVMBuildBitCast(g->b, v, g->t_int, "");
+    case TY_BOOL: return LLVMBuildZExt(g->b, v, g->t_int, "");
+    case TY_INT: return v;
+    default: return LLVMBuildPtrToInt(g->b, v, g->t_int, "");
+    }
+}
+
+static void session_transfer(Cg *g, Symbol *sym, bool store) {
+    if (!sym || !sym->cg || !has_value(sym->type)) return;
+    LLVMValueRef name = LLVMBuildGlobalStringPtr(g->b, sym->name, "name");
+    if (store) {
+        LLVMValueRef args[2] = {name, to_bits(g, load_symbol(g, sym), sym->type)};
+        rt_call(g, RTF_rt_session_store, args, 2);
+    } else {
+        LLVMBuildStore(g->b, from_bits(g, rt_call(g, RTF_rt_session_load, &name, 1), sym->type), sym->cg);
+        if (ty_has_pointers(sym->type)) rt_call(g, RTF_rt_gc_root, (LLVMValueRef *)&sym->cg, 1);
+    }
+}
+
+/* void entry(): loads the earlier cells' globals, runs the cell, stores every global back
+ * (a cell stopped by an error stores nothing, so it changes no global). */
+static void define_entry(Cg *g, Program *prog, SessionGlobal *sg, int n, LLVMValueRef main_fn, const char *entry) {
+    LLVMValueRef fn = LLVMAddFunction(g->mod, entry, LLVMFunctionType(g->t_void, NULL, 0, 0));
+    begin_function(g, fn, ty_unit);
+    for (int i = 0; i < n; i++) session_transfer(g, sg[i].sym, false);
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(main_fn), main_fn, NULL, 0, "");
+    for (int i = 0; i < n; i++) session_transfer(g, sg[i].sym, true);
+    for (int i = 0; i < prog->items.len; i++) session_transfer(g, global_symbol(prog->items.items[i]), true);
+    end_function(g, ty_unit);
+}
+
+LLVMModuleRef cg_cell(LLVMContextRef ctx, Program *prog, SessionGlobal *globals, int nglobals, const char *entry) {
+    Cg g;
+    init_cg(&g, ctx, entry);
+    g.session = true;
+    for (int i = 0; i < nglobals; i++) declare_global(&g, globals[i].sym);
+    define_all(&g, prog);
+    define_entry(&g, prog, globals, nglobals, define_main(&g, prog), entry);
+    LLVMDisposeBuilder(g.b);
+    arena_free(&g.names);
+    return g.mod;
+}
+
+/* Declares every function, model and global, then defines the models and functions. */
+static void define_all(Cg *g, Program *prog) {
+    for (int i = 0; i < prog->items.len; i++) {
+        Node *n = prog->items.items[i];
+        if (n->kind == N_FN) declare_fn(g, n);
+        else if (n->kind == N_MODEL) declare_model(g, n);
+        else declare_global(g, global_symbol(n));
+    }
+    for (int i = 0; i < prog->items.len; i++) {
+        Node *n = prog->items.items[i];
+        if (n->kind == N_MODEL) define_model(g, n);
+    }
+    for (int i = 0; i < prog->items.len; i++) {
+        Node *n = prog->items.items[i];
+        if (n->kind == N_FN) define_fn(g, n);
+    }
 }

@@ -16,6 +16,7 @@
 #include "lex.h"
 #include "parse.h"
 #include "rt.h"
+#include "repl.h"
 #include "summary.h"
 
 #ifndef PPL_VERSION
@@ -46,13 +47,14 @@ typedef struct Command {
 typedef struct Compiled { LLVMOrcThreadSafeContextRef tsc; LLVMModuleRef mod; } Compiled;
 
 static const char usage_text[] =
-    "usage: ppl COMMAND [FLAGS] FILE.ppl\n"
+    "usage: ppl COMMAND [FLAGS] FILE.ppl   (no arguments: the interactive session)\n"
     "\n"
     "commands:\n"
     "  run FILE        compile FILE and run it under the JIT\n"
-    "  build FILE      compile FILE to a standalone binary (which takes --seed and --data)\n"
+    "  build FILE      compile FILE to a standalone binary (which takes the same flags as run)\n"
     "  check FILE      parse and type-check FILE; prints nothing when it is fine\n"
     "  ir FILE         print FILE's LLVM IR before and after optimization\n"
+    "  repl            the interactive session (also `ppl` alone)\n"
     "  summary F.csv.. summarize draws in CSV files (see 'ppl summary --help')\n"
     "\n"
     "flags:\n"
@@ -302,9 +304,10 @@ static int run_command(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) return fputs(usage_text, stderr), 2;
+    if (argc < 2) return repl_main();   /* no arguments: the interactive session */
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return fputs(usage_text, stdout), 0;
     if (!strcmp(argv[1], "--version")) return print_version(), 0;
     if (!strcmp(argv[1], "summary")) return summary_main(argc - 2, argv + 2);   /* own flags */
+    if (!strcmp(argv[1], "repl")) return repl_main();
     return run_command(argc, argv);
 }

@@ -43,8 +43,9 @@ struct Symbol {
     Type *type;
     bool is_var;        /* assignable (declared with `var`) */
     Loc loc;            /* of the declaration */
-    Node *decl;
+    Node *decl;         /* NULL for a global carried over from an earlier REPL cell */
     void *cg;           /* code generator's storage: alloca, global or function */
+    const char *used_by;   /* a global: the first function or model that reads it */
 };
 
 /* A function or model parameter (`x: real`) */

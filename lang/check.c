@@ -24,6 +24,7 @@ typedef struct Checker {
     const char *site_name;  /* the name a sample in the current let/assignment is bound to */
     bool stmt_level;     /* checkpoints (observe, reward, potential) may appear here */
     bool dist_ok;        /* the expression being checked may be a distribution */
+    bool session;        /* a REPL cell: top-level names may be declared again */
 } Checker;
 
 static Type *check_expr(Checker *c, Node *e, Type *hint);
@@ -128,6 +129,7 @@ static Type *check_name(Checker *c, Node *e) {
         return ty_error;
     }
     e->name.sym = sym;
+    if (sym->kind == SYM_GLOBAL && c->fn && !sym->used_by) sym->used_by = c->fn->fn.name;
     if (sym->kind == SYM_FN) {
         diag_error(e->loc, "'%s' is a function; functions are not values (call it)", sym->name);
         return ty_error;
@@ -438,6 +440,9 @@ static Type *check_builtin(Checker *c, Node *e, const char *name, BuiltinId id) 
         check_args_against(c, e, name, two_ints, 2);
         return ty_int;
     case BI_SD: case BI_QUANTILE: return check_posterior_stat(c, e, name, id);
+    case BI_PLOT:
+        check_posterior_stat(c, e, name, BI_SD);
+        return ty_unit;
     case BI_LPDF: return check_lpdf(c, e);
     default:   /* MATH_BUILTINS: real -> real */
         check_args_against(c, e, name, one_real, 1);
@@ -758,6 +763,29 @@ static Type *check_block(Checker *c, Node *b, Type *hint) {
     return never ? ty_never : t;
 }
 
+static void forget_global(Checker *c, Symbol *old) {
+    PtrVec *v = &c->globals->syms;
+    for (int i = 0; i < v->len; i++)
+        if (v->items[i] == old) v->items[i] = v->items[--v->len];
+}
+
+/* In a REPL cell, a top-level declaration may reuse a global's name: with a type the global
+ * can hold it assigns the same global (NULL: declare as usual after forgetting the old). */
+static Symbol *redeclare_global(Checker *c, const char *name, Type *t, Loc loc, bool *failed) {
+    Symbol *old = scope_find_local(c->globals, name);
+    *failed = false;
+    if (!c->session || !old || old->kind != SYM_GLOBAL) return NULL;
+    if (ty_equal(old->type, t) || t->kind == TY_ERROR) return old;
+    if (old->used_by) {
+        diag_error(loc, "cannot redefine '%s' as %s: '%s' uses it as %s", name, tname(c, t),
+                   old->used_by, tname(c, old->type));
+        *failed = true;
+        return NULL;
+    }
+    forget_global(c, old);
+    return NULL;
+}
+
 static void check_let(Checker *c, Node *s, bool top_level) {
     Type *t;
     const char *outer_site = c->site_name;
@@ -772,7 +800,9 @@ static void check_let(Checker *c, Node *s, bool top_level) {
         }
     }
     c->site_name = outer_site;
-    Symbol *sym = declare(c, top_level ? SYM_GLOBAL : SYM_LOCAL, s->let.name, t, s->loc, s);
+    bool failed = false;
+    Symbol *sym = top_level ? redeclare_global(c, s->let.name, t, s->loc, &failed) : NULL;
+    if (!sym && !failed) sym = declare(c, top_level ? SYM_GLOBAL : SYM_LOCAL, s->let.name, t, s->loc, s);
     if (sym) sym->is_var = s->let.is_var;
     s->let.sym = sym;
 }
@@ -946,14 +976,37 @@ static void check_data(Checker *c, Node *d) {
     if (ty_base(d->let.ann, &depth)->kind == TY_STRING)
         diag_error(d->loc, "data variable '%s': strings are not supported as data", d->let.name);
     if (d->let.init) check_expect(c, &d->let.init, d->let.ann);
-    d->let.sym = declare(c, SYM_GLOBAL, d->let.name, d->let.ann, d->loc, d);
+    bool failed = false;
+    d->let.sym = redeclare_global(c, d->let.name, d->let.ann, d->loc, &failed);
+    if (!d->let.sym && !failed) d->let.sym = declare(c, SYM_GLOBAL, d->let.name, d->let.ann, d->loc, d);
 }
 
+static bool check_items(Checker *c, Program *prog);
+
 bool check_program(Arena *a, Program *prog) {
-    int errors_before = diag_error_count();
     Checker c = {.a = a};
     scope_push(&c);
     c.globals = c.scope;
+    return check_items(&c, prog);
+}
+
+bool check_session(Arena *a, Program *prog, SessionGlobal *globals, int nglobals) {
+    Checker c = {.a = a, .session = true};
+    scope_push(&c);
+    c.globals = c.scope;
+    for (int i = 0; i < nglobals; i++) {
+        Symbol *sym = arena_alloc(a, sizeof *sym);
+        *sym = (Symbol){.kind = SYM_GLOBAL, .name = globals[i].name, .type = globals[i].type,
+                        .is_var = globals[i].is_var};
+        vec_push(a, &c.scope->syms, sym);
+        globals[i].sym = sym;
+    }
+    return check_items(&c, prog);
+}
+
+static bool check_items(Checker *c0, Program *prog) {
+    Checker c = *c0;
+    int errors_before = diag_error_count();
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];
         if (n->kind == N_FN || n->kind == N_MODEL) declare_fn(&c, n);

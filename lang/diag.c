@@ -7,6 +7,8 @@
 #include <string.h>
 
 static int error_count;
+static bool error_elsewhere;    /* an error in another source than the one asked about */
+static const Source *last_error_src;
 
 Source *source_from_string(const char *name, const char *text) {
     Source *s = calloc(1, sizeof *s);
@@ -64,6 +66,8 @@ static void report(Loc loc, const char *kind, const char *fmt, va_list ap) {
 }
 
 void diag_error(Loc loc, const char *fmt, ...) {
+    if (error_count > 0 && loc.src != last_error_src) error_elsewhere = true;
+    last_error_src = loc.src;
     if (++error_count > DIAG_MAX_ERRORS) {
         if (error_count == DIAG_MAX_ERRORS + 1) fputs("ppl: too many errors; stopping\n", stderr);
         return;
@@ -83,7 +87,10 @@ void diag_note(Loc loc, const char *fmt, ...) {
 }
 
 int diag_error_count(void) { return error_count; }
-void diag_reset(void) { error_count = 0; }
+void diag_reset(void) { error_count = 0; error_elsewhere = false; last_error_src = NULL; }
+bool diag_error_outside(const Source *src) {
+    return error_count > 0 && (error_elsewhere || last_error_src != src);
+}
 
 const char *diag_loc_string(Loc loc) {
     char buf[1024];

@@ -24,6 +24,8 @@ void source_free(Source *s);
 void diag_error(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void diag_note(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int diag_error_count(void);
+/* Whether an error since the last diag_reset was reported in a source other than src. */
+bool diag_error_outside(const Source *src);
 void diag_reset(void);
 /* "file:line:col" in static storage that lives for the process (used for runtime errors). */
 const char *diag_loc_string(Loc loc);

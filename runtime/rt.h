@@ -44,10 +44,16 @@ double rt_exp(double), rt_log(double), rt_sqrt(double), rt_sin(double), rt_cos(d
        rt_tan(double), rt_atan(double), rt_tanh(double), rt_lgamma(double), rt_log1p(double),
        rt_expm1(double), rt_floor(double), rt_ceil(double), rt_pow(double, double);
 
-/* Runtime errors: print `loc: error: msg` on stderr (after flushing stdout) and exit 1. */
+/* Runtime errors: print `loc: error: msg` on stderr (after flushing stdout) and exit 1, or
+ * in the REPL return to its recovery point (rt_set_recovery, rt_repl.h). */
 _Noreturn void rt_fail(const char *loc, const char *msg);
 _Noreturn void rt_fail_index(const char *loc, int64_t index, int64_t len);
 _Noreturn void rt_failf(const char *loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Ctrl-C in the REPL (rt_repl.c): its handler sets rt_interrupted to 1; code that polls the
+ * flag and finds it set calls rt_interrupt, which clears it and fails with `interrupted`. */
+extern volatile int rt_interrupted;
+_Noreturn void rt_interrupt(const char *loc);
 
 /* Data binding from the --data JSON file. `loc` is the declaration's "file:line:col";
  * a missing variable or a value of the wrong type or shape is an error naming the variable. */
@@ -58,6 +64,11 @@ int64_t rt_data_bool(const char *name, const char *loc);
 rt_array *rt_data_array(const char *name, int64_t base_kind, int64_t depth, const char *loc);
 
 void rt_gc_root(void *addr);   /* registers an 8-byte global holding a GC pointer */
+
+/* REPL sessions (rt_session.c): top-level variables by name, as 8-byte values. */
+void rt_session_store(const char *name, int64_t bits);
+int64_t rt_session_load(const char *name);   /* 0 for a name never stored */
+void rt_session_reset(void);
 
 /* ---- called by the driver and by a built binary's main ---- */
 typedef struct rt_options {

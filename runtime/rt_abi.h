@@ -24,18 +24,23 @@
     X(rt_cos, "d", "d") X(rt_tan, "d", "d") X(rt_atan, "d", "d") X(rt_tanh, "d", "d") \
     X(rt_lgamma, "d", "d") X(rt_log1p, "d", "d") X(rt_expm1, "d", "d") \
     X(rt_floor, "d", "d") X(rt_ceil, "d", "d") X(rt_pow, "d", "dd") \
-    /* errors (rt_error.c) */ \
-    X(rt_fail, "n", "pp") X(rt_fail_index, "n", "pii") \
+    /* errors (rt_error.c), Ctrl-C in the REPL (rt_repl.c) */ \
+    X(rt_fail, "n", "pp") X(rt_fail_index, "n", "pii") X(rt_interrupt, "n", "p") \
     /* data binding (rt_data.c) */ \
     X(rt_data_has, "i", "p") X(rt_data_real, "d", "pp") X(rt_data_int, "i", "pp") \
     X(rt_data_bool, "i", "pp") X(rt_data_array, "p", "piip") \
     /* memory (rt_init.c) */ \
-    X(rt_gc_root, "v", "p") \
-    /* models and inference (rt_infer.c, rt_posterior.c; rt_infer.h) */ \
+    X(rt_gc_root, "v", "p") X(rt_session_load, "i", "p") X(rt_session_store, "v", "pi") \
+    /* models and inference (rt_infer.c, rt_posterior.c, rt_plot.c; rt_infer.h) */ \
     X(rt_frame_new, "p", "i") X(rt_record, "v", "piipd") X(rt_infer_is, "p", "ppiip") \
     X(rt_infer_smc, "p", "ppiidiip") X(rt_post_resamples, "i", "p") X(rt_post_ess_history, "p", "p") \
     X(rt_post_mean, "d", "p") X(rt_post_sd, "d", "p") X(rt_post_quantile, "d", "pdp") \
-    X(rt_post_log_evidence, "d", "p") X(rt_post_ess, "d", "p") X(rt_print_posterior, "v", "p")
+    X(rt_post_log_evidence, "d", "p") X(rt_post_ess, "d", "p") X(rt_print_posterior, "v", "p") \
+    X(rt_plot_posterior, "v", "p")
+
+/* Data symbols JIT-compiled code reads (declared in rt.h): generated code loads the i32
+ * rt_interrupted at loop back-edges and calls rt_interrupt when it is set. */
+#define RT_DATA(X) X(rt_interrupted)
 
 /* The distributions' rt_sample_D and rt_lpdf_D come from RT_DISTRIBUTIONS in
  * rt_dist_table.h: the sampler takes (rt_rng *, parameters, loc), the log density

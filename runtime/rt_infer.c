@@ -135,6 +135,8 @@ rt_posterior *rt_infer_is(const rt_model *m, const void *args, int64_t particles
     rt_progress bar;
     rt_progress_start(&bar, "is");
     for (int64_t i = 0; i < particles; i++) {
+        if (rt_interrupted)
+            rt_interrupt(loc);
         is_particle(post, i, call, frame, args, stress, record, loc);
         if ((i & 1023) == 0) rt_progress_update(&bar, (double)i, (double)particles);
     }

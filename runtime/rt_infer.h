@@ -87,6 +87,9 @@ double rt_frame_return(const rt_model *m, const void *frame);
 /* Appends n words to a trace. */
 void rt_trace_append(rt_trace *t, const int64_t *words, int64_t n);
 void rt_print_posterior(const rt_posterior *p);
+/* Draws the return value's weighted distribution on stdout (rt_plot.c): a histogram for
+ * reals, a bar per value for ints and bools, then a line with the mean and 90% interval. */
+void rt_plot_posterior(const rt_posterior *p);
 
 /* ---- for the inference engines and the tests (not called by generated code) ---- */
 /* Infer calls started in this run: call c's particle i draws from stream (c, i, 0), so

@@ -6,6 +6,7 @@
 #include "rt_progress.h"
 
 bool rt_progress_enabled = true;
+static rt_progress *current;   /* the bar on screen, if any: rt_progress_abandon erases it */
 
 static double now(void) {
     struct timespec ts;
@@ -19,6 +20,7 @@ void rt_progress_start(rt_progress *p, const char *what) {
     p->last = 0;
     p->shown = false;
     p->active = rt_progress_enabled && isatty(STDERR_FILENO);
+    if (p->active) current = p;
 }
 
 /* Redraws at most ten times a second. `done` of `total` (total 0: unknown, show the count). */
@@ -42,4 +44,10 @@ void rt_progress_update(rt_progress *p, double done, double total) {
 void rt_progress_end(rt_progress *p) {
     if (p->shown) fputs("\r\033[K", stderr);
     fflush(stderr);
+    if (current == p) current = NULL;
+}
+
+/* The run is being left by a runtime error (the bar's frame is about to go away). */
+void rt_progress_abandon(void) {
+    if (current) rt_progress_end(current);
 }

@@ -14,5 +14,7 @@ extern bool rt_progress_enabled;
 void rt_progress_start(rt_progress *p, const char *what);
 void rt_progress_update(rt_progress *p, double done, double total);
 void rt_progress_end(rt_progress *p);
+/* Erases the bar on screen, if any, and forgets it: rt_fail calls it before reporting. */
+void rt_progress_abandon(void);
 
 #endif

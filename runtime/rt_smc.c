@@ -13,6 +13,7 @@
 #include <string.h>
 #include "rt_infer.h"
 #include "rt_progress.h"
+#include "rt_repl.h"
 #include "rt_resample.h"
 
 /* A particle's state is its frame's first word: the model's resume point (>= 0) while it
@@ -40,6 +41,7 @@ typedef struct Swarm {
     int scheme;
     bool record;             /* keep sample-site values */
     double logz;             /* log evidence banked at each resampling */
+    const char *loc;         /* the infer call, for errors */
 } Swarm;
 
 typedef void (*Phase)(Swarm *s, int64_t lo, int64_t hi);
@@ -62,11 +64,22 @@ static int64_t *state_of(Swarm *s, int64_t i) { return (int64_t *)frame_of(s, i)
 
 /* ---- running phases on threads ---- */
 
-typedef struct Slice { Swarm *s; Phase fn; int64_t lo, hi; } Slice;
+typedef struct Slice { Swarm *s; Phase fn; int64_t lo, hi; bool catch; } Slice;
 
+/* Under REPL recovery an error in a slice is held (rt_catch_begin, rt_repl.h) and reported
+ * by parallel() once every thread has stopped: no thread may outlive the swarm. */
 static void *run_slice(void *arg) {
     Slice *sl = arg;
-    sl->fn(sl->s, sl->lo, sl->hi);
+    jmp_buf jb;
+    if (!sl->catch) {
+        sl->fn(sl->s, sl->lo, sl->hi);
+        return NULL;
+    }
+    if (setjmp(jb) == 0) {
+        rt_catch_begin(&jb);
+        sl->fn(sl->s, sl->lo, sl->hi);
+    }
+    rt_catch_end();
     return NULL;
 }
 
@@ -80,15 +93,18 @@ static void parallel(Swarm *s, int64_t n, int64_t align, Phase fn) {
     }
     Slice slices[k];
     pthread_t tid[k];
+    bool catch = rt_recovery_active();
     for (int64_t t = 0; t < k; t++) {
         int64_t lo = units * t / k * align, hi = units * (t + 1) / k * align;
-        slices[t] = (Slice){s, fn, lo, hi < n ? hi : n};
+        slices[t] = (Slice){s, fn, lo, hi < n ? hi : n, catch};
     }
-    for (int64_t t = 1; t < k; t++)
-        if (pthread_create(&tid[t], NULL, run_slice, &slices[t]) != 0)
-            rt_fail(NULL, "smc: cannot start a worker thread");
-    run_slice(&slices[0]);
-    for (int64_t t = 1; t < k; t++) pthread_join(tid[t], NULL);
+    int64_t started = 1;
+    while (started < k && pthread_create(&tid[started], NULL, run_slice, &slices[started]) == 0)
+        started++;
+    if (started == k) run_slice(&slices[0]);
+    for (int64_t t = 1; t < started; t++) pthread_join(tid[t], NULL);
+    if (started < k) rt_fail(NULL, "smc: cannot start a worker thread");
+    if (catch) rt_rethrow();
 }
 
 /* ---- set-up ---- */
@@ -147,6 +163,7 @@ static void advance_phase(Swarm *s, int64_t lo, int64_t hi) {
         double max = -INFINITY;
         int flags = 0;
         for (int64_t i = b * BLOCK; i < end; i++) {
+            if (rt_interrupted) rt_interrupt(s->loc);
             if (s->reset) s->parts[i].logw = 0;
             int64_t st = *state_of(s, i);
             if (st >= 0) st = advance_one(s, i);
@@ -310,7 +327,7 @@ rt_posterior *rt_infer_smc(const rt_model *m, const void *args, int64_t particle
     check_options(particles, ess_frac, threads, loc);
     Swarm s = {.m = m, .args = args, .n = particles, .fsize = m->frame_size, .threads = threads,
                .nblocks = (particles + BLOCK - 1) / BLOCK, .call = rt_infer_count++,
-               .scheme = (int)scheme, .record = record != 0};
+               .scheme = (int)scheme, .record = record != 0, .loc = loc};
     init_swarm(&s);
     rt_array *history = rt_array_new(16, 0);
     int64_t steps = 0;
@@ -318,6 +335,7 @@ rt_posterior *rt_infer_smc(const rt_model *m, const void *args, int64_t particle
     rt_progress bar;
     rt_progress_start(&bar, "smc step");
     for (int running = ANY_RUNNING; running;) {
+        if (rt_interrupted) rt_interrupt(loc);
         rt_progress_update(&bar, (double)steps, 0);
         running = advance_all(&s, loc) & ANY_RUNNING;
         double ess, sum = weigh(&s, &ess);
