@@ -40,6 +40,7 @@ typedef struct Session {
     int nglobals, globals_cap;
     LLVMOrcLLJITRef jit;
     int modules;                   /* cells compiled so far: entry names stay unique */
+    int inputs;                    /* cells typed so far: their names in messages */
     bool timing, interactive;
 } Session;
 
@@ -242,6 +243,7 @@ static void reset_session(void) {
     S.ndefs = 0;
     S.nglobals = 0;
     S.modules = 0;
+    S.inputs = 0;
     rt_session_reset();
     /* the old JIT's code is never freed (nothing of it runs again) */
     S.jit = backend_jit_session();
@@ -249,7 +251,7 @@ static void reset_session(void) {
 
 static Source *new_cell_source(const char *name, const char *text) {
     char label[64];
-    if (!name) snprintf(label, sizeof label, "<cell %d>", S.cells.len + 1);
+    if (!name) snprintf(label, sizeof label, "<cell %d>", ++S.inputs);
     return source_from_string(name ? name : label, text);
 }
 
@@ -351,7 +353,9 @@ static char *read_cell(void) {
     while ((line = read_line(cell ? "...> " : "ppl> "))) {
         cell = append_line(cell, line);
         free(line);
-        if (!incomplete(cell)) return cell;
+        const char *p = cell;
+        while (*p == ' ' || *p == '\t') p++;
+        if (*p == ':' || !incomplete(cell)) return cell;   /* a command is one line */
     }
     if (cell && S.interactive) putchar('\n');
     return cell;   /* an unfinished cell at end of input is run as it is (and reported) */

@@ -336,6 +336,7 @@ expect_cmd() {
 }
 
 . tests/model_mode.sh
+. tests/repl.sh
 sh tests/summary/run.sh "$PPL" > "$TMP/summary.out" 2>&1 && pass || { fail "tests/summary/run.sh"; show "$TMP/summary.out"; }
 
 echo "== command line"
@@ -344,7 +345,7 @@ for word in run build check ir; do
     grep -qw "$word" "$TMP/cmd" && pass || fail "--help does not mention '$word'"
 done
 expect_cmd "--version" 0 "^ppl " "$PPL" --version
-expect_cmd "no arguments" 2 "" "$PPL"
+expect_cmd "no arguments: the REPL, which ends at end of input" 0 "" sh -c '"$0" < /dev/null' "$PPL"
 expect_cmd "unknown command" 2 "" "$PPL" frobnicate examples/basics.ppl
 expect_cmd "missing file" 1 "cannot read" "$PPL" run "$TMP/no-such-file.ppl"
 expect_cmd "check ok" 0 "" "$PPL" check examples/basics.ppl
