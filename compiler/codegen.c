@@ -1131,6 +1131,14 @@ static LLVMValueRef define_bind_args(Cg *g, Program *prog, Node *m) {
     for (int i = 0; i < m->fn.params.len; i++) {
         Param *p = m->fn.params.items[i];
         Node *d = data_named(prog, p->name);
+        int depth;
+        if (ty_base(p->type, &depth)->kind == TY_STRING) {
+            LLVMValueRef args[2] = {loc_string(g, p->loc),
+                LLVMBuildGlobalStringPtr(g->b, "string parameters cannot be read from --data", "msg")};
+            rt_fail_call(g, RTF_rt_fail, args, 2);
+            start_dead_block(g);
+            continue;
+        }
         LLVMValueRef v = d && ty_equal(d->let.ann, p->type) ? load_symbol(g, d->let.sym)
                        : data_read(g, p->type, LLVMBuildGlobalStringPtr(g->b, p->name, "name"), loc_string(g, p->loc));
         LLVMValueRef off = const_int(g, 8 * i);

@@ -58,8 +58,11 @@ static const char usage_text[] =
     "  summary F.csv.. summarize draws in CSV files (see 'ppl summary --help')\n"
     "\n"
     "flags:\n"
-    "  --seed N        run: seed of the random number generator\n"
+    "  --seed N        run: seed of the random number generator (scripts: default 0)\n"
     "  --data F.json   run: bind the program's `data` declarations from a JSON file\n"
+    "  --model, --method, --particles, --ess, --resample, --threads, --output, --quiet\n"
+    "                  run: for a file of models without top-level statements (model mode);\n"
+    "                  'ppl run FILE --help' lists them with their defaults\n"
     "  -o BIN          build: name of the binary (default: FILE's name without .ppl)\n"
     "  --dump-tokens   run, build, check, ir: print FILE's tokens\n"
     "  --dump-ast      run, build, check, ir: print the syntax tree (prelude included)\n"
@@ -101,7 +104,10 @@ static bool takes_value(const char *flag) {
 static int parse_flag(int argc, char **argv, int *i, const Command *cmd, Options *o) {
     const char *arg = argv[*i];
     unsigned f = cmd->flags;
-    if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) o->help = true;
+    if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+        o->help = true;   /* with `run FILE`, the program's own help (rt_program_main) */
+        if (f & F_RUNTIME) o->rt_argv[o->rt_argc++] = argv[*i];
+    }
     else if ((f & F_DUMP) && !strcmp(arg, "--dump-tokens")) o->dump_tokens = true;
     else if ((f & F_DUMP) && !strcmp(arg, "--dump-ast")) o->dump_ast = true;
     else if ((f & F_DUMP_IR) && !strcmp(arg, "--dump-ir")) o->dump_ir = true;
@@ -294,7 +300,7 @@ static int run_command(int argc, char **argv) {
     Options o = {0};
     Arena arena = {0};
     int status = parse_args(argc, argv, cmd, &o);
-    if (!status && o.help) fputs(usage_text, stdout);
+    if (!status && o.help && !(o.file && (cmd->flags & F_RUNTIME))) fputs(usage_text, stdout);
     else if (!status) status = cmd->run(&arena, &o);
     arena_free(&arena);
     source_free(prelude_src);
