@@ -81,3 +81,20 @@ if [ -f "$SHARED/bench/pf_lgssm.c" ]; then
         echo "  peak memory: C $mc KB, ppl $mp KB"
     fi
 fi
+
+# ---- REPL latency: input to printed result for a one-line function definition, a call,
+# and a small model with infer ... by is(particles = 1000), as :time measures them (median
+# of 5 sessions). Target: under 50 ms each.
+repl_times() {
+    printf ':time\nfn sq(x: real) -> real { x * x }\nsq(3.0)\nmodel m() -> real {\n let x = sample normal(0, 1)\n reward -(x - 2)^2 / 2\n x }\nmean(infer m() by is(particles = 1000))\n' |
+        "$PPL" 2>&1 | sed -n 's/^time: \([0-9.]*\) ms$/\1/p' | tr '\n' ' '
+}
+: > "$OUT/repl_times"
+for i in 1 2 3 4 5; do repl_times >> "$OUT/repl_times"; echo >> "$OUT/repl_times"; done
+echo
+echo "REPL latency per cell (median of 5 sessions; target under 50 ms)"
+for col in 1 2 4; do
+    name=$(case $col in 1) echo "fn definition";; 2) echo "call";; 4) echo "infer, 1000 particles";; esac)
+    med=$(awk -v c=$col '{ print $c }' "$OUT/repl_times" | sort -n | sed -n 3p)
+    printf '  %-34s %8s ms   %5sx target\n' "$name" "$med" "$(ratio "$med" 50)"
+done
