@@ -19,6 +19,8 @@
 #include "rt_dist.h"
 #include "rt_infer.h"
 #include "rt_program.h"
+#include "rt_ad.h"
+#include "rt_vi.h"
 
 #ifndef PPL_LINK_FLAGS
 #define PPL_LINK_FLAGS "-lcjson -lgc -lopenblas -lm -lpthread"
@@ -104,9 +106,12 @@ static size_t runtime_symbols(RuntimeSymbol *out) {
     size_t n = 0;
 #define ABI_SYM(name, ret, params) out[n++] = (RuntimeSymbol){#name, (uintptr_t)&name};
 #define LIBC_SYM(name) out[n++] = (RuntimeSymbol){#name, (uintptr_t)&name};
-#define DIST_SYM(name, ...) \
+#define AD_SYM_REAL(name) out[n++] = (RuntimeSymbol){"rt_ad_lpdf_" #name, (uintptr_t)&rt_ad_lpdf_##name};
+#define AD_SYM_INT(name) out[n++] = (RuntimeSymbol){"rt_ad_lpmf_" #name, (uintptr_t)&rt_ad_lpmf_##name};
+#define DIST_SYM(name, np, vt, ...) \
     out[n++] = (RuntimeSymbol){"rt_sample_" #name, (uintptr_t)&rt_sample_##name}; \
-    out[n++] = (RuntimeSymbol){"rt_lpdf_" #name, (uintptr_t)&rt_lpdf_##name};
+    out[n++] = (RuntimeSymbol){"rt_lpdf_" #name, (uintptr_t)&rt_lpdf_##name}; \
+    AD_SYM_##vt(name)
     RT_ABI(ABI_SYM)
     RT_LIBC(LIBC_SYM)
     RT_DATA(LIBC_SYM)
@@ -119,7 +124,7 @@ static size_t runtime_symbols(RuntimeSymbol *out) {
 
 #define ABI_COUNT(name, ret, params) +1
 #define LIBC_COUNT(name) +1
-#define DIST_COUNT(name, ...) +2
+#define DIST_COUNT(name, ...) +3
 enum { RUNTIME_SYMBOL_COUNT = 0 RT_ABI(ABI_COUNT) RT_LIBC(LIBC_COUNT) RT_DATA(LIBC_COUNT) RT_DISTRIBUTIONS(DIST_COUNT) };
 #undef DIST_COUNT
 #undef ABI_COUNT

@@ -57,6 +57,11 @@ typedef struct Cg {
     int nstates;
     Node *final_checkpoint;                /* runs without suspending (see last_checkpoint) */
     bool session;                          /* a REPL cell: show values of top-level lets and expressions */
+    bool ad;                               /* a gradient specialization: reals are tape handles (i64) */
+    Node *ad_guide;                        /* the guide whose specialization is being emitted */
+    PtrVec ad_queue;                       /* functions whose specializations are still to define */
+    LLVMValueRef ad_fn[2][DIST_COUNT];     /* rt_ad_lpdf_D / rt_ad_lpmf_D, declared on use */
+    LLVMTypeRef ad_ty[2][DIST_COUNT];
     Arena names;                           /* type names for those displays */
 } Cg;
 
@@ -68,7 +73,7 @@ static LLVMValueRef cg_dist_call(Cg *g, Node *dist, int which, LLVMValueRef firs
 
 static LLVMTypeRef llvm_type(Cg *g, const Type *t) {
     switch (t->kind) {
-    case TY_REAL: return g->t_real;
+    case TY_REAL: return g->ad ? g->t_int : g->t_real;
     case TY_INT: return g->t_int;
     case TY_BOOL: return g->t_bool;
     case TY_STRING: case TY_ARRAY: case TY_POSTERIOR: return g->t_ptr;
@@ -235,14 +240,34 @@ static LLVMValueRef array_copy(Cg *g, LLVMValueRef arr, const Type *elem) {
 
 /* ---- variables ---- */
 
+/* A local's slot if it was made in the function being emitted, else NULL: a body emitted
+ * twice (as itself and as its gradient specialization) gets fresh slots the second time. */
+static LLVMValueRef local_slot(Cg *g, Symbol *sym) {
+    LLVMValueRef v = sym->cg;
+    if (v && LLVMIsAInstruction(v) && LLVMGetBasicBlockParent(LLVMGetInstructionParent(v)) != g->fn) return NULL;
+    return v;
+}
+
+static bool holds_real(const Type *t) {
+    int depth;
+    return ty_base(t, &depth)->kind == TY_REAL;
+}
+
+static LLVMValueRef ad_lift(Cg *g, LLVMValueRef v, const Type *t);
+
+/* In a gradient specialization, a global holding reals is read as constant handles. */
 static LLVMValueRef load_symbol(Cg *g, Symbol *sym) {
+    if (g->ad && sym->kind == SYM_GLOBAL && holds_real(sym->type)) {
+        LLVMTypeRef plain = sym->type->kind == TY_REAL ? g->t_real : g->t_ptr;
+        return ad_lift(g, LLVMBuildLoad2(g->b, plain, sym->cg, sym->name), sym->type);
+    }
     return LLVMBuildLoad2(g->b, llvm_type(g, sym->type), sym->cg, sym->name);
 }
 
 /* Creates storage for a let/var/loop variable: a global at top level, else an alloca. */
 static void bind_symbol(Cg *g, Symbol *sym, LLVMValueRef v) {
     if (!sym) return;
-    if (!sym->cg) sym->cg = entry_alloca(g, llvm_type(g, sym->type), sym->name);
+    if (!local_slot(g, sym)) sym->cg = entry_alloca(g, llvm_type(g, sym->type), sym->name);
     LLVMBuildStore(g->b, v, sym->cg);
 }
 
@@ -346,7 +371,7 @@ typedef void (*LoopBody)(Cg *g, void *env, LLVMValueRef i);
  * the bound live in slots (frame fields in a model), and no SSA value crosses the body, so
  * a model may suspend inside the body and resume there. */
 static void cg_range_loop(Cg *g, Symbol *var, LLVMValueRef lo, LLVMValueRef hi, LoopBody body, void *env) {
-    if (!var->cg) var->cg = entry_alloca(g, g->t_int, var->name);
+    if (!local_slot(g, var)) var->cg = entry_alloca(g, g->t_int, var->name);
     LLVMValueRef slot = var->cg, hi_slot = entry_alloca(g, g->t_int, "hi");
     LLVMBuildStore(g->b, lo, slot);
     LLVMBuildStore(g->b, hi, hi_slot);
@@ -433,6 +458,7 @@ static LLVMValueRef arg(Cg *g, Node *e, int i) { return cg_expr(g, e->call.args.
 static const Type *arg_type(Node *e, int i) { return ((Node *)e->call.args.items[i])->type; }
 
 static void cg_print_value(Cg *g, LLVMValueRef v, const Type *t) {
+    if (g->ad && t->kind == TY_REAL) v = rt_call(g, RTF_rt_ad_value, &v, 1);
     switch (t->kind) {
     case TY_REAL: rt_call(g, RTF_rt_print_real, &v, 1); break;
     case TY_INT: rt_call(g, RTF_rt_print_int, &v, 1); break;
@@ -668,6 +694,14 @@ static LLVMValueRef cg_infer(Cg *g, Node *e) {
         LLVMValueRef args[5] = {desc, frame, n, record, loc_string(g, e->loc)};
         return rt_call(g, RTF_rt_infer_is, args, 5);
     }
+    if (e->infer.kind == INFER_VI) {
+        LLVMValueRef k = e->infer.particles ? n : const_int(g, 1);
+        LLVMValueRef steps = e->infer.steps ? cg_expr(g, e->infer.steps) : const_int(g, 1000);
+        LLVMValueRef lr = e->infer.lr ? cg_expr(g, e->infer.lr) : LLVMConstReal(g->t_real, 0.01);
+        LLVMValueRef args[7] = {e->infer.guide->cg, frame, k, steps, const_int(g, e->infer.optimizer), lr,
+                                loc_string(g, e->loc)};
+        return rt_call(g, RTF_rt_infer_vi, args, 7);
+    }
     LLVMValueRef ess = e->infer.ess ? cg_expr(g, e->infer.ess) : LLVMConstReal(g->t_real, 0.5);
     LLVMValueRef threads = e->infer.threads ? cg_expr(g, e->infer.threads) : const_int(g, 1);
     LLVMValueRef args[8] = {desc, frame, n, const_int(g, e->infer.scheme), ess, threads, record,
@@ -675,17 +709,24 @@ static LLVMValueRef cg_infer(Cg *g, Node *e) {
     return rt_call(g, RTF_rt_infer_smc, args, 8);
 }
 
-/* post.log_evidence, post.ess, post.resamples, post.ess_history */
+/* post.log_evidence, post.ess, post.resamples, post.ess_history; vi: post.params, post.history */
 static LLVMValueRef cg_field(Cg *g, Node *e) {
     LLVMValueRef post = cg_expr(g, e->field.base);
     const char *f = e->field.field;
     int fn = strcmp(f, "log_evidence") == 0 ? RTF_rt_post_log_evidence
            : strcmp(f, "ess") == 0 ? RTF_rt_post_ess
-           : strcmp(f, "resamples") == 0 ? RTF_rt_post_resamples : RTF_rt_post_ess_history;
+           : strcmp(f, "resamples") == 0 ? RTF_rt_post_resamples
+           : strcmp(f, "params") == 0 ? RTF_rt_vi_params
+           : strcmp(f, "history") == 0 ? RTF_rt_vi_history : RTF_rt_post_ess_history;
     return rt_call(g, fn, &post, 1);
 }
 
+static bool cg_ad_expr(Cg *g, Node *e, LLVMValueRef *v);
+static bool cg_ad_stmt(Cg *g, Node *s);
+
 static LLVMValueRef cg_expr(Cg *g, Node *e) {
+    LLVMValueRef v;
+    if (g->ad && cg_ad_expr(g, e, &v)) return v;
     switch (e->kind) {
     case N_INT: return const_int(g, e->ival);
     case N_REAL: return LLVMConstReal(g->t_real, e->rval);
@@ -736,6 +777,8 @@ static void cg_assign(Cg *g, Node *s) {
         store_elem(g, copy, idxs[k], path[k]->type, v);
         v = copy;
     }
+    if (g->ad && root->name.sym->kind == SYM_GLOBAL && root->name.sym->type->kind == TY_REAL)
+        v = rt_call(g, RTF_rt_ad_value, &v, 1);   /* a global keeps the plain value */
     LLVMBuildStore(g->b, v, root->name.sym->cg);
     free(path), free(arrs), free(idxs);
 }
@@ -781,6 +824,7 @@ static void cg_return(Cg *g, Node *s) {
 }
 
 static void cg_stmt(Cg *g, Node *s) {
+    if (g->ad && cg_ad_stmt(g, s)) return;
     switch (s->kind) {
     case N_LET: bind_symbol(g, s->let.sym, cg_expr(g, s->let.init)); break;
     case N_ASSIGN: cg_assign(g, s); break;
@@ -825,9 +869,9 @@ static void end_function(Cg *g, const Type *ret) {
     else LLVMBuildRetVoid(g->b);
 }
 
-static void define_fn(Cg *g, Node *f) {
+static void define_fn_as(Cg *g, Node *f, LLVMValueRef fn) {
     Type *ret = f->fn.sym->type->ret;
-    begin_function(g, f->fn.sym->cg, ret);
+    begin_function(g, fn, ret);
     for (int i = 0; i < f->fn.params.len; i++) {
         Param *p = f->fn.params.items[i];
         bind_symbol(g, p->sym, LLVMGetParam(g->fn, (unsigned)i));
@@ -837,6 +881,8 @@ static void define_fn(Cg *g, Node *f) {
         LLVMBuildStore(g->b, v, g->ret_slot);
     end_function(g, ret);
 }
+
+static void define_fn(Cg *g, Node *f) { define_fn_as(g, f, f->fn.sym->cg); }
 
 /* ---- models: resume functions over frames, and their descriptors ---- */
 
@@ -994,6 +1040,322 @@ static void define_model(Cg *g, Node *m) {
     g->final_checkpoint = NULL;
 }
 
+/* ---- gradient specializations for variational inference ----
+ * In a specialization every real is a handle on the runtime's AD tape (rt_ad.h): literals
+ * and data become constants, arithmetic and math builtins become tape operations, and
+ * comparisons compare the values. A model's specialization takes its sample sites' values
+ * from the guide and adds log densities to log p; a guide's draws reparameterized values. */
+
+static LLVMValueRef ad_const(Cg *g, LLVMValueRef x) { return rt_call(g, RTF_rt_ad_const, &x, 1); }
+static LLVMValueRef ad_value(Cg *g, LLVMValueRef h) { return rt_call(g, RTF_rt_ad_value, &h, 1); }
+
+static LLVMValueRef ad_lift(Cg *g, LLVMValueRef v, const Type *t) {
+    if (t->kind == TY_REAL) return ad_const(g, v);
+    int depth;
+    ty_base(t, &depth);
+    LLVMValueRef args[2] = {v, const_int(g, depth)};
+    return rt_call(g, RTF_rt_vi_lift_array, args, 2);
+}
+
+static LLVMValueRef ad_binary_op(Cg *g, int id, LLVMValueRef l, LLVMValueRef r) {
+    LLVMValueRef args[2] = {l, r};
+    return rt_call(g, id, args, 2);
+}
+
+/* An expression evaluated the ordinary way, its real result made a constant handle (for
+ * what has no derivative: floor, posterior statistics). */
+static LLVMValueRef ad_plain(Cg *g, Node *e) {
+    g->ad = false;
+    LLVMValueRef v = cg_expr(g, e);
+    g->ad = true;
+    return ad_const(g, v);
+}
+
+static int ad_arith_fn(TokKind op) {
+    switch (op) {
+    case TK_PLUS: return RTF_rt_ad_add;
+    case TK_MINUS: return RTF_rt_ad_sub;
+    case TK_STAR: return RTF_rt_ad_mul;
+    case TK_SLASH: return RTF_rt_ad_div;
+    case TK_CARET: return RTF_rt_ad_pow;
+    default: return -1;
+    }
+}
+
+static bool ad_binary(Cg *g, Node *e, LLVMValueRef *v) {
+    if (e->binary.lhs->type->kind != TY_REAL) return false;
+    TokKind op = e->binary.op;
+    LLVMValueRef l = cg_expr(g, e->binary.lhs), r = cg_expr(g, e->binary.rhs);
+    int fn = ad_arith_fn(op);
+    *v = fn >= 0 ? ad_binary_op(g, fn, l, r) : cg_compare(g, op, true, ad_value(g, l), ad_value(g, r));
+    return true;
+}
+
+static int ad_math_fn(BuiltinId id) {
+    switch (id) {
+    case BI_EXP: return RTF_rt_ad_exp;
+    case BI_LOG: return RTF_rt_ad_log;
+    case BI_SQRT: return RTF_rt_ad_sqrt;
+    case BI_SIN: return RTF_rt_ad_sin;
+    case BI_COS: return RTF_rt_ad_cos;
+    case BI_TAN: return RTF_rt_ad_tan;
+    case BI_ATAN: return RTF_rt_ad_atan;
+    case BI_TANH: return RTF_rt_ad_tanh;
+    case BI_LGAMMA: return RTF_rt_ad_lgamma;
+    case BI_LOG1P: return RTF_rt_ad_log1p;
+    case BI_EXPM1: return RTF_rt_ad_expm1;
+    default: return -1;
+    }
+}
+
+/* rt_ad_lpdf_D(x, params..., loc) or, for discrete D, rt_ad_lpmf_D(y, params..., loc). */
+static LLVMValueRef ad_dist_call(Cg *g, Node *dist, LLVMValueRef x) {
+    int kind = dist->call.dist - 1, n = dist->call.args.len, discrete = dist_sig[kind].value == 'i';
+    if (!g->ad_fn[discrete][kind]) {
+        LLVMTypeRef params[8];
+        params[0] = g->t_int;
+        for (int i = 0; i < n; i++) params[i + 1] = dist_sig[kind].params[i] == 'p' ? g->t_ptr : g->t_int;
+        params[n + 1] = g->t_ptr;
+        char name[128];
+        snprintf(name, sizeof name, "rt_ad_%s_%s", discrete ? "lpmf" : "lpdf", dist_sig[kind].name);
+        if (!strcmp(dist_sig[kind].name, "categorical")) snprintf(name, sizeof name, "rt_vi_lpmf_categorical");
+        g->ad_ty[discrete][kind] = LLVMFunctionType(g->t_int, params, (unsigned)n + 2, 0);
+        g->ad_fn[discrete][kind] = LLVMAddFunction(g->mod, name, g->ad_ty[discrete][kind]);
+    }
+    LLVMValueRef args[n + 2];
+    args[0] = x;
+    for (int i = 0; i < n; i++) args[i + 1] = cg_expr(g, dist->call.args.items[i]);
+    args[n + 1] = loc_string(g, dist->loc);
+    return LLVMBuildCall2(g->b, g->ad_ty[discrete][kind], g->ad_fn[discrete][kind], args, (unsigned)n + 2, "");
+}
+
+static void ad_unsupported(Cg *g, Node *e, const char *what) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "vi: %s cannot be differentiated (yet)", what);
+    LLVMValueRef args[2] = {loc_string(g, e->loc), LLVMBuildGlobalStringPtr(g->b, msg, "msg")};
+    rt_fail_call(g, RTF_rt_fail, args, 2);
+    start_dead_block(g);
+}
+
+static LLVMValueRef ad_function(Cg *g, Symbol *sym);
+
+static bool ad_builtin(Cg *g, Node *e, LLVMValueRef *v) {
+    BuiltinId id = (BuiltinId)e->call.builtin;
+    bool real = e->type->kind == TY_REAL;
+    int fn = ad_math_fn(id);
+    if (fn >= 0) *v = rt_call(g, fn, (LLVMValueRef[]){arg(g, e, 0)}, 1);
+    else if (id == BI_FLOOR || id == BI_CEIL || id == BI_SD || id == BI_QUANTILE) *v = ad_plain(g, e);
+    else if (id == BI_LPDF) *v = ad_dist_call(g, e->call.args.items[0], arg(g, e, 1));
+    else if (!real) return false;
+    else if (id == BI_ABS) *v = rt_call(g, RTF_rt_ad_abs, (LLVMValueRef[]){arg(g, e, 0)}, 1);
+    else if (arg_type(e, 0)->kind == TY_POSTERIOR) *v = ad_plain(g, e);
+    else if ((id == BI_MIN || id == BI_MAX) && e->call.args.len == 2)
+        *v = ad_binary_op(g, id == BI_MIN ? RTF_rt_ad_min : RTF_rt_ad_max, arg(g, e, 0), arg(g, e, 1));
+    else if (id == BI_SUM) *v = rt_call(g, RTF_rt_vi_sum, (LLVMValueRef[]){arg(g, e, 0)}, 1);
+    else if (id == BI_MEAN) *v = rt_call(g, RTF_rt_vi_mean, (LLVMValueRef[]){arg(g, e, 0), loc_string(g, e->loc)}, 2);
+    else if (id == BI_LOGSUMEXP) *v = rt_call(g, RTF_rt_vi_logsumexp, (LLVMValueRef[]){arg(g, e, 0)}, 1);
+    else ad_unsupported(g, e, "this builtin"), *v = ad_const(g, LLVMConstReal(g->t_real, 0));
+    return true;
+}
+
+static bool ad_call(Cg *g, Node *e, LLVMValueRef *v) {
+    if (e->call.builtin) return ad_builtin(g, e, v);
+    if (e->call.dist) return false;
+    Symbol *sym = e->call.callee->name.sym;
+    int n = e->call.args.len;
+    LLVMValueRef args[n + 1], fn = ad_function(g, sym);
+    for (int i = 0; i < n; i++) args[i] = arg(g, e, i);
+    LLVMValueRef r = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)n, "");
+    *v = has_value(sym->type->ret) ? r : NULL;
+    return true;
+}
+
+/* A sample site: in the guide a reparameterized draw, in the model the guide's value. */
+static LLVMValueRef ad_sample(Cg *g, Node *e) {
+    int n = e->sample.indices.len;
+    LLVMValueRef idx = n ? scratch_words(g, n) : LLVMConstNull(g->t_ptr);
+    for (int i = 0; i < n; i++) {
+        LLVMValueRef at = const_int(g, i);
+        LLVMBuildStore(g->b, load_symbol(g, e->sample.indices.items[i]), LLVMBuildGEP2(g->b, g->t_int, idx, &at, 1, ""));
+    }
+    LLVMValueRef loc = loc_string(g, e->loc);
+    if (g->ad_guide) {
+        Node *d = e->sample.dist;
+        bool lognormal = strcmp(dist_sig[d->call.dist - 1].name, "lognormal") == 0;
+        LLVMValueRef args[6] = {const_int(g, e->sample.pair), const_int(g, n), idx,
+                                cg_expr(g, d->call.args.items[0]), cg_expr(g, d->call.args.items[1]), loc};
+        return rt_call(g, lognormal ? RTF_rt_vi_guide_lognormal : RTF_rt_vi_guide_normal, args, 6);
+    }
+    LLVMValueRef args[4] = {const_int(g, e->sample.site), const_int(g, n), idx, loc};
+    LLVMValueRef x = rt_call(g, RTF_rt_vi_model_site, args, 4);
+    LLVMValueRef lp = ad_dist_call(g, e->sample.dist, x);
+    rt_call(g, RTF_rt_vi_add_logp, &lp, 1);
+    return x;
+}
+
+static bool cg_ad_expr(Cg *g, Node *e, LLVMValueRef *v) {
+    switch (e->kind) {
+    case N_REAL: *v = ad_const(g, LLVMConstReal(g->t_real, e->rval)); return true;
+    case N_CONVERT: *v = ad_const(g, LLVMBuildSIToFP(g->b, cg_expr(g, e->binary.lhs), g->t_real, "")); return true;
+    case N_UNARY:
+        if (e->type->kind != TY_REAL) return false;
+        *v = rt_call(g, RTF_rt_ad_neg, (LLVMValueRef[]){cg_expr(g, e->binary.lhs)}, 1);
+        return true;
+    case N_BINARY: return ad_binary(g, e, v);
+    case N_CALL: return ad_call(g, e, v);
+    case N_SAMPLE: *v = ad_sample(g, e); return true;
+    case N_FIELD:
+        if (e->type->kind != TY_REAL) return false;
+        *v = ad_plain(g, e);
+        return true;
+    case N_INFER:
+        ad_unsupported(g, e, "infer");
+        *v = LLVMConstNull(g->t_ptr);
+        return true;
+    default: return false;
+    }
+}
+
+static int gparam_index(Node *guide, Node *decl) {
+    for (int i = 0; i < guide->fn.gparams.len; i++)
+        if (guide->fn.gparams.items[i] == decl) return i;
+    return -1;
+}
+
+/* observe and reward add to log p; potentials only steer SMC; params are the tape's inputs. */
+static bool cg_ad_stmt(Cg *g, Node *s) {
+    LLVMValueRef v;
+    switch (s->kind) {
+    case N_OBSERVE:
+        v = ad_dist_call(g, s->observe.dist, cg_expr(g, s->observe.value));
+        rt_call(g, RTF_rt_vi_add_logp, &v, 1);
+        return true;
+    case N_REWARD:
+        v = cg_expr(g, s->stmt.expr);
+        rt_call(g, RTF_rt_vi_add_logp, &v, 1);
+        return true;
+    case N_POTENTIAL: return true;
+    case N_PARAM_DECL:
+        v = const_int(g, gparam_index(g->ad_guide, s));
+        bind_symbol(g, s->let.sym, rt_call(g, RTF_rt_vi_param, &v, 1));
+        return true;
+    default: return false;
+    }
+}
+
+/* The specialization of a function, declared on first use and defined later (drain). */
+static LLVMValueRef ad_function(Cg *g, Symbol *sym) {
+    char name[512];
+    snprintf(name, sizeof name, "ppl.ad.%s", sym->name);
+    LLVMValueRef fn = LLVMGetNamedFunction(g->mod, name);
+    if (fn) return fn;
+    Type *t = sym->type;
+    LLVMTypeRef params[t->nparams + 1];
+    for (int i = 0; i < t->nparams; i++) params[i] = llvm_type(g, t->params[i]);
+    fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(llvm_type(g, t->ret), params, (unsigned)t->nparams, 0));
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    vec_push(&g->names, &g->ad_queue, sym);
+    return fn;
+}
+
+static void drain_ad_functions(Cg *g) {
+    g->ad = true;
+    for (int i = 0; i < g->ad_queue.len; i++) {
+        Symbol *sym = g->ad_queue.items[i];
+        define_fn_as(g, sym->decl, ad_function(g, sym));
+    }
+    g->ad_queue.len = 0;
+    g->ad = false;
+}
+
+/* Reads the args block into the parameters' storage (reals lifted in a specialization). */
+static void bind_args(Cg *g, Node *def, LLVMValueRef args) {
+    for (int i = 0; i < def->fn.params.len; i++) {
+        Param *p = def->fn.params.items[i];
+        LLVMValueRef off = const_int(g, 8 * i);
+        LLVMValueRef at = LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), args, &off, 1, "");
+        LLVMTypeRef plain = p->type->kind == TY_REAL ? g->t_real : llvm_type(g, p->type);
+        LLVMValueRef v = LLVMBuildLoad2(g->b, plain, at, p->name);
+        bind_symbol(g, p->sym, g->ad && holds_real(p->type) ? ad_lift(g, v, p->type) : v);
+    }
+}
+
+static LLVMValueRef void_function(Cg *g, const char *fmt, const char *name, int nparams) {
+    char full[512];
+    snprintf(full, sizeof full, fmt, name);
+    LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
+    LLVMValueRef fn = LLVMAddFunction(g->mod, full, LLVMFunctionType(g->t_void, params, (unsigned)nparams, 0));
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    return fn;
+}
+
+/* void model_ad(args): the body on the tape; the return value goes to rt_vi_return. */
+static LLVMValueRef define_ad_model(Cg *g, Node *m) {
+    Type *ret = m->fn.sym->type->ret;
+    g->ad = true;
+    LLVMValueRef fn = void_function(g, "ppl.ad.model.%s", m->fn.name, 1);
+    begin_function(g, fn, ret);
+    bind_args(g, m, LLVMGetParam(fn, 0));
+    LLVMValueRef v = cg_expr(g, m->fn.body);
+    if (g->ret_slot && v && !LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b))) LLVMBuildStore(g->b, v, g->ret_slot);
+    branch_to(g, g->ret_bb);
+    position(g, g->ret_bb);
+    if (g->ret_slot) {
+        LLVMValueRef r = LLVMBuildLoad2(g->b, llvm_type(g, ret), g->ret_slot, "ret");
+        if (ret->kind == TY_REAL) rt_call(g, RTF_rt_vi_return, &r, 1);
+        else rt_call(g, RTF_rt_vi_return_value, (LLVMValueRef[]){LLVMBuildUIToFP(g->b, r, g->t_real, "")}, 1);
+    }
+    LLVMBuildRetVoid(g->b);
+    g->ad = false;
+    return fn;
+}
+
+static LLVMValueRef define_ad_guide(Cg *g, Node *q) {
+    g->ad = true;
+    g->ad_guide = q;
+    LLVMValueRef fn = void_function(g, "ppl.ad.guide.%s", q->fn.name, 1);
+    begin_function(g, fn, ty_unit);
+    bind_args(g, q, LLVMGetParam(fn, 0));
+    cg_expr(g, q->fn.body);
+    end_function(g, ty_unit);
+    g->ad_guide = NULL;
+    g->ad = false;
+    return fn;
+}
+
+/* void init(args, out): the params' initial values, in order (each may use earlier ones). */
+static LLVMValueRef define_guide_init(Cg *g, Node *q) {
+    LLVMValueRef fn = void_function(g, "ppl.vi.init.%s", q->fn.name, 2);
+    begin_function(g, fn, ty_unit);
+    bind_args(g, q, LLVMGetParam(fn, 0));
+    for (int k = 0; k < q->fn.gparams.len; k++) {
+        Node *d = q->fn.gparams.items[k];
+        LLVMValueRef v = cg_expr(g, d->let.init), at = const_int(g, k);
+        bind_symbol(g, d->let.sym, v);
+        LLVMBuildStore(g->b, v, LLVMBuildGEP2(g->b, g->t_real, LLVMGetParam(fn, 1), &at, 1, ""));
+    }
+    end_function(g, ty_unit);
+    return fn;
+}
+
+/* The rt_vi_problem of a guide and the model it is paired with, in the guide's symbol. */
+static void define_vi_problem(Cg *g, Node *q) {
+    Node *m = q->fn.paired;
+    char name[512];
+    snprintf(name, sizeof name, "ppl.ad.model.%s", m->fn.name);
+    LLVMValueRef model_ad = LLVMGetNamedFunction(g->mod, name);
+    if (!model_ad) model_ad = define_ad_model(g, m);
+    LLVMValueRef guide_ad = define_ad_guide(g, q), init = define_guide_init(g, q);
+    drain_ad_functions(g);
+    int n = q->fn.gparams.len;
+    LLVMValueRef names[n + 1];
+    for (int k = 0; k < n; k++) names[k] = const_string(g, ((Node *)q->fn.gparams.items[k])->let.name);
+    LLVMValueRef f[7] = {m->fn.sym->cg, model_ad, guide_ad, init, const_int(g, n),
+                         const_global(g, LLVMConstArray2(g->t_ptr, names, (uint64_t)n), "param_names"),
+                         const_string(g, q->fn.name)};
+    q->fn.sym->cg = const_global(g, LLVMConstStructInContext(g->ctx, f, 7, 0), "ppl.vi");
+}
+
 /* ---- globals, data and the entry point ---- */
 
 static LLVMValueRef pointer_default(Cg *g, const Type *t) {
@@ -1104,7 +1466,7 @@ static LLVMValueRef define_main(Cg *g, Program *prog) {
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];
         if (n->kind == N_DATA) cg_data(g, n);
-        else if (n->kind != N_FN && n->kind != N_MODEL) cg_top_stmt(g, n);
+        else if (n->kind != N_FN && n->kind != N_MODEL && n->kind != N_GUIDE) cg_top_stmt(g, n);
     }
     end_function(g, ty_unit);
     return fn;
@@ -1149,7 +1511,7 @@ static LLVMValueRef define_bind_args(Cg *g, Program *prog, Node *m) {
 }
 
 static bool is_statement(const Node *n) {
-    return n->kind != N_FN && n->kind != N_MODEL && n->kind != N_DATA;
+    return n->kind != N_FN && n->kind != N_MODEL && n->kind != N_GUIDE && n->kind != N_DATA;
 }
 
 /* const rt_program ppl_program = { main, is_script, nmodels, models } */
@@ -1267,6 +1629,10 @@ static void define_all(Cg *g, Program *prog) {
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];
         if (n->kind == N_MODEL) define_model(g, n);
+    }
+    for (int i = 0; i < prog->items.len; i++) {
+        Node *n = prog->items.items[i];
+        if (n->kind == N_GUIDE && n->fn.paired) define_vi_problem(g, n);
     }
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];

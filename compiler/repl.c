@@ -54,7 +54,7 @@ static int find_def(const char *name) {
     return -1;
 }
 
-static bool is_definition(const Node *n) { return n->kind == N_FN || n->kind == N_MODEL; }
+static bool is_definition(const Node *n) { return n->kind == N_FN || n->kind == N_MODEL || n->kind == N_GUIDE; }
 
 /* The prelude, then the current definitions from earlier cells (not the ones the new cell
  * redefines), then the new cell's items. */

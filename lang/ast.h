@@ -21,7 +21,7 @@
     X(RETURN, "return") X(BREAK, "break") X(CONTINUE, "continue") \
     X(OBSERVE, "observe") X(REWARD, "reward") X(POTENTIAL, "potential") \
     /* items */ \
-    X(FN, "fn") X(MODEL, "model") X(DATA, "data") X(PARAM_DECL, "param")
+    X(FN, "fn") X(MODEL, "model") X(GUIDE, "guide") X(DATA, "data") X(PARAM_DECL, "param")
 
 typedef enum NodeKind {
 #define X(k, s) N_##k,
@@ -32,9 +32,10 @@ typedef enum NodeKind {
 typedef struct Node Node;
 typedef struct Symbol Symbol;
 
-typedef enum InferMethod { INFER_IS, INFER_SMC } InferMethod;
+typedef enum InferMethod { INFER_IS, INFER_SMC, INFER_VI } InferMethod;
+typedef enum Optimizer { OPT_ADAM, OPT_SGD } Optimizer;
 
-typedef enum SymKind { SYM_LOCAL, SYM_PARAM, SYM_GLOBAL, SYM_FN, SYM_MODEL } SymKind;
+typedef enum SymKind { SYM_LOCAL, SYM_PARAM, SYM_GLOBAL, SYM_FN, SYM_MODEL, SYM_GUIDE } SymKind;
 
 /* What a name refers to; made by the checker, read by the code generator. */
 struct Symbol {
@@ -76,10 +77,11 @@ struct Node {
         struct { PtrVec stmts; Node *value; } block;
         /* SAMPLE dist [as "name"]: the checker sets the model-wide site id and the loop
          * variables (Symbol*) whose values index the site's address, outermost first. */
-        struct { Node *dist; const char *as_name; int site; PtrVec indices; } sample;
+        struct { Node *dist; const char *as_name; int site; PtrVec indices; int pair; } sample;
         /* INFER model_call by method(options); the checker fills in the method (an
          * InferMethod) and its options (NULL: the default). */
-        struct { Node *model_call, *method; int kind; Node *particles, *ess, *threads, *trace; int scheme; } infer;
+        struct { Node *model_call, *method; int kind; Node *particles, *ess, *threads, *trace; int scheme;
+                 Symbol *guide; Node *steps, *lr; int optimizer; } infer;
         /* LET / DATA / PARAM_DECL: `let x: T = init`, `var x = init`, `data x: T = default`,
          * `param x: T = init`. ann (the annotation) and init may be NULL. */
         struct { const char *name; bool is_var; Type *ann; Node *init; Symbol *sym; } let;
@@ -90,8 +92,11 @@ struct Node {
         struct { Node *cond, *body; } while_;                       /* WHILE */
         struct { Node *value, *dist; } observe;                     /* OBSERVE value ~ dist */
         /* FN / MODEL: params is a vector of Param*; ret may be NULL (unit) */
-        /* models also get their sample sites (Node* of N_SAMPLE, by site id) */
-        struct { const char *name; PtrVec params; Type *ret; Node *body; Symbol *sym; PtrVec sites; } fn;
+        /* models and guides also get their sample sites (Node* of N_SAMPLE, by site id);
+         * guides their `param` declarations (Node* of N_PARAM_DECL, in order) and the model
+         * they were paired with by a vi infer (its sites pair with theirs by address) */
+        struct { const char *name; PtrVec params; Type *ret; Node *body; Symbol *sym; PtrVec sites;
+                 PtrVec gparams; Node *paired; } fn;
     };
 };
 

@@ -25,6 +25,8 @@ typedef struct Checker {
     bool stmt_level;     /* checkpoints (observe, reward, potential) may appear here */
     bool dist_ok;        /* the expression being checked may be a distribution */
     bool session;        /* a REPL cell: top-level names may be declared again */
+    bool in_guide;       /* c->model is a guide */
+    PtrVec vi_infers;    /* `infer ... by vi(...)` nodes: their sites are paired at the end */
 } Checker;
 
 static Type *check_expr(Checker *c, Node *e, Type *hint);
@@ -289,16 +291,13 @@ static Type *check_field(Checker *c, Node *e) {
     if (t->kind == TY_POSTERIOR) {
         if (strcmp(f, "log_evidence") == 0 || strcmp(f, "ess") == 0) return ty_real;
         if (strcmp(f, "resamples") == 0) return ty_int;
-        if (strcmp(f, "ess_history") == 0) return ty_array(c->a, ty_real);
+        if (strcmp(f, "ess_history") == 0 || strcmp(f, "history") == 0 || strcmp(f, "params") == 0)
+            return ty_array(c->a, ty_real);
     }
     if (!is_poison(t)) diag_error(e->loc, "unknown field '%s' for a value of type %s", e->field.field, tname(c, t));
     return ty_error;
 }
 
-static Type *not_yet(Checker *c, Node *e, const char *what) {
-    diag_error(e->loc, "'%s' is not supported yet", what);
-    return ty_error;
-}
 
 /* ---- calls ---- */
 
@@ -569,13 +568,54 @@ static Type *check_sample(Checker *c, Node *e) {
 /* infer M(args) by is(particles = N) or smc(particles = N, resample = "systematic",
  * ess = 0.5, threads = 1), both with trace = true (keep the sample sites' values): every
  * option is named and has a default. */
-static const char *const method_names[] = {"is", "smc"};
-static const char *const method_options[] = {"particles, trace", "particles, resample, ess, threads, trace"};
+static const char *const method_names[] = {"is", "smc", "vi"};
+static const char *const method_options[] = {
+    "particles, trace", "particles, resample, ess, threads, trace",
+    "guide, particles, steps, optimizer, objective"};
 
 static bool option_allowed(int method, const char *name) {
-    if (strcmp(name, "particles") == 0 || strcmp(name, "trace") == 0) return true;
-    return method == INFER_SMC && (strcmp(name, "resample") == 0 || strcmp(name, "ess") == 0 ||
-                                   strcmp(name, "threads") == 0);
+    char list[128];
+    snprintf(list, sizeof list, ", %s,", method_options[method]);
+    char key[64];
+    snprintf(key, sizeof key, " %s,", name);
+    return strstr(list, key) != NULL;
+}
+
+/* guide = q: a guide of the program */
+static void check_guide_option(Checker *c, Node *e, Node *value) {
+    Symbol *sym = value->kind == N_NAME ? lookup(c, value->name.name) : NULL;
+    if (!sym || sym->kind != SYM_GUIDE) {
+        diag_error(value->loc, "guide must name a guide, such as `guide = q`");
+        return;
+    }
+    value->type = ty_unit;
+    e->infer.guide = sym;
+}
+
+/* optimizer = adam(lr = 0.01) or sgd(lr = 0.1) */
+static void check_optimizer_option(Checker *c, Node *e, Node *value) {
+    const char *name = value->kind == N_CALL && value->call.callee->kind == N_NAME ? value->call.callee->name.name : "";
+    e->infer.optimizer = strcmp(name, "sgd") == 0 ? OPT_SGD : OPT_ADAM;
+    if (strcmp(name, "adam") != 0 && strcmp(name, "sgd") != 0) {
+        diag_error(value->loc, "optimizer must be adam(lr = ...) or sgd(lr = ...)");
+        return;
+    }
+    for (int i = 0; i < value->call.args.len; i++) {
+        const char *arg = value->call.argnames.items[i];
+        Node **slot = (Node **)&value->call.args.items[i];
+        if (arg && strcmp(arg, "lr") == 0) {
+            check_expect(c, slot, ty_real);
+            e->infer.lr = *slot;
+        } else {
+            diag_error((*slot)->loc, "%s takes one option: lr = ...", name);
+        }
+    }
+}
+
+static void check_objective_option(Checker *c, Node *value) {
+    if (value->kind != N_NAME || strcmp(value->name.name, "elbo") != 0)
+        diag_error(value->loc, "objective must be elbo (for now)");
+    value->type = ty_unit;
 }
 
 static void check_resample_option(Checker *c, Node *e, Node *value) {
@@ -599,6 +639,15 @@ static void check_infer_option(Checker *c, Node *e, const char *name, Node **slo
     } else if (strcmp(name, "trace") == 0) {
         check_expect(c, slot, ty_bool);
         e->infer.trace = *slot;
+    } else if (strcmp(name, "steps") == 0) {
+        check_expect(c, slot, ty_int);
+        e->infer.steps = *slot;
+    } else if (strcmp(name, "guide") == 0) {
+        check_guide_option(c, e, *slot);
+    } else if (strcmp(name, "optimizer") == 0) {
+        check_optimizer_option(c, e, *slot);
+    } else if (strcmp(name, "objective") == 0) {
+        check_objective_option(c, *slot);
     } else {
         check_resample_option(c, e, *slot);
     }
@@ -627,11 +676,17 @@ static Type *check_infer_method(Checker *c, Node *e) {
     const char *name = m->call.callee->name.name;
     if (strcmp(name, "is") == 0) e->infer.kind = INFER_IS;
     else if (strcmp(name, "smc") == 0) e->infer.kind = INFER_SMC;
+    else if (strcmp(name, "vi") == 0) e->infer.kind = INFER_VI;
     else {
-        diag_error(m->loc, "unknown inference method '%s' (available: is, smc)", name);
+        diag_error(m->loc, "unknown inference method '%s' (available: is, smc, vi)", name);
         return NULL;
     }
     check_infer_options(c, e, m);
+    if (e->infer.kind == INFER_VI && !e->infer.guide) {
+        diag_error(m->loc, "vi needs a guide: vi(guide = q, ...)");
+        return NULL;
+    }
+    if (e->infer.kind == INFER_VI) vec_push(c->a, &c->vi_infers, e);
     return ty_unit;
 }
 
@@ -668,6 +723,10 @@ static Type *check_infer(Checker *c, Node *e) {
 }
 
 static bool check_checkpoint_place(Checker *c, Node *s, const char *what) {
+    if (c->in_guide) {
+        diag_error(s->loc, "'%s' is not allowed in a guide (a guide only samples)", what);
+        return false;
+    }
     if (!c->model) {
         diag_error(s->loc, "'%s' is only allowed inside a model", what);
         return false;
@@ -878,13 +937,27 @@ static void check_return(Checker *c, Node *s) {
     check_expect(c, &s->stmt.expr, ret);
 }
 
+/* param name: real = init - a variational parameter, at the top level of a guide body. */
+static void check_param_decl(Checker *c, Node *s) {
+    if (!c->in_guide || c->loop_depth || !c->stmt_level) {
+        diag_error(s->loc, "'param' declarations belong at the top level of a guide");
+        return;
+    }
+    Type *t = s->let.ann ? s->let.ann : ty_real;
+    if (t->kind != TY_REAL) diag_error(s->loc, "a param must be a real (for now), found %s", tname(c, t));
+    if (!s->let.init) diag_error(s->loc, "param '%s' needs an initial value: param %s: real = ...", s->let.name, s->let.name);
+    else check_expect(c, &s->let.init, ty_real);
+    s->let.sym = declare(c, SYM_LOCAL, s->let.name, ty_real, s->loc, s);
+    vec_push(c->a, &c->model->fn.gparams, s);
+}
+
 static void check_loop_jump(Checker *c, Node *s) {
     if (c->loop_depth == 0)
         diag_error(s->loc, "'%s' outside a loop", s->kind == N_BREAK ? "break" : "continue");
 }
 
 static void check_nested_item(Checker *c, Node *s) {
-    const char *what = s->kind == N_FN ? "fn" : s->kind == N_MODEL ? "model" : "data";
+    const char *what = s->kind == N_FN ? "fn" : s->kind == N_MODEL ? "model" : s->kind == N_GUIDE ? "guide" : "data";
     diag_error(s->loc, "'%s' definitions are only allowed at top level", what);
 }
 
@@ -897,10 +970,10 @@ static void check_stmt(Checker *c, Node *s, bool top_level) {
     case N_WHILE: check_while(c, s); break;
     case N_RETURN: check_return(c, s); break;
     case N_BREAK: case N_CONTINUE: check_loop_jump(c, s); break;
-    case N_FN: case N_MODEL: case N_DATA: check_nested_item(c, s); break;
+    case N_FN: case N_MODEL: case N_GUIDE: case N_DATA: check_nested_item(c, s); break;
     case N_OBSERVE: check_observe(c, s); break;
     case N_REWARD: case N_POTENTIAL: check_weight_stmt(c, s); break;
-    case N_PARAM_DECL: not_yet(c, s, "param"); break;
+    case N_PARAM_DECL: check_param_decl(c, s); break;
     default: check_expr(c, s, ty_unit); break;
     }
 }
@@ -930,7 +1003,8 @@ static void declare_fn(Checker *c, Node *f) {
         return;
     }
     if (old) forget_prelude_fn(c, old);
-    f->fn.sym = declare(c, f->kind == N_MODEL ? SYM_MODEL : SYM_FN, f->fn.name, t, f->loc, f);
+    SymKind kind = f->kind == N_MODEL ? SYM_MODEL : f->kind == N_GUIDE ? SYM_GUIDE : SYM_FN;
+    f->fn.sym = declare(c, kind, f->fn.name, t, f->loc, f);
 }
 
 static void check_fn_body(Checker *c, Node *f) {
@@ -958,6 +1032,18 @@ static void check_fn(Checker *c, Node *f) {
     scope_pop(c);
 }
 
+/* A guide is checked like a model without observations: sample sites and `param`s. */
+static void check_guide(Checker *c, Node *g) {
+    if (g->fn.ret) diag_error(g->loc, "guide '%s' must not return a value", g->fn.name);
+    c->model = g;
+    c->in_guide = true;
+    c->stmt_level = true;
+    check_fn(c, g);
+    c->stmt_level = false;
+    c->in_guide = false;
+    c->model = NULL;
+}
+
 /* A model body is checked like a function's, with sample sites and checkpoints allowed. */
 static void check_model(Checker *c, Node *m) {
     Type *ret = m->fn.ret ? m->fn.ret : ty_unit;
@@ -979,6 +1065,66 @@ static void check_data(Checker *c, Node *d) {
     bool failed = false;
     d->let.sym = redeclare_global(c, d->let.name, d->let.ann, d->loc, &failed);
     if (!d->let.sym && !failed) d->let.sym = declare(c, SYM_GLOBAL, d->let.name, d->let.ann, d->loc, d);
+}
+
+/* ---- pairing a guide's sites with its model's (for vi) ---- */
+
+static Node *site_named(Node *def, const Node *like) {
+    for (int i = 0; i < def->fn.sites.len; i++) {
+        Node *s = def->fn.sites.items[i];
+        if (strcmp(s->sample.as_name, like->sample.as_name) == 0 && s->sample.indices.len == like->sample.indices.len)
+            return s;
+    }
+    return NULL;
+}
+
+static bool reparameterized(const Node *site) {
+    const char *d = dist_table[site->sample.dist->call.dist - 1].name;
+    return strcmp(d, "normal") == 0 || strcmp(d, "lognormal") == 0;
+}
+
+static void pair_guide_sites(Checker *c, Node *guide, Node *model) {
+    for (int i = 0; i < guide->fn.sites.len; i++) {
+        Node *gs = guide->fn.sites.items[i], *ms = site_named(model, gs);
+        if (!ms) diag_error(gs->loc, "guide '%s' samples '%s', which model '%s' does not", guide->fn.name,
+                            gs->sample.as_name, model->fn.name);
+        else if (!reparameterized(gs))
+            diag_error(gs->loc, "vi: guide sites must be normal or lognormal (reparameterized) for now");
+        else gs->sample.pair = ms->sample.site;
+    }
+    for (int i = 0; i < model->fn.sites.len; i++) {
+        Node *ms = model->fn.sites.items[i];
+        if (ms->type && ms->type->kind != TY_REAL)
+            diag_error(ms->loc, "vi: site '%s' is discrete; vi supports continuous sites only for now", ms->sample.as_name);
+        else if (!site_named(guide, ms))
+            diag_error(guide->loc, "guide '%s' does not sample '%s', which model '%s' samples", guide->fn.name,
+                       ms->sample.as_name, model->fn.name);
+    }
+}
+
+/* A guide takes no arguments or exactly the model's. */
+static bool guide_params_fit(Node *guide, Node *model) {
+    if (guide->fn.params.len == 0) return true;
+    if (guide->fn.params.len != model->fn.params.len) return false;
+    for (int i = 0; i < guide->fn.params.len; i++)
+        if (!ty_equal(((Param *)guide->fn.params.items[i])->type, ((Param *)model->fn.params.items[i])->type))
+            return false;
+    return true;
+}
+
+static void pair_vi(Checker *c, Node *e) {
+    Node *guide = e->infer.guide->decl;
+    Node *model = e->infer.model_call->call.callee->name.sym->decl;
+    if (guide->fn.paired && guide->fn.paired != model) {
+        diag_error(e->loc, "guide '%s' is already used with model '%s'", guide->fn.name, guide->fn.paired->fn.name);
+        return;
+    }
+    if (!guide_params_fit(guide, model)) {
+        diag_error(e->loc, "guide '%s' must take no arguments or the same as model '%s'", guide->fn.name, model->fn.name);
+        return;
+    }
+    if (!guide->fn.paired) pair_guide_sites(c, guide, model);
+    guide->fn.paired = model;
 }
 
 static bool check_items(Checker *c, Program *prog);
@@ -1009,14 +1155,17 @@ static bool check_items(Checker *c0, Program *prog) {
     int errors_before = diag_error_count();
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];
-        if (n->kind == N_FN || n->kind == N_MODEL) declare_fn(&c, n);
+        if (n->kind == N_FN || n->kind == N_MODEL || n->kind == N_GUIDE) declare_fn(&c, n);
     }
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];
         if (n->kind == N_FN) check_fn(&c, n);
         else if (n->kind == N_DATA) check_data(&c, n);
         else if (n->kind == N_MODEL) check_model(&c, n);
+        else if (n->kind == N_GUIDE) check_guide(&c, n);
         else check_stmt(&c, n, true);
     }
+    if (diag_error_count() == errors_before)
+        for (int i = 0; i < c.vi_infers.len; i++) pair_vi(&c, c.vi_infers.items[i]);
     return diag_error_count() == errors_before;
 }

@@ -550,10 +550,11 @@ static bool parse_params(Parser *p, Node *fn) {
 }
 
 /* fn_def    = "fn" IDENT "(" [params] ")" ["->" type] block
- * model_def = "model" IDENT "(" [params] ")" ["->" type] block */
+ * model_def = "model" IDENT "(" [params] ")" ["->" type] block
+ * guide_def = "guide" IDENT "(" [params] ")" block */
 static Node *parse_fn_def(Parser *p) {
     const Token *kw = advance(p);
-    Node *n = ast_new(p->a, kw->kind == TK_FN ? N_FN : N_MODEL, kw->loc);
+    Node *n = ast_new(p->a, kw->kind == TK_FN ? N_FN : kw->kind == TK_MODEL ? N_MODEL : N_GUIDE, kw->loc);
     const Token *name = expect(p, TK_IDENT);
     if (!name || !expect(p, TK_LPAREN) || !parse_params(p, n)) return NULL;
     n->fn.name = name->text;
@@ -584,7 +585,7 @@ static Node *parse_simple(Parser *p) {
 }
 
 /* stmt = let | var | for | while | return | break | continue | observe | reward | potential
- *      | param | fn_def | model_def | data_decl (top level only) | assignment | expr */
+ *      | param | fn_def | model_def | guide_def | data_decl (top level only) | assignment | expr */
 static Node *parse_stmt(Parser *p, bool top) {
     const Token *t = peek(p);
     switch (t->kind) {
@@ -598,7 +599,7 @@ static Node *parse_stmt(Parser *p, bool top) {
     case TK_CONTINUE: return ast_new(p->a, N_CONTINUE, advance(p)->loc);
     case TK_OBSERVE: return parse_observe(p);
     case TK_PARAM: return parse_param_decl(p);
-    case TK_FN: case TK_MODEL: case TK_DATA:
+    case TK_FN: case TK_MODEL: case TK_GUIDE: case TK_DATA:
         if (!top) return error_at(p, t->loc, "'%s' definitions are only allowed at top level", t->text);
         return t->kind == TK_DATA ? parse_data_decl(p) : parse_fn_def(p);
     default: return parse_simple(p);

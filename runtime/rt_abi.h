@@ -36,6 +36,20 @@
     X(rt_infer_smc, "p", "ppiidiip") X(rt_post_resamples, "i", "p") X(rt_post_ess_history, "p", "p") \
     X(rt_post_mean, "d", "p") X(rt_post_sd, "d", "p") X(rt_post_quantile, "d", "pdp") \
     X(rt_post_log_evidence, "d", "p") X(rt_post_ess, "d", "p") X(rt_print_posterior, "v", "p") \
+    /* reverse-mode AD (rt_ad.c): gradient specializations pass reals as tape handles */ \
+    X(rt_ad_const, "i", "d") X(rt_ad_value, "d", "i") \
+    X(rt_ad_add, "i", "ii") X(rt_ad_sub, "i", "ii") X(rt_ad_mul, "i", "ii") X(rt_ad_div, "i", "ii") \
+    X(rt_ad_pow, "i", "ii") X(rt_ad_min, "i", "ii") X(rt_ad_max, "i", "ii") X(rt_ad_neg, "i", "i") \
+    X(rt_ad_exp, "i", "i") X(rt_ad_log, "i", "i") X(rt_ad_sqrt, "i", "i") X(rt_ad_sin, "i", "i") \
+    X(rt_ad_cos, "i", "i") X(rt_ad_tan, "i", "i") X(rt_ad_atan, "i", "i") X(rt_ad_tanh, "i", "i") \
+    X(rt_ad_lgamma, "i", "i") X(rt_ad_log1p, "i", "i") X(rt_ad_expm1, "i", "i") X(rt_ad_abs, "i", "i") \
+    /* variational inference (rt_vi.c) */ \
+    X(rt_vi_add_logp, "v", "i") X(rt_vi_param, "i", "i") X(rt_vi_model_site, "i", "iipp") \
+    X(rt_vi_guide_normal, "i", "iipiip") X(rt_vi_guide_lognormal, "i", "iipiip") \
+    X(rt_vi_return, "v", "i") X(rt_vi_return_value, "v", "d") X(rt_vi_lift_array, "p", "pi") \
+    X(rt_vi_sum, "i", "p") X(rt_vi_mean, "i", "pp") X(rt_vi_logsumexp, "i", "p") \
+    X(rt_vi_lpmf_categorical, "i", "ipp") X(rt_vi_params, "p", "p") X(rt_vi_history, "p", "p") \
+    X(rt_infer_vi, "p", "ppiiidp") \
     X(rt_plot_posterior, "v", "p")
 
 /* Data symbols JIT-compiled code reads (declared in rt.h): generated code loads the i32

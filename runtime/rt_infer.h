@@ -59,6 +59,12 @@ typedef struct rt_posterior {
     double ess;                         /* (sum w)^2 / sum w^2 */
     int64_t resamples;                  /* SMC: resampling steps taken */
     rt_array *ess_history;              /* the ESS after each step (IS: one step) */
+    /* VI: the fitted guide's parameters and the objective at each step */
+    const char *guide_name;
+    int64_t nparams;
+    const char *const *param_names;
+    double *params;
+    rt_array *history;
 } rt_posterior;
 
 /* ---- called by generated code (rows in rt_abi.h) ---- */

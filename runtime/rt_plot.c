@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <gc.h>
-#include "rt_infer.h"
+#include "rt_weighted.h"
 
 /* Reals: at most REAL_BINS distinct values get a row each, more are binned into about
  * REAL_BINS bins; ints likewise with INT_VALUES. A bar is at least MIN_BAR cells wide. */
@@ -19,12 +19,9 @@ enum { LABEL_MIN = 9, LABEL_MAX = 32 };
 #define MEAN_COLS 7
 #define CI_MARK "\u2502"           /* before the bars of the 90% interval's rows */
 
-typedef struct wpair { double v, w; int64_t i; } wpair;
-
 /* The particles with positive weight, sorted by value, and the statistics shown. */
 typedef struct draws {
-    wpair *at;
-    int64_t n;
+    rt_wpairs ps;
     double mean, q05, q95;
 } draws;
 
@@ -37,77 +34,35 @@ typedef struct rows {
     double start[MAX_ROWS], mass[MAX_ROWS];
 } rows;
 
-/* ---- the weighted draws ---- */
+/* ---- the weighted draws (rt_weighted.c) ---- */
 
-/* By value, then particle order; NaN last (as rt_posterior.c sorts, for equal quantiles). */
-static int pair_cmp(const void *a, const void *b)
-{
-    const wpair *x = a, *y = b;
-    if (x->v < y->v)
-        return -1;
-    if (x->v > y->v)
-        return 1;
-    if (isnan(x->v) != isnan(y->v))
-        return isnan(x->v) ? 1 : -1;
-    return (x->i > y->i) - (x->i < y->i);
-}
-
-/* The first sorted value whose cumulative weight reaches q of the total, as
- * rt_post_quantile computes it. */
-static double quantile(const draws *d, double q)
-{
-    double total = 0.0, cum = 0.0;
-    for (int64_t k = 0; k < d->n; k++)
-        total += d->at[k].w;
-    for (int64_t k = 0; k < d->n; k++) {
-        cum += d->at[k].w;
-        if (cum >= q * total)
-            return d->at[k].v;
-    }
-    return d->n > 0 ? d->at[d->n - 1].v : NAN;
-}
-
-/* Weights relative to the heaviest particle; the mean is summed in particle order, so it
- * equals rt_post_mean's. */
+/* The mean is summed before sorting, in particle order, so it equals rt_post_mean's; the
+ * quantiles are rt_post_quantile's. */
 static draws gather(const rt_posterior *p)
 {
-    draws d = { GC_MALLOC_ATOMIC(sizeof(wpair) * (size_t)(p->n > 0 ? p->n : 1)), 0, 0, 0, 0 };
-    if (!d.at)
-        rt_failf(NULL, "out of memory plotting a posterior of %lld particles", (long long)p->n);
-    double max = -INFINITY, sw = 0.0, swv = 0.0;
-    for (int64_t i = 0; i < p->n; i++)
-        max = p->logw[i] > max ? p->logw[i] : max;
-    for (int64_t i = 0; i < p->n; i++) {
-        double w = p->logw[i] == max ? 1.0 : exp(p->logw[i] - max);
-        if (!(w > 0))
-            continue;
-        d.at[d.n++] = (wpair){ p->value[i], w, i };
-        sw += w;
-        swv += w * p->value[i];
-    }
-    d.mean = swv / sw;
-    if (d.n > 1)
-        qsort(d.at, (size_t)d.n, sizeof(wpair), pair_cmp);
-    d.q05 = quantile(&d, 0.05);
-    d.q95 = quantile(&d, 0.95);
+    draws d = { rt_wpairs_of_values(p), 0, 0, 0 };
+    d.mean = rt_wpairs_mean(&d.ps);
+    rt_wpairs_sort(&d.ps);
+    d.q05 = rt_wpairs_quantile(&d.ps, 0.05);
+    d.q95 = rt_wpairs_quantile(&d.ps, 0.95);
     return d;
 }
 
 /* Distinct finite values, counting no further than limit + 1. */
-static int64_t distinct_finite(const draws *d, int64_t limit)
+static int64_t distinct_finite(const rt_wpairs *ps, int64_t limit)
 {
     int64_t count = 0;
-    for (int64_t k = 0; k < d->n && count <= limit; k++)
-        if (isfinite(d->at[k].v) && (count == 0 || d->at[k].v != d->at[k - 1].v))
+    for (int64_t k = 0; k < ps->len && count <= limit; k++)
+        if (isfinite(ps->at[k].v) && (count == 0 || ps->at[k].v != ps->at[k - 1].v))
             count++;
     return count;
 }
 
 /* The smallest (dir 1) or largest (dir -1) finite value; NaN when there is none. */
-static double finite_end(const draws *d, int dir)
+static double finite_end(const rt_wpairs *ps, int dir)
 {
-    for (int64_t k = 0; k < d->n; k++) {
-        double v = d->at[dir > 0 ? k : d->n - 1 - k].v;
+    for (int64_t k = 0; k < ps->len; k++) {
+        double v = ps->at[dir > 0 ? k : ps->len - 1 - k].v;
         if (isfinite(v))
             return v;
     }
@@ -117,12 +72,12 @@ static double finite_end(const draws *d, int dir)
 /* ---- rows ---- */
 
 /* A row per distinct finite value in [lo, hi]. */
-static void value_rows(rows *r, const draws *d, double lo, double hi)
+static void value_rows(rows *r, const rt_wpairs *ps, double lo, double hi)
 {
     r->n = 0;
     r->step = 0.0;
-    for (int64_t k = 0; k < d->n; k++) {
-        double v = d->at[k].v;
+    for (int64_t k = 0; k < ps->len; k++) {
+        double v = ps->at[k].v;
         if (!isfinite(v) || v < lo || v > hi)
             continue;
         if (r->n == 0 || r->start[r->n - 1] != v) {
@@ -131,12 +86,12 @@ static void value_rows(rows *r, const draws *d, double lo, double hi)
             r->start[r->n] = v;
             r->mass[r->n++] = 0.0;
         }
-        r->mass[r->n - 1] += d->at[k].w;
+        r->mass[r->n - 1] += ps->at[k].w;
     }
 }
 
 /* A row per integer from lo to hi (at most MAX_ROWS), so that gaps show as empty rows. */
-static void integer_rows(rows *r, const draws *d, double lo, double hi)
+static void integer_rows(rows *r, const rt_wpairs *ps, double lo, double hi)
 {
     r->n = (int)(hi - lo) + 1;
     r->step = 0.0;
@@ -144,9 +99,9 @@ static void integer_rows(rows *r, const draws *d, double lo, double hi)
         r->start[k] = lo + k;
         r->mass[k] = 0.0;
     }
-    for (int64_t k = 0; k < d->n; k++)
-        if (d->at[k].v >= lo && d->at[k].v <= hi)
-            r->mass[(int)(d->at[k].v - lo)] += d->at[k].w;
+    for (int64_t k = 0; k < ps->len; k++)
+        if (ps->at[k].v >= lo && ps->at[k].v <= hi)
+            r->mass[(int)(ps->at[k].v - lo)] += ps->at[k].w;
 }
 
 /* The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten that is at least raw
@@ -171,7 +126,7 @@ static double nice_step(double raw, bool integral)
 static double bin_of(const rows *r, double x) { return floor(x / r->step) - r->first; }
 
 /* About REAL_BINS bins of a round width covering [lo, hi] (lo < hi, both finite). */
-static void bin_rows(rows *r, const draws *d, double lo, double hi, bool integral)
+static void bin_rows(rows *r, const rt_wpairs *ps, double lo, double hi, bool integral)
 {
     r->step = nice_step((hi - lo) / REAL_BINS, integral);
     r->first = floor(lo / r->step);
@@ -181,50 +136,50 @@ static void bin_rows(rows *r, const draws *d, double lo, double hi, bool integra
         r->start[k] = (r->first + k) * r->step;
         r->mass[k] = 0.0;
     }
-    for (int64_t k = 0; k < d->n; k++) {
-        double b = bin_of(r, d->at[k].v);
+    for (int64_t k = 0; k < ps->len; k++) {
+        double b = bin_of(r, ps->at[k].v);
         if (b >= 0 && b < r->n)
-            r->mass[(int)b] += d->at[k].w;
+            r->mass[(int)b] += ps->at[k].w;
     }
 }
 
 /* Reals: few distinct values get a row each, else bins over the 0.5%..99.5% quantiles
  * (infinite ends replaced by the finite extremes). */
-static void real_rows(rows *r, const draws *d)
+static void real_rows(rows *r, const rt_wpairs *ps)
 {
-    if (distinct_finite(d, REAL_BINS) <= REAL_BINS) {
-        value_rows(r, d, -INFINITY, INFINITY);
+    if (distinct_finite(ps, REAL_BINS) <= REAL_BINS) {
+        value_rows(r, ps, -INFINITY, INFINITY);
         return;
     }
-    double lo = quantile(d, 0.005), hi = quantile(d, 0.995);
-    lo = isfinite(lo) ? lo : finite_end(d, 1);
-    hi = isfinite(hi) ? hi : finite_end(d, -1);
+    double lo = rt_wpairs_quantile(ps, 0.005), hi = rt_wpairs_quantile(ps, 0.995);
+    lo = isfinite(lo) ? lo : finite_end(ps, 1);
+    hi = isfinite(hi) ? hi : finite_end(ps, -1);
     if (hi > lo)
-        bin_rows(r, d, lo, hi, false);
+        bin_rows(r, ps, lo, hi, false);
     else
-        value_rows(r, d, lo, lo);
+        value_rows(r, ps, lo, lo);
 }
 
 /* Ints and bools (bools always show false and true): a row per integer when the values
  * span at most INT_VALUES, else a row per value when there are at most that many, else
  * integer-width bins over the 0.5%..99.5% quantiles. */
-static void int_rows(rows *r, const draws *d, bool is_bool)
+static void int_rows(rows *r, const rt_wpairs *ps, bool is_bool)
 {
-    double lo = is_bool ? 0 : d->at[0].v, hi = is_bool ? 1 : d->at[d->n - 1].v;
+    double lo = is_bool ? 0 : ps->at[0].v, hi = is_bool ? 1 : ps->at[ps->len - 1].v;
     if (hi - lo < INT_VALUES) {
-        integer_rows(r, d, lo, hi);
+        integer_rows(r, ps, lo, hi);
         return;
     }
-    if (distinct_finite(d, INT_VALUES) <= INT_VALUES) {
-        value_rows(r, d, lo, hi);
+    if (distinct_finite(ps, INT_VALUES) <= INT_VALUES) {
+        value_rows(r, ps, lo, hi);
         return;
     }
-    lo = quantile(d, 0.005);
-    hi = quantile(d, 0.995);
+    lo = rt_wpairs_quantile(ps, 0.005);
+    hi = rt_wpairs_quantile(ps, 0.995);
     if (hi > lo)
-        bin_rows(r, d, lo, hi, true);
+        bin_rows(r, ps, lo, hi, true);
     else
-        value_rows(r, d, lo, lo);
+        value_rows(r, ps, lo, lo);
 }
 
 /* ---- drawing ---- */
@@ -319,17 +274,17 @@ void rt_plot_posterior(const rt_posterior *p)
         return;
     }
     draws d = gather(p);
-    if (d.n == 0) {
+    if (d.ps.len == 0) {
         puts("(no particle has positive weight)");
-        GC_FREE(d.at);
+        rt_wpairs_free(&d.ps);
         return;
     }
     rows r;
     if (kind == RT_REAL)
-        real_rows(&r, &d);
+        real_rows(&r, &d.ps);
     else
-        int_rows(&r, &d, kind == RT_BOOL);
+        int_rows(&r, &d.ps, kind == RT_BOOL);
     print_rows(&r, &d, kind);
     print_footer(&d, kind);
-    GC_FREE(d.at);
+    rt_wpairs_free(&d.ps);
 }

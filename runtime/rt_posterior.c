@@ -4,24 +4,13 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <gc.h>
-#include "rt_infer.h"
+#include "rt_weighted.h"
 
 enum { MAX_ROWS = 20, LABEL_MAX = 64 };   /* site rows printed; longest label kept */
 
-/* ---- allocation and weights ---- */
-
-static void *alloc_atomic(int64_t count, size_t elem, const char *what)
-{
-    if (count < 0 || (uint64_t)count > SIZE_MAX / 2 / elem)
-        rt_failf(NULL, "too many %s (%lld)", what, (long long)count);
-    void *q = GC_MALLOC_ATOMIC(count > 0 ? (size_t)count * elem : 1);
-    if (!q)
-        rt_failf(NULL, "out of memory allocating %lld %s", (long long)count, what);
-    return q;
-}
+/* ---- a new posterior; its evidence and ESS ---- */
 
 rt_posterior *rt_post_new(const rt_model *m, const char *method, int64_t n)
 {
@@ -31,37 +20,21 @@ rt_posterior *rt_post_new(const rt_model *m, const char *method, int64_t n)
     p->model = m;
     p->method = method;
     p->n = n;
-    p->logw = alloc_atomic(n, sizeof(double), "particle weights");
-    p->value = alloc_atomic(n, sizeof(double), "particle values");
-    p->trace_start = alloc_atomic(n + 1, sizeof(int64_t), "trace offsets");
+    p->logw = rt_alloc_atomic(n, sizeof(double), "particle weights");
+    p->value = rt_alloc_atomic(n, sizeof(double), "particle values");
+    p->trace_start = rt_alloc_atomic(n + 1, sizeof(int64_t), "trace offsets");
     return p;
-}
-
-static double max_logw(const rt_posterior *p)
-{
-    double max = -INFINITY;
-    for (int64_t i = 0; i < p->n; i++)
-        if (p->logw[i] > max)
-            max = p->logw[i];
-    return max;
-}
-
-/* exp(logw - max), the weight relative to the heaviest particle: exactly 1 at the maximum
- * (so a +inf log weight gives 1, not NaN) and 0 for a dead particle. */
-static double rel_weight(double logw, double max)
-{
-    return logw == max ? 1.0 : exp(logw - max);
 }
 
 void rt_post_summarize(rt_posterior *p, const char *loc)
 {
-    double max = max_logw(p);
+    double max = rt_max_logw(p);
     if (max == -INFINITY)
         rt_failf(loc, "all %lld particles of model '%s' have zero weight (every run hit an "
                  "impossible observation or a reward of -inf)", (long long)p->n, p->model->name);
     double s = 0.0, s2 = 0.0;
     for (int64_t i = 0; i < p->n; i++) {
-        double w = rel_weight(p->logw[i], max);
+        double w = rt_rel_weight(p->logw[i], max);
         s += w;
         s2 += w * w;
     }
@@ -69,117 +42,20 @@ void rt_post_summarize(rt_posterior *p, const char *loc)
     p->ess = s * s / s2;
 }
 
-/* ---- weighted (value, weight) pairs ---- */
+/* ---- a summary row's statistics (the weighted draws are in rt_weighted.c) ---- */
 
-/* i is the order of insertion: the tie-break that makes sorting deterministic. */
-typedef struct wpair { double v, w; int64_t i; } wpair;
-typedef struct pairs { wpair *at; int64_t len, cap; } pairs;
 typedef struct stats { double mean, sd, q05, q50, q95; } stats;
 
-static void pairs_push(pairs *ps, double v, double w)
-{
-    if (ps->len == ps->cap) {
-        int64_t cap = ps->cap > 0 ? 2 * ps->cap : 16;
-        wpair *at = alloc_atomic(cap, sizeof(wpair), "weighted values");
-        if (ps->len > 0)
-            memcpy(at, ps->at, (size_t)ps->len * sizeof(wpair));
-        GC_FREE(ps->at);
-        ps->at = at;
-        ps->cap = cap;
-    }
-    ps->at[ps->len] = (wpair){ v, w, ps->len };
-    ps->len++;
-}
-
-static void pairs_free(pairs *ps)
-{
-    GC_FREE(ps->at);
-    *ps = (pairs){ NULL, 0, 0 };
-}
-
-/* (return value, weight) of every particle with positive weight, in particle order. */
-static pairs value_pairs(const rt_posterior *p)
-{
-    pairs ps = { alloc_atomic(p->n, sizeof(wpair), "weighted values"), 0, p->n };
-    double max = max_logw(p);
-    for (int64_t i = 0; i < p->n; i++) {
-        double w = rel_weight(p->logw[i], max);
-        if (w > 0)
-            pairs_push(&ps, p->value[i], w);
-    }
-    return ps;
-}
-
-/* Sums left to right, so results are the same on every run; NaN when there are no pairs. */
-static double pairs_mean(const pairs *ps)
-{
-    double sw = 0.0, swv = 0.0;
-    for (int64_t k = 0; k < ps->len; k++) {
-        sw += ps->at[k].w;
-        swv += ps->at[k].w * ps->at[k].v;
-    }
-    return swv / sw;
-}
-
-/* The sd of the normalized weighted draws, without a bias correction. */
-static double pairs_sd(const pairs *ps, double mean)
-{
-    double sw = 0.0, swd = 0.0;
-    for (int64_t k = 0; k < ps->len; k++) {
-        double d = ps->at[k].v - mean;
-        sw += ps->at[k].w;
-        swd += ps->at[k].w * d * d;
-    }
-    return sqrt(swd / sw);
-}
-
-/* By value, then insertion order; NaN values last. */
-static int pair_cmp(const void *a, const void *b)
-{
-    const wpair *x = a, *y = b;
-    if (x->v < y->v)
-        return -1;
-    if (x->v > y->v)
-        return 1;
-    if (isnan(x->v) != isnan(y->v))
-        return isnan(x->v) ? 1 : -1;
-    return (x->i > y->i) - (x->i < y->i);
-}
-
-static void pairs_sort(pairs *ps)
-{
-    if (ps->len > 1)
-        qsort(ps->at, (size_t)ps->len, sizeof(wpair), pair_cmp);
-}
-
-/* The first value of sorted pairs whose cumulative weight reaches q of the total; as all
- * weights are positive, q = 0 gives the smallest value. The total is summed in the same
- * order as the running sum, so q = 1 is reached at the last pair at the latest. */
-static double sorted_quantile(const pairs *ps, double q)
-{
-    if (ps->len == 0)
-        return NAN;
-    double total = 0.0, cum = 0.0;
-    for (int64_t k = 0; k < ps->len; k++)
-        total += ps->at[k].w;
-    for (int64_t k = 0; k < ps->len; k++) {
-        cum += ps->at[k].w;
-        if (cum >= q * total)
-            return ps->at[k].v;
-    }
-    return ps->at[ps->len - 1].v;
-}
-
 /* Mean, sd and the 5%, 50% and 95% quantiles; sorts the pairs. */
-static stats pairs_stats(pairs *ps)
+static stats pairs_stats(rt_wpairs *ps)
 {
     stats s;
-    s.mean = pairs_mean(ps);
-    s.sd = pairs_sd(ps, s.mean);
-    pairs_sort(ps);
-    s.q05 = sorted_quantile(ps, 0.05);
-    s.q50 = sorted_quantile(ps, 0.5);
-    s.q95 = sorted_quantile(ps, 0.95);
+    s.mean = rt_wpairs_mean(ps);
+    s.sd = rt_wpairs_sd(ps, s.mean);
+    rt_wpairs_sort(ps);
+    s.q05 = rt_wpairs_quantile(ps, 0.05);
+    s.q50 = rt_wpairs_quantile(ps, 0.5);
+    s.q95 = rt_wpairs_quantile(ps, 0.95);
     return s;
 }
 
@@ -187,17 +63,17 @@ static stats pairs_stats(pairs *ps)
 
 double rt_post_mean(const rt_posterior *p)
 {
-    pairs ps = value_pairs(p);
-    double mean = pairs_mean(&ps);
-    pairs_free(&ps);
+    rt_wpairs ps = rt_wpairs_of_values(p);
+    double mean = rt_wpairs_mean(&ps);
+    rt_wpairs_free(&ps);
     return mean;
 }
 
 double rt_post_sd(const rt_posterior *p)
 {
-    pairs ps = value_pairs(p);
-    double sd = pairs_sd(&ps, pairs_mean(&ps));
-    pairs_free(&ps);
+    rt_wpairs ps = rt_wpairs_of_values(p);
+    double sd = rt_wpairs_sd(&ps, rt_wpairs_mean(&ps));
+    rt_wpairs_free(&ps);
     return sd;
 }
 
@@ -205,10 +81,10 @@ double rt_post_quantile(const rt_posterior *p, double q, const char *loc)
 {
     if (!(q >= 0.0 && q <= 1.0))
         rt_failf(loc, "quantile: q must be between 0 and 1, found %g", q);
-    pairs ps = value_pairs(p);
-    pairs_sort(&ps);
-    double v = sorted_quantile(&ps, q);
-    pairs_free(&ps);
+    rt_wpairs ps = rt_wpairs_of_values(p);
+    rt_wpairs_sort(&ps);
+    double v = rt_wpairs_quantile(&ps, q);
+    rt_wpairs_free(&ps);
     return v;
 }
 
@@ -255,13 +131,13 @@ static int64_t addr_slot(const rt_addr_table *t, const int64_t *a)
 static void addr_grow(rt_addr_table *t)
 {
     int64_t cap = t->cap > 0 ? 2 * t->cap : 64;
-    int64_t *first = alloc_atomic(cap, sizeof(int64_t), "site addresses");
+    int64_t *first = rt_alloc_atomic(cap, sizeof(int64_t), "site addresses");
     if (t->count > 0)
         memcpy(first, t->first, 8 * (size_t)t->count);
     GC_FREE(t->first);
     GC_FREE(t->slots);
     t->first = first;
-    t->slots = alloc_atomic(cap, sizeof(int64_t), "site addresses");
+    t->slots = rt_alloc_atomic(cap, sizeof(int64_t), "site addresses");
     memset(t->slots, 0, 8 * (size_t)cap);
     t->cap = cap;
     for (int64_t id = 0; id < t->count; id++)
@@ -297,17 +173,17 @@ static double record_value(const int64_t *rec)
 
 /* One pass over the records of every particle with positive weight: numbers the addresses
  * and collects (value, weight) pairs for the first MAX_ROWS of them. */
-static void gather_sites(const rt_posterior *p, rt_addr_table *t, pairs rows[MAX_ROWS])
+static void gather_sites(const rt_posterior *p, rt_addr_table *t, rt_wpairs rows[MAX_ROWS])
 {
-    double max = max_logw(p);
+    double max = rt_max_logw(p);
     for (int64_t i = 0; p->trace_start && i < p->n; i++) {
-        double w = rel_weight(p->logw[i], max);
+        double w = rt_rel_weight(p->logw[i], max);
         if (!(w > 0))
             continue;
         for (int64_t o = p->trace_start[i]; o < p->trace_start[i + 1]; o += 3 + t->words[o + 1]) {
             int64_t id = rt_addr_id(t, o);
             if (id < MAX_ROWS)
-                pairs_push(&rows[id], record_value(t->words + o), w);
+                rt_wpairs_push(&rows[id], record_value(t->words + o), w);
         }
     }
 }
@@ -356,12 +232,12 @@ static void print_head(const rt_posterior *p, int width)
 }
 
 /* Prints one row and frees its pairs. */
-static void print_row(const char *label, int width, pairs *ps)
+static void print_row(const char *label, int width, rt_wpairs *ps)
 {
     stats s = pairs_stats(ps);
     printf("\n  %-*s %10.4g %10.4g %10.4g %10.4g %10.4g", width, label, s.mean, s.sd, s.q05,
            s.q50, s.q95);
-    pairs_free(ps);
+    rt_wpairs_free(ps);
 }
 
 /* A header line, a row for the return value (unless the model returns none), then a row per
@@ -370,14 +246,14 @@ static void print_row(const char *label, int width, pairs *ps)
 void rt_print_posterior(const rt_posterior *p)
 {
     rt_addr_table t = { .words = p->trace.words };
-    pairs rows[MAX_ROWS] = { { NULL, 0, 0 } };
+    rt_wpairs rows[MAX_ROWS] = { { NULL, 0, 0 } };
     char labels[MAX_ROWS][LABEL_MAX];
     gather_sites(p, &t, rows);
     int64_t nrows = t.count < MAX_ROWS ? t.count : MAX_ROWS;
     int width = row_labels(p, &t, nrows, labels);
     print_head(p, width);
     if (p->model->ret_kind != -1) {
-        pairs v = value_pairs(p);
+        rt_wpairs v = rt_wpairs_of_values(p);
         print_row("value", width, &v);
     }
     for (int64_t r = 0; r < nrows; r++)

@@ -1,0 +1,54 @@
+/* rt_vi.h - variational inference: a guide's parameters fitted by stochastic gradient ascent
+ * on the ELBO, with gradients from the AD tape (rt_ad.h) through reparameterized draws. */
+#ifndef PPL_RT_VI_H
+#define PPL_RT_VI_H
+#include <stdint.h>
+#include "rt_infer.h"
+
+/* What the compiler emits for each `infer M(args) by vi(guide = Q, ...)` pairing. The
+ * gradient specializations of the model and the guide take the args block (rt_particle's
+ * layout, 8 bytes per argument) and report to the functions below; the guide's sites carry
+ * the model's site ids. guide_init evaluates the params' initial values in order. */
+typedef struct rt_vi_problem {
+    const rt_model *model;
+    void (*model_ad)(const void *args);
+    void (*guide_ad)(const void *args);
+    void (*guide_init)(const void *args, double *out);
+    int64_t nparams;
+    const char *const *param_names;
+    const char *guide_name;
+} rt_vi_problem;
+
+/* ---- called by generated code (rows in rt_abi.h) ---- */
+void rt_vi_add_logp(int64_t h);            /* observe, reward and the model's sample sites */
+int64_t rt_vi_param(int64_t k);            /* the k-th param's handle in this evaluation */
+/* A guide site: a reparameterized draw x (normal: mu + sigma * eps; lognormal: exp of it),
+ * recorded for the model's site of the same address; its log density joins log q. */
+int64_t rt_vi_guide_normal(int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma, const char *loc);
+int64_t rt_vi_guide_lognormal(int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma, const char *loc);
+/* The model's sample site: the value the guide drew for the same address. */
+int64_t rt_vi_model_site(int64_t site, int64_t nidx, const int64_t *idx, const char *loc);
+void rt_vi_return(int64_t h);              /* a real return value */
+void rt_vi_return_value(double v);         /* an int or bool return value */
+rt_array *rt_vi_lift_array(const rt_array *a, int64_t depth);   /* real[]... as constant handles */
+int64_t rt_vi_sum(const rt_array *handles);
+int64_t rt_vi_mean(const rt_array *handles, const char *loc);
+int64_t rt_vi_logsumexp(const rt_array *handles);
+int64_t rt_vi_lpmf_categorical(int64_t y, const rt_array *probs, const char *loc);   /* handles */
+
+/* fit.params (the fitted params, in the guide's order) and fit.history (the objective at
+ * each step); empty for posteriors of other methods. */
+rt_array *rt_vi_params(const rt_posterior *p);
+rt_array *rt_vi_history(const rt_posterior *p);
+
+enum { RT_OPT_ADAM = 0, RT_OPT_SGD = 1 };
+
+/* Fits the guide by `steps` steps of the optimizer on the ELBO estimated with `particles`
+ * draws, then returns the posterior of importance sampling with the fitted guide as the
+ * proposal (1000 draws): its log evidence, the return value's mean and sd, the sites, plus
+ * the fitted params and the objective's history. A non-finite gradient is a runtime error
+ * naming the step and the param. */
+rt_posterior *rt_infer_vi(const rt_vi_problem *prob, const void *args, int64_t particles, int64_t steps,
+                          int64_t optimizer, double lr, const char *loc);
+
+#endif
