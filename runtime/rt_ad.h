@@ -29,7 +29,8 @@ void rt_ad_grad(int64_t out, double *grad, int64_t ninputs);
 /* ---- elementary operations ----
  * X(name, value, derivative) with x the operand, z the value: rt_ad_NAME(h). Derivatives
  * at kinks are the one-sided value of the chosen branch (abs'(0) = 0); lgamma at its
- * poles (0, -1, -2, ...) has value +inf and derivative NaN. The ad_ helpers are in rt_ad.c.
+ * poles (0, -1, -2, ...) has value +inf and derivative NaN. inv_logit is computed stably
+ * (e^x / (1 + e^x) for x < 0), softplus as the prelude does. The ad_ helpers are in rt_ad.c.
  * Adding an operation is a row here (plus a test row in tests/unit/test_ad.c). */
 #define RT_AD_UNARY(X) \
     X(neg,       -x,               -1) \

@@ -243,6 +243,23 @@ static void print_row(const char *label, int width, rt_wpairs *ps)
 /* A header line, a row for the return value (unless the model returns none), then a row per
  * site address in order of first appearance among particles with positive weight, at most
  * MAX_ROWS of them. Each site row uses the particles whose trace holds that address. */
+/* VI: the fitted params and the objective averaged over the last tenth of the steps. */
+static void print_fit(const rt_posterior *p)
+{
+    if (!p->guide_name)
+        return;
+    printf("\n  guide %s fitted:", p->guide_name);
+    for (int64_t k = 0; k < p->nparams; k++)
+        printf("%s %s = %.6g", k ? "," : "", p->param_names[k], p->params[k]);
+    int64_t n = p->history ? p->history->len : 0, from = n - (n + 9) / 10;
+    double sum = 0;
+    for (int64_t i = from; i < n; i++)
+        sum += p->history->at.d[i];
+    if (n)
+        printf("\n  objective (elbo) over the last %lld of %lld steps: %.6g", (long long)(n - from),
+               (long long)n, sum / (double)(n - from));
+}
+
 void rt_print_posterior(const rt_posterior *p)
 {
     rt_addr_table t = { .words = p->trace.words };
@@ -261,5 +278,6 @@ void rt_print_posterior(const rt_posterior *p)
     if (t.count > MAX_ROWS)
         printf("\n  ... and %lld more site%s", (long long)(t.count - MAX_ROWS),
                t.count - MAX_ROWS == 1 ? "" : "s");
+    print_fit(p);
     rt_addr_free(&t);
 }

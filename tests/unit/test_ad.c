@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "rt_ad.h"
 #include "rt_dist.h"
+#include "rt_repl.h"
 #include "rt_rng.h"
 
 #define LOC "m.ppl:4:2"
@@ -1110,6 +1111,40 @@ static void test_invalid_handles(void **state)
     }
 }
 
+/* In the REPL an error returns to the prompt: the failing call must not have left a node
+ * (the child exits 0 if every tape was unchanged, 3 if not). */
+static jmp_buf recover_to;
+
+static void failing_calls(void)
+{
+    static volatile int64_t size;     /* static volatile: kept across longjmp */
+    static volatile int which;
+    int64_t eta[2];
+    rt_set_recovery(&recover_to);
+    setjmp(recover_to);
+    if (which > 0 && rt_ad_size() != size)
+        _exit(3);
+    rt_ad_begin();
+    eta[0] = C(0), eta[1] = C(NAN);
+    int64_t sigma = C(0), probs[2] = {C(1), C(-1)};
+    size = rt_ad_size();
+    switch (which++) {
+    case 0: rt_ad_sum_lpmf_bernoulli_logit(bad_y, eta, 2, LOC); break;
+    case 1: rt_ad_sum_lpdf_normal(bad_ys, eta, 1, sigma, LOC); break;
+    case 2: rt_ad_lpmf_categorical(0, probs, 2, LOC); break;
+    case 3: rt_ad_lpdf_gamma(eta[0], sigma, sigma, LOC); break;
+    }
+    _exit(which == 5 ? 0 : 4);
+}
+
+static void test_error_leaves_tape(void **state)
+{
+    char err[4096];
+    int status = run_child(failing_calls, err, sizeof err);
+    if (status != 0 || !strstr(err, "normal: scale") || !strstr(err, "gamma: shape"))
+        fail_msg("status %d, stderr: %s", status, err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1141,6 +1176,7 @@ int main(void)
         cmocka_unit_test(test_vi_reparameterized),
         cmocka_unit_test(test_invalid_parameters),
         cmocka_unit_test(test_invalid_handles),
+        cmocka_unit_test(test_error_leaves_tape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
