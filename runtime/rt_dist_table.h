@@ -8,8 +8,9 @@
  * density takes, a double or an int64_t. Parameter types use rt_abi.h's letters:
  * d double, i int64_t, p pointer (a `const rt_array *` of doubles). The names are the
  * ppl-level parameter names. Scales are standard deviations; gamma is (shape, rate).
- * Adding a distribution: one row here plus rt_sample_D and rt_lpdf_D below and in
- * rt_dist.c. */
+ * Adding a distribution: one row here plus rt_sample_D and rt_lpdf_D in rt_dist.h and
+ * rt_dist.c, and for its gradients (variational inference) the partials in rt_ad.c: a
+ * continuous row needs rt_ad_lpdf_D's d_D, a discrete one rt_ad_lpmf_D. */
 #define RT_DISTRIBUTIONS(X) \
     X(normal,          2, REAL, "dd",  loc, scale) \
     X(lognormal,       2, REAL, "dd",  loc, scale) \
