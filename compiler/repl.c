@@ -428,7 +428,7 @@ static void start_readline(void) {
 static void remember_history(const char *cell) {
     if (!S.interactive || !*cell) return;
     add_history(cell);
-    if (history_path[0]) append_history(1, history_path);
+    if (history_path[0] && append_history(1, history_path) != 0) write_history(history_path);   /* no file yet */
 }
 
 int repl_main(void) {

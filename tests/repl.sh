@@ -28,6 +28,14 @@ if command -v script > /dev/null; then
         HOME=$TMP $TIMEOUT script -qfec "$PPL" /dev/null > "$TMP/pty.out" 2>&1
     tr -d '\r' < "$TMP/pty.out" | grep -q 'error: interrupted' && tr -d '\r' < "$TMP/pty.out" | grep -Eq '(^|l)42$' &&
         pass || { fail "repl: Ctrl-C does not stop the inference"; show "$TMP/pty.out"; }
+    # readline keeps the history in the home directory
+    grep -qx 'print(6 \* 7)' "$TMP/.ppl_history" 2>/dev/null && pass ||
+        fail "repl: the history file does not hold the session's cells"
+    # Tab completes a builtin: `pri` becomes `print`, and the cell prints 6
+    { printf 'let v = 5\n'; printf 'pri\t(v + 1)\n'; sleep 1; printf ':quit\n'; } |
+        HOME=$TMP $TIMEOUT script -qfec "$PPL" /dev/null > "$TMP/tab.out" 2>&1
+    tr -d '\r' < "$TMP/tab.out" | grep -Eq '(^|l)6$' && pass ||
+        { fail "repl: Tab completion"; show "$TMP/tab.out"; }
 else
     echo "   (skipped: the Ctrl-C test needs script from util-linux)"
 fi
