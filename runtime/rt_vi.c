@@ -65,7 +65,7 @@ int64_t rt_vi_guide_lognormal(int64_t site, int64_t nidx, const int64_t *idx, in
 int64_t rt_vi_model_site(int64_t site, int64_t nidx, const int64_t *idx, const char *loc) {
     for (int64_t i = 0; i < vi.nsites; i++) {
         SiteValue *v = &vi.sites[i];
-        if (v->site == site && v->nidx == nidx && !memcmp(v->idx, idx, sizeof(int64_t) * (size_t)nidx))
+        if (v->site == site && v->nidx == nidx && (nidx == 0 || !memcmp(v->idx, idx, sizeof(int64_t) * (size_t)nidx)))
             return v->h;
     }
     rt_failf(loc, "vi: the guide drew no value for this site (at these loop indices)");
