@@ -1170,6 +1170,22 @@ static bool ad_call(Cg *g, Node *e, LLVMValueRef *v) {
     return true;
 }
 
+/* A guide site without a reparameterization (beta, gamma, ...): drawn with the parameters'
+ * values, its log density (a function of the params) joins log q and the score-function
+ * term of the objective (rt_vi.c), which keeps the gradient unbiased. */
+static LLVMValueRef ad_score_sample(Cg *g, Node *e, LLVMValueRef idx, LLVMValueRef loc) {
+    Node *d = e->sample.dist;
+    int kind = d->call.dist - 1, n = d->call.args.len;
+    LLVMValueRef fn = dist_function(g, DIST_SAMPLE, kind), args[n + 2];
+    args[0] = rt_call(g, RTF_rt_vi_rng, NULL, 0);
+    for (int i = 0; i < n; i++) args[i + 1] = ad_value(g, cg_expr(g, d->call.args.items[i]));
+    args[n + 1] = loc;
+    LLVMValueRef x = ad_const(g, LLVMBuildCall2(g->b, g->dist_ty[DIST_SAMPLE][kind], fn, args, (unsigned)n + 2, ""));
+    LLVMValueRef rec[6] = {const_int(g, e->sample.pair), const_int(g, e->sample.indices.len), idx, x,
+                           ad_dist_call(g, d, x), loc};
+    return rt_call(g, RTF_rt_vi_guide_score, rec, 6);
+}
+
 /* A sample site: in the guide a reparameterized draw, in the model the guide's value. */
 static LLVMValueRef ad_sample(Cg *g, Node *e) {
     int n = e->sample.indices.len;
@@ -1181,7 +1197,9 @@ static LLVMValueRef ad_sample(Cg *g, Node *e) {
     LLVMValueRef loc = loc_string(g, e->loc);
     if (g->ad_guide) {
         Node *d = e->sample.dist;
-        bool lognormal = strcmp(dist_sig[d->call.dist - 1].name, "lognormal") == 0;
+        const char *name = dist_sig[d->call.dist - 1].name;
+        bool lognormal = strcmp(name, "lognormal") == 0;
+        if (!lognormal && strcmp(name, "normal") != 0) return ad_score_sample(g, e, idx, loc);
         LLVMValueRef args[6] = {const_int(g, e->sample.pair), const_int(g, n), idx,
                                 cg_expr(g, d->call.args.items[0]), cg_expr(g, d->call.args.items[1]), loc};
         return rt_call(g, lognormal ? RTF_rt_vi_guide_lognormal : RTF_rt_vi_guide_normal, args, 6);

@@ -1078,18 +1078,14 @@ static Node *site_named(Node *def, const Node *like) {
     return NULL;
 }
 
-static bool reparameterized(const Node *site) {
-    const char *d = dist_table[site->sample.dist->call.dist - 1].name;
-    return strcmp(d, "normal") == 0 || strcmp(d, "lognormal") == 0;
-}
-
 static void pair_guide_sites(Checker *c, Node *guide, Node *model) {
     for (int i = 0; i < guide->fn.sites.len; i++) {
         Node *gs = guide->fn.sites.items[i], *ms = site_named(model, gs);
         if (!ms) diag_error(gs->loc, "guide '%s' samples '%s', which model '%s' does not", guide->fn.name,
                             gs->sample.as_name, model->fn.name);
-        else if (!reparameterized(gs))
-            diag_error(gs->loc, "vi: guide sites must be normal or lognormal (reparameterized) for now");
+        else if (gs->type && gs->type->kind != TY_REAL)
+            diag_error(gs->loc, "vi: guide site '%s' is discrete; vi supports continuous sites only for now",
+                       gs->sample.as_name);
         else gs->sample.pair = ms->sample.site;
     }
     for (int i = 0; i < model->fn.sites.len; i++) {

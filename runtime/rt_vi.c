@@ -15,6 +15,7 @@ typedef struct SiteValue { int64_t site, nidx, idx[MAX_INDICES], h; } SiteValue;
 static struct {
     const int64_t *params;
     int64_t logp, logq, ret;
+    int64_t score;            /* log q of the sites without a reparameterization */
     double ret_value;
     SiteValue *sites;
     int64_t nsites, cap;
@@ -62,6 +63,15 @@ int64_t rt_vi_guide_lognormal(int64_t site, int64_t nidx, const int64_t *idx, in
     return guide_draw(site, nidx, idx, mu, sigma, true, loc);
 }
 
+int64_t rt_vi_guide_score(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc) {
+    vi.logq = rt_ad_add(vi.logq, lq);
+    vi.score = rt_ad_add(vi.score, lq);
+    record(site, nidx, idx, x, loc);
+    return x;
+}
+
+rt_rng *rt_vi_rng(void) { return &vi.rng; }
+
 int64_t rt_vi_model_site(int64_t site, int64_t nidx, const int64_t *idx, const char *loc) {
     for (int64_t i = 0; i < vi.nsites; i++) {
         SiteValue *v = &vi.sites[i];
@@ -99,15 +109,17 @@ int64_t rt_vi_lpmf_categorical(int64_t y, const rt_array *probs, const char *loc
 
 /* ---- the fit ---- */
 
-/* Runs guide then model on a fresh record of sites; returns log p - log q. */
-static int64_t evaluate(const rt_vi_problem *prob, const void *args, uint64_t stream) {
+/* Runs guide then model on a fresh record of sites; returns log p - log q (and in *score the
+ * log q of the score-function sites). */
+static int64_t evaluate(const rt_vi_problem *prob, const void *args, uint64_t stream, int64_t *score) {
     vi.nsites = 0;
-    vi.logp = vi.logq = rt_ad_const(0);
+    vi.logp = vi.logq = vi.score = rt_ad_const(0);
     vi.ret = -1;
     vi.ret_value = 0;
     rt_rng_init(&vi.rng, rt_seed, stream);
     prob->guide_ad(args);
     prob->model_ad(args);
+    if (score) *score = vi.score;
     return rt_ad_sub(vi.logp, vi.logq);
 }
 
@@ -125,12 +137,25 @@ static void start_tape(Fit *f) {
     vi.params = f->handles;
 }
 
-/* The ELBO estimate of one step (on the tape) from `particles` draws. */
+/* The ELBO estimate of one step (on the tape) from `particles` draws. Its value is the mean
+ * of f = log p - log q; for sites without a reparameterization each draw also adds the
+ * DiCE-style surrogate (f_p - b_p)(s_p - stop_grad(s_p)), whose value is 0 and whose
+ * gradient is the score-function term, with s_p that draw's log q of those sites and b_p
+ * the leave-one-out baseline, the mean of the other draws' f (0 for a single draw). */
 static int64_t objective(Fit *f, int64_t step, int64_t particles) {
     start_tape(f);
+    int64_t *fs = GC_MALLOC_ATOMIC(16 * (size_t)particles), *ss = fs + particles;
+    double total = 0;
+    for (int64_t p = 0; p < particles; p++) {
+        fs[p] = evaluate(f->prob, f->args, rt_rng_stream_id(f->call, (uint64_t)step, (uint64_t)p), &ss[p]);
+        total += rt_ad_value(fs[p]);
+    }
     int64_t sum = rt_ad_const(0);
-    for (int64_t p = 0; p < particles; p++)
-        sum = rt_ad_add(sum, evaluate(f->prob, f->args, rt_rng_stream_id(f->call, (uint64_t)step, (uint64_t)p)));
+    for (int64_t p = 0; p < particles; p++) {
+        double fp = rt_ad_value(fs[p]), base = particles > 1 ? (total - fp) / (double)(particles - 1) : 0;
+        int64_t surrogate = rt_ad_mul(rt_ad_const(fp - base), rt_ad_sub(ss[p], rt_ad_stop_grad(ss[p])));
+        sum = rt_ad_add(sum, rt_ad_add(fs[p], surrogate));
+    }
     return rt_ad_div(sum, rt_ad_const((double)particles));
 }
 
@@ -188,7 +213,7 @@ static rt_posterior *fitted_posterior(Fit *f, int64_t steps, const char *loc) {
     rt_posterior *post = rt_post_new(f->prob->model, "vi", IS_DRAWS);
     for (int64_t i = 0; i < IS_DRAWS; i++) {
         start_tape(f);
-        int64_t w = evaluate(f->prob, f->args, rt_rng_stream_id(f->call, (uint64_t)steps + 1, (uint64_t)i));
+        int64_t w = evaluate(f->prob, f->args, rt_rng_stream_id(f->call, (uint64_t)steps + 1, (uint64_t)i), NULL);
         post->logw[i] = rt_ad_value(w);
         post->value[i] = vi.ret_value;
         post->trace_start[i] = post->trace.len;

@@ -26,6 +26,11 @@ int64_t rt_vi_param(int64_t k);            /* the k-th param's handle in this ev
  * recorded for the model's site of the same address; its log density joins log q. */
 int64_t rt_vi_guide_normal(int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma, const char *loc);
 int64_t rt_vi_guide_lognormal(int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma, const char *loc);
+/* A guide site without a reparameterization: x was drawn (a constant on the tape) from the
+ * distribution at the params' values, lq is its log density; lq joins log q and the
+ * score-function term of the objective. rt_vi_rng is the stream guides draw from. */
+int64_t rt_vi_guide_score(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc);
+rt_rng *rt_vi_rng(void);
 /* The model's sample site: the value the guide drew for the same address. */
 int64_t rt_vi_model_site(int64_t site, int64_t nidx, const int64_t *idx, const char *loc);
 void rt_vi_return(int64_t h);              /* a real return value */
