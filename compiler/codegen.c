@@ -1176,14 +1176,20 @@ static bool ad_call(Cg *g, Node *e, LLVMValueRef *v) {
 static LLVMValueRef ad_score_sample(Cg *g, Node *e, LLVMValueRef idx, LLVMValueRef loc) {
     Node *d = e->sample.dist;
     int kind = d->call.dist - 1, n = d->call.args.len;
+    bool discrete = dist_sig[kind].value == 'i';
     LLVMValueRef fn = dist_function(g, DIST_SAMPLE, kind), args[n + 2];
     args[0] = rt_call(g, RTF_rt_vi_rng, NULL, 0);
-    for (int i = 0; i < n; i++) args[i + 1] = ad_value(g, cg_expr(g, d->call.args.items[i]));
+    for (int i = 0; i < n; i++) {
+        LLVMValueRef a = cg_expr(g, d->call.args.items[i]);
+        char letter = dist_sig[kind].params[i];   /* d: a handle; i: a plain int; p: handles */
+        args[i + 1] = letter == 'd' ? ad_value(g, a) : letter == 'p' ? rt_call(g, RTF_rt_vi_values, &a, 1) : a;
+    }
     args[n + 1] = loc;
-    LLVMValueRef x = ad_const(g, LLVMBuildCall2(g->b, g->dist_ty[DIST_SAMPLE][kind], fn, args, (unsigned)n + 2, ""));
+    LLVMValueRef x = LLVMBuildCall2(g->b, g->dist_ty[DIST_SAMPLE][kind], fn, args, (unsigned)n + 2, "");
+    if (!discrete) x = ad_const(g, x);
     LLVMValueRef rec[6] = {const_int(g, e->sample.pair), const_int(g, e->sample.indices.len), idx, x,
                            ad_dist_call(g, d, x), loc};
-    return rt_call(g, RTF_rt_vi_guide_score, rec, 6);
+    return rt_call(g, discrete ? RTF_rt_vi_guide_score_int : RTF_rt_vi_guide_score, rec, 6);
 }
 
 /* A sample site: in the guide a reparameterized draw, in the model the guide's value. */
@@ -1205,7 +1211,7 @@ static LLVMValueRef ad_sample(Cg *g, Node *e) {
         return rt_call(g, lognormal ? RTF_rt_vi_guide_lognormal : RTF_rt_vi_guide_normal, args, 6);
     }
     LLVMValueRef args[4] = {const_int(g, e->sample.site), const_int(g, n), idx, loc};
-    LLVMValueRef x = rt_call(g, RTF_rt_vi_model_site, args, 4);
+    LLVMValueRef x = rt_call(g, RTF_rt_vi_model_site, args, 4);   /* a handle, or an int site's value */
     LLVMValueRef lp = ad_dist_call(g, e->sample.dist, x);
     rt_call(g, RTF_rt_vi_add_logp, &lp, 1);
     return x;

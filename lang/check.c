@@ -1083,16 +1083,14 @@ static void pair_guide_sites(Checker *c, Node *guide, Node *model) {
         Node *gs = guide->fn.sites.items[i], *ms = site_named(model, gs);
         if (!ms) diag_error(gs->loc, "guide '%s' samples '%s', which model '%s' does not", guide->fn.name,
                             gs->sample.as_name, model->fn.name);
-        else if (gs->type && gs->type->kind != TY_REAL)
-            diag_error(gs->loc, "vi: guide site '%s' is discrete; vi supports continuous sites only for now",
-                       gs->sample.as_name);
+        else if (gs->type && ms->type && !ty_equal(gs->type, ms->type))
+            diag_error(gs->loc, "guide site '%s' draws %s values, but the model's draws %s", gs->sample.as_name,
+                       tname(c, gs->type), tname(c, ms->type));
         else gs->sample.pair = ms->sample.site;
     }
     for (int i = 0; i < model->fn.sites.len; i++) {
         Node *ms = model->fn.sites.items[i];
-        if (ms->type && ms->type->kind != TY_REAL)
-            diag_error(ms->loc, "vi: site '%s' is discrete; vi supports continuous sites only for now", ms->sample.as_name);
-        else if (!site_named(guide, ms))
+        if (!site_named(guide, ms))
             diag_error(guide->loc, "guide '%s' does not sample '%s', which model '%s' samples", guide->fn.name,
                        ms->sample.as_name, model->fn.name);
     }

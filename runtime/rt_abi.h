@@ -46,7 +46,8 @@
     /* variational inference (rt_vi.c) */ \
     X(rt_vi_add_logp, "v", "i") X(rt_vi_param, "i", "i") X(rt_vi_model_site, "i", "iipp") \
     X(rt_vi_guide_normal, "i", "iipiip") X(rt_vi_guide_lognormal, "i", "iipiip") \
-    X(rt_vi_guide_score, "i", "iipiip") X(rt_vi_rng, "p", "") \
+    X(rt_vi_guide_score, "i", "iipiip") X(rt_vi_guide_score_int, "i", "iipiip") X(rt_vi_rng, "p", "") \
+    X(rt_vi_values, "p", "p") \
     X(rt_vi_return, "v", "i") X(rt_vi_return_value, "v", "d") X(rt_vi_lift_array, "p", "pi") \
     X(rt_vi_sum, "i", "p") X(rt_vi_mean, "i", "pp") X(rt_vi_logsumexp, "i", "p") \
     X(rt_vi_lpmf_categorical, "i", "ipp") X(rt_vi_params, "p", "p") X(rt_vi_history, "p", "p") \

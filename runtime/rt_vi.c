@@ -9,7 +9,8 @@
 
 enum { MAX_INDICES = 8, IS_DRAWS = 1000 };
 
-typedef struct SiteValue { int64_t site, nidx, idx[MAX_INDICES], h; } SiteValue;
+/* h: a handle for a real site, the drawn int for a discrete one (is_int). */
+typedef struct SiteValue { int64_t site, nidx, idx[MAX_INDICES], h; bool is_int; } SiteValue;
 
 /* One evaluation of guide and model (one thread runs VI). */
 static struct {
@@ -27,7 +28,7 @@ int64_t rt_vi_param(int64_t k) { return vi.params[k]; }
 void rt_vi_return(int64_t h) { vi.ret = h; vi.ret_value = rt_ad_value(h); }
 void rt_vi_return_value(double v) { vi.ret = -1; vi.ret_value = v; }
 
-static void record(int64_t site, int64_t nidx, const int64_t *idx, int64_t h, const char *loc) {
+static void record(int64_t site, int64_t nidx, const int64_t *idx, int64_t h, bool is_int, const char *loc) {
     if (nidx > MAX_INDICES) rt_failf(loc, "vi: a site address may have at most %d indices", MAX_INDICES);
     if (vi.nsites == vi.cap) {
         int64_t cap = vi.cap ? 2 * vi.cap : 16;
@@ -42,6 +43,7 @@ static void record(int64_t site, int64_t nidx, const int64_t *idx, int64_t h, co
     v->nidx = nidx;
     if (nidx) memcpy(v->idx, idx, sizeof(int64_t) * (size_t)nidx);
     v->h = h;
+    v->is_int = is_int;
 }
 
 static int64_t guide_draw(int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma,
@@ -51,7 +53,7 @@ static int64_t guide_draw(int64_t site, int64_t nidx, const int64_t *idx, int64_
     int64_t x = log_normal ? rt_ad_exp(z) : z;
     int64_t lq = log_normal ? rt_ad_lpdf_lognormal(x, mu, sigma, loc) : rt_ad_lpdf_normal(x, mu, sigma, loc);
     vi.logq = rt_ad_add(vi.logq, lq);
-    record(site, nidx, idx, x, loc);
+    record(site, nidx, idx, x, false, loc);
     return x;
 }
 
@@ -63,11 +65,26 @@ int64_t rt_vi_guide_lognormal(int64_t site, int64_t nidx, const int64_t *idx, in
     return guide_draw(site, nidx, idx, mu, sigma, true, loc);
 }
 
-int64_t rt_vi_guide_score(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc) {
+static int64_t score_site(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, bool is_int,
+                          const char *loc) {
     vi.logq = rt_ad_add(vi.logq, lq);
     vi.score = rt_ad_add(vi.score, lq);
-    record(site, nidx, idx, x, loc);
+    record(site, nidx, idx, x, is_int, loc);
     return x;
+}
+
+int64_t rt_vi_guide_score(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc) {
+    return score_site(site, nidx, idx, x, lq, false, loc);
+}
+
+int64_t rt_vi_guide_score_int(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc) {
+    return score_site(site, nidx, idx, x, lq, true, loc);
+}
+
+rt_array *rt_vi_values(const rt_array *h) {
+    rt_array *a = rt_array_new(h->len, 0);
+    for (int64_t i = 0; i < h->len; i++) a->at.d[i] = rt_ad_value(h->at.i[i]);
+    return a;
 }
 
 rt_rng *rt_vi_rng(void) { return &vi.rng; }
@@ -200,7 +217,7 @@ static void record_draw(rt_posterior *post) {
     for (int64_t s = 0; s < vi.nsites; s++) {
         SiteValue *v = &vi.sites[s];
         int64_t words[3 + MAX_INDICES];
-        double x = rt_ad_value(v->h);
+        double x = v->is_int ? (double)v->h : rt_ad_value(v->h);
         words[0] = v->site;
         words[1] = v->nidx;
         memcpy(words + 2, v->idx, sizeof(int64_t) * (size_t)v->nidx);

@@ -31,7 +31,11 @@ int64_t rt_vi_guide_lognormal(int64_t site, int64_t nidx, const int64_t *idx, in
  * score-function term of the objective. rt_vi_rng is the stream guides draw from. */
 int64_t rt_vi_guide_score(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc);
 rt_rng *rt_vi_rng(void);
-/* The model's sample site: the value the guide drew for the same address. */
+/* The same for a discrete site: x is the drawn int itself (what the model's site returns). */
+int64_t rt_vi_guide_score_int(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc);
+rt_array *rt_vi_values(const rt_array *handles);   /* the values of an array of handles */
+/* The model's sample site: the value the guide drew for the same address (a handle for a
+ * real site, the int itself for a discrete one). */
 int64_t rt_vi_model_site(int64_t site, int64_t nidx, const int64_t *idx, const char *loc);
 void rt_vi_return(int64_t h);              /* a real return value */
 void rt_vi_return_value(double v);         /* an int or bool return value */
