@@ -1540,8 +1540,8 @@ static bool is_statement(const Node *n) {
 
 /* const rt_program ppl_program = { main, is_script, nmodels, models } */
 static void define_program(Cg *g, Program *prog, LLVMValueRef main_fn) {
-    LLVMTypeRef entry_fields[3] = {g->t_ptr, g->t_ptr, g->t_int};
-    LLVMTypeRef entry_ty = LLVMStructTypeInContext(g->ctx, entry_fields, 3, 0);
+    LLVMTypeRef entry_fields[5] = {g->t_ptr, g->t_ptr, g->t_int, g->t_int, g->t_ptr};
+    LLVMTypeRef entry_ty = LLVMStructTypeInContext(g->ctx, entry_fields, 5, 0);
     LLVMValueRef entries[prog->items.len + 1];
     int nmodels = 0;
     bool script = false;
@@ -1549,8 +1549,16 @@ static void define_program(Cg *g, Program *prog, LLVMValueRef main_fn) {
         Node *n = prog->items.items[i];
         script = script || is_statement(n);
         if (n->kind != N_MODEL || !n->fn.sym) continue;
-        LLVMValueRef f[3] = {n->fn.sym->cg, define_bind_args(g, prog, n), const_int(g, n->fn.params.len)};
-        entries[nmodels++] = LLVMConstStructInContext(g->ctx, f, 3, 0);
+        LLVMValueRef guides[prog->items.len + 1];
+        int nguides = 0;
+        for (int j = 0; j < prog->items.len; j++) {
+            Node *q = prog->items.items[j];
+            if (q->kind == N_GUIDE && q->fn.paired == n && q->fn.sym && q->fn.sym->cg) guides[nguides++] = q->fn.sym->cg;
+        }
+        LLVMValueRef f[5] = {n->fn.sym->cg, define_bind_args(g, prog, n), const_int(g, n->fn.params.len),
+                             const_int(g, nguides),
+                             const_global(g, LLVMConstArray2(g->t_ptr, guides, (uint64_t)nguides), "guides")};
+        entries[nmodels++] = LLVMConstStructInContext(g->ctx, f, 5, 0);
     }
     LLVMValueRef table = const_global(g, LLVMConstArray2(entry_ty, entries, (uint64_t)nmodels), "ppl.models");
     LLVMValueRef f[4] = {main_fn, const_int(g, script || nmodels == 0), const_int(g, nmodels), table};

@@ -60,7 +60,8 @@ static const char usage_text[] =
     "flags:\n"
     "  --seed N        run: seed of the random number generator (scripts: default 0)\n"
     "  --data F.json   run: bind the program's `data` declarations from a JSON file\n"
-    "  --model, --method, --particles, --ess, --resample, --threads, --output, --quiet\n"
+    "  --model, --method, --particles, --ess, --resample, --threads, --guide, --steps,\n"
+    "  --optimizer, --lr, --output, --quiet\n"
     "                  run: for a file of models without top-level statements (model mode);\n"
     "                  'ppl run FILE --help' lists them with their defaults\n"
     "  -o BIN          build: name of the binary (default: FILE's name without .ppl)\n"
@@ -94,7 +95,8 @@ static int usage_error(const char *fmt, ...) {
  * their value. */
 static bool takes_value(const char *flag) {
     static const char *const flags[] = {"--seed", "--data", "--model", "--method", "--particles",
-                                        "--ess", "--resample", "--threads", "--output"};
+                                        "--ess", "--resample", "--threads", "--output", "--guide",
+                                        "--steps", "--optimizer", "--lr"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (!strcmp(flag, flags[i])) return true;
     return false;

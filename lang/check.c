@@ -1121,6 +1121,34 @@ static void pair_vi(Checker *c, Node *e) {
     guide->fn.paired = model;
 }
 
+/* Whether the guide's sites and the model's pair exactly (by address and type). */
+static bool sites_match(Node *guide, Node *model) {
+    if (guide->fn.sites.len != model->fn.sites.len || !guide_params_fit(guide, model)) return false;
+    for (int i = 0; i < guide->fn.sites.len; i++) {
+        Node *gs = guide->fn.sites.items[i], *ms = site_named(model, gs);
+        if (!ms || !ty_equal(gs->type, ms->type)) return false;
+    }
+    return true;
+}
+
+/* A guide no `infer` uses is paired with the one model whose sites it matches, if there is
+ * exactly one, so that model mode can run `--method vi` with it. */
+static void pair_unused_guides(Checker *c, Program *prog) {
+    for (int i = 0; i < prog->items.len; i++) {
+        Node *g = prog->items.items[i], *found = NULL;
+        if (g->kind != N_GUIDE || g->fn.paired) continue;
+        int matches = 0;
+        for (int j = 0; j < prog->items.len; j++) {
+            Node *m = prog->items.items[j];
+            if (m->kind == N_MODEL && sites_match(g, m)) matches++, found = m;
+        }
+        if (matches == 1) {
+            pair_guide_sites(c, g, found);
+            g->fn.paired = found;
+        }
+    }
+}
+
 static bool check_items(Checker *c, Program *prog);
 
 bool check_program(Arena *a, Program *prog) {
@@ -1161,5 +1189,6 @@ static bool check_items(Checker *c0, Program *prog) {
     }
     if (diag_error_count() == errors_before)
         for (int i = 0; i < c.vi_infers.len; i++) pair_vi(&c, c.vi_infers.items[i]);
+    if (diag_error_count() == errors_before) pair_unused_guides(&c, prog);
     return diag_error_count() == errors_before;
 }

@@ -14,15 +14,20 @@
 #include "rt_program.h"
 #include "rt_progress.h"
 #include "rt_resample.h"
+#include "rt_vi.h"
 
 /* X(id, flag, value name, help): model mode's flags, in the order --help lists them. */
 #define MODEL_FLAGS(X) \
     X(MODEL, "--model", "NAME", "the model to run") \
-    X(METHOD, "--method", "is|smc", "the inference method") \
-    X(PARTICLES, "--particles", "N", "the number of particles, at least 1") \
+    X(METHOD, "--method", "is|smc|vi", "the inference method") \
+    X(PARTICLES, "--particles", "N", "is, smc: particles; vi: draws per gradient step; at least 1") \
     X(ESS, "--ess", "X", "smc: resample when ESS / particles < X, 0 to 1") \
     X(RESAMPLE, "--resample", "SCHEME", "smc: systematic, stratified, multinomial, residual") \
     X(THREADS, "--threads", "K", "smc: worker threads, 1 to 256, same results for any") \
+    X(GUIDE, "--guide", "NAME", "vi: the guide to fit (one whose sites match the model's)") \
+    X(STEPS, "--steps", "N", "vi: optimization steps") \
+    X(OPTIMIZER, "--optimizer", "adam|sgd", "vi: the optimizer") \
+    X(LR, "--lr", "X", "vi: the learning rate, positive") \
     X(DATA, "--data", "FILE.json", "data declarations and model parameters by name") \
     X(SEED, "--seed", "N", "the random seed, 0 to 2^64 - 1") \
     X(OUTPUT, "--output", "FILE.csv", "where the CSV goes") \
@@ -43,17 +48,20 @@ static const flag_info flags[NFLAGS] = {
 #undef X
 };
 
-enum { METHOD_IS, METHOD_SMC };
-enum { DEFAULT_PARTICLES = 1000, DEFAULT_THREADS = 1, MAX_THREADS = 256, MAX_CONFIG = 12 };
+enum { METHOD_IS, METHOD_SMC, METHOD_VI };
+enum { DEFAULT_PARTICLES = 1000, DEFAULT_VI_PARTICLES = 10, DEFAULT_STEPS = 1000, DEFAULT_THREADS = 1,
+       MAX_THREADS = 256, MAX_CONFIG = 64 };
 #define DEFAULT_ESS 0.5
+#define DEFAULT_LR 0.01
+static const char *const method_names[] = {"is", "smc", "vi"};
 
 /* What the command line asks for; given[f] says whether flag f was on it. */
 typedef struct run_opts {
     const char *prog_name;
-    const char *model, *data_path, *output;
-    int method, scheme;
-    int64_t particles, threads;
-    double ess;
+    const char *model, *data_path, *output, *guide;
+    int method, scheme, optimizer;
+    int64_t particles, threads, steps;
+    double ess, lr;
     uint64_t seed;
     bool quiet;
     bool given[NFLAGS];
@@ -79,7 +87,11 @@ static void print_default(FILE *out, int f, const rt_program *prog)
             fputs("none: required, the program has several", out);
         return;
     case F_METHOD: fputs("smc", out); return;
-    case F_PARTICLES: fprintf(out, "%d", DEFAULT_PARTICLES); return;
+    case F_PARTICLES: fprintf(out, "%d; vi: %d", DEFAULT_PARTICLES, DEFAULT_VI_PARTICLES); return;
+    case F_GUIDE: fputs("the model's only guide", out); return;
+    case F_STEPS: fprintf(out, "%d", DEFAULT_STEPS); return;
+    case F_OPTIMIZER: fputs("adam", out); return;
+    case F_LR: rt_format_real(buf, sizeof buf, DEFAULT_LR), fputs(buf, out); return;
     case F_ESS: rt_format_real(buf, sizeof buf, DEFAULT_ESS), fputs(buf, out); return;
     case F_RESAMPLE: fputs(rt_resample_name(RT_RESAMPLE_SYSTEMATIC), out); return;
     case F_THREADS: fprintf(out, "%d", DEFAULT_THREADS); return;
@@ -180,11 +192,28 @@ static int set_count(run_opts *o, int f, const char *v, uint64_t lo, uint64_t hi
 
 static int set_method(run_opts *o, const char *v)
 {
-    if (strcmp(v, "is") == 0 || strcmp(v, "smc") == 0) {
-        o->method = v[0] == 'i' ? METHOD_IS : METHOD_SMC;
+    for (int m = 0; m < 3; m++)
+        if (strcmp(v, method_names[m]) == 0) {
+            o->method = m;
+            return 0;
+        }
+    return usage_error(o, "--method needs 'is', 'smc' or 'vi', not '%s'", v);
+}
+
+static int set_optimizer(run_opts *o, const char *v)
+{
+    if (strcmp(v, "adam") == 0 || strcmp(v, "sgd") == 0) {
+        o->optimizer = v[0] == 'a' ? RT_OPT_ADAM : RT_OPT_SGD;
         return 0;
     }
-    return usage_error(o, "--method needs 'is' or 'smc', not '%s'", v);
+    return usage_error(o, "--optimizer needs 'adam' or 'sgd', not '%s'", v);
+}
+
+static int set_lr(run_opts *o, const char *v)
+{
+    if (parse_real(v, &o->lr) && o->lr > 0)
+        return 0;
+    return usage_error(o, "--lr needs a positive number, not '%s'", v);
 }
 
 static int set_scheme(run_opts *o, const char *v)
@@ -232,6 +261,10 @@ static int set_flag(run_opts *o, int f, const char *v)
     case F_DATA: return set_path(o, f, v, &o->data_path);
     case F_SEED: return set_seed(o, v);
     case F_OUTPUT: return set_path(o, f, v, &o->output);
+    case F_GUIDE: o->guide = v; return 0;
+    case F_STEPS: return set_count(o, f, v, 0, INT64_MAX, &o->steps);
+    case F_OPTIMIZER: return set_optimizer(o, v);
+    case F_LR: return set_lr(o, v);
     default: o->quiet = true; rt_progress_enabled = false; return 0;
     }
 }
@@ -290,26 +323,48 @@ static const rt_model_entry *choose_model(const run_opts *o, const rt_program *p
     return NULL;
 }
 
-static int check_smc_flags(const run_opts *o)
+/* Flags of one method given with another are usage errors. */
+static int check_method_flags(const run_opts *o)
 {
     static const int smc_only[] = { F_ESS, F_RESAMPLE, F_THREADS };
-    for (size_t k = 0; o->method == METHOD_IS && k < sizeof smc_only / sizeof smc_only[0]; k++)
+    static const int vi_only[] = { F_GUIDE, F_STEPS, F_OPTIMIZER, F_LR };
+    for (size_t k = 0; o->method != METHOD_SMC && k < sizeof smc_only / sizeof smc_only[0]; k++)
         if (o->given[smc_only[k]])
             return usage_error(o, "%s applies to --method smc only", flags[smc_only[k]].flag);
+    for (size_t k = 0; o->method != METHOD_VI && k < sizeof vi_only / sizeof vi_only[0]; k++)
+        if (o->given[vi_only[k]])
+            return usage_error(o, "%s applies to --method vi only", flags[vi_only[k]].flag);
     return 0;
+}
+
+/* The guide --guide names among those paired with the model (or the only one). */
+static const rt_vi_problem *choose_guide(const run_opts *o, const rt_model_entry *e)
+{
+    for (int64_t k = 0; k < e->nguides; k++)
+        if (!o->guide ? e->nguides == 1 : strcmp(e->guides[k]->guide_name, o->guide) == 0)
+            return e->guides[k];
+    if (o->guide)
+        usage_error(o, "model '%s' has no guide '%s' (a guide whose sites match the model's)", e->model->name, o->guide);
+    else if (e->nguides == 0)
+        usage_error(o, "--method vi needs a guide for model '%s': a guide whose sites match the model's", e->model->name);
+    else
+        usage_error(o, "model '%s' has %lld guides; choose one with --guide", e->model->name, (long long)e->nguides);
+    return NULL;
 }
 
 static int parse_model_args(int argc, char **argv, run_opts *o)
 {
     *o = (run_opts){ .prog_name = argv[0], .method = METHOD_SMC, .scheme = RT_RESAMPLE_SYSTEMATIC,
                      .particles = DEFAULT_PARTICLES, .threads = DEFAULT_THREADS,
-                     .ess = DEFAULT_ESS };
+                     .ess = DEFAULT_ESS, .steps = DEFAULT_STEPS, .lr = DEFAULT_LR };
     for (int k = 1; k < argc; k++) {
         int status = parse_arg(o, argc, argv, &k);
         if (status)
             return status;
     }
-    return check_smc_flags(o);
+    if (o->method == METHOD_VI && !o->given[F_PARTICLES])
+        o->particles = DEFAULT_VI_PARTICLES;
+    return check_method_flags(o);
 }
 
 /* ---- the configuration, echoed and written into the CSV ---- */
@@ -328,14 +383,21 @@ static void config_add(config *c, const char *fmt, ...)
 
 static const char *mark(const run_opts *o, int f) { return o->given[f] ? "" : " (default)"; }
 
-static config make_config(const run_opts *o, const rt_model *m)
+static config make_config(const run_opts *o, const rt_model *m, const rt_vi_problem *q)
 {
     config c = { .n = 0 };
-    char ess[40];
+    char ess[40], lr[40];
     rt_format_real(ess, sizeof ess, o->ess);
+    rt_format_real(lr, sizeof lr, o->lr);
     config_add(&c, "model = %s%s", m->name, mark(o, F_MODEL));
-    config_add(&c, "method = %s%s", o->method == METHOD_IS ? "is" : "smc", mark(o, F_METHOD));
+    config_add(&c, "method = %s%s", method_names[o->method], mark(o, F_METHOD));
     config_add(&c, "particles = %lld%s", (long long)o->particles, mark(o, F_PARTICLES));
+    if (o->method == METHOD_VI) {
+        config_add(&c, "guide = %s%s", q->guide_name, mark(o, F_GUIDE));
+        config_add(&c, "steps = %lld%s", (long long)o->steps, mark(o, F_STEPS));
+        config_add(&c, "optimizer = %s%s", o->optimizer == RT_OPT_SGD ? "sgd" : "adam", mark(o, F_OPTIMIZER));
+        config_add(&c, "lr = %s%s", lr, mark(o, F_LR));
+    }
     if (o->method == METHOD_SMC) {
         config_add(&c, "ess = %s%s", ess, mark(o, F_ESS));
         config_add(&c, "resample = %s%s", rt_resample_name(o->scheme), mark(o, F_RESAMPLE));
@@ -388,7 +450,7 @@ static void check_output(const char *path)
         rt_failf(NULL, "cannot write output file '%s': %s", path, strerror(errno));
 }
 
-static const rt_posterior *infer(const run_opts *o, const rt_model_entry *e)
+static const rt_posterior *infer(const run_opts *o, const rt_model_entry *e, const rt_vi_problem *q)
 {
     void *args = rt_frame_new(8 * e->nparams);
     if (e->bind_args)
@@ -396,7 +458,19 @@ static const rt_posterior *infer(const run_opts *o, const rt_model_entry *e)
     rt_infer_count = 0;
     if (o->method == METHOD_IS)
         return rt_infer_is(e->model, args, o->particles, 1, NULL);
+    if (o->method == METHOD_VI)
+        return rt_infer_vi(q, args, o->particles, o->steps, o->optimizer, o->lr, NULL);
     return rt_infer_smc(e->model, args, o->particles, o->scheme, o->ess, o->threads, 1, NULL);
+}
+
+/* vi: the fitted params, into the CSV's comments (not echoed: they are results). */
+static void add_fit(config *c, const rt_posterior *post)
+{
+    for (int64_t k = 0; k < post->nparams; k++) {
+        char v[40];
+        rt_format_real(v, sizeof v, post->params[k]);
+        config_add(c, "fitted %s = %s", post->param_names[k], v);
+    }
 }
 
 static void write_output(const run_opts *o, const rt_posterior *post, const config *c)
@@ -414,16 +488,19 @@ static void write_output(const run_opts *o, const rt_posterior *post, const conf
         rt_failf(NULL, "cannot write the CSV to standard output: %s", strerror(errno));
 }
 
-static int run_model(const run_opts *o, const rt_program *prog, const rt_model_entry *e)
+static int run_model(const run_opts *o, const rt_program *prog, const rt_model_entry *e,
+                     const rt_vi_problem *q)
 {
-    config c = make_config(o, e->model);
+    config c = make_config(o, e->model, q);
     for (int k = 0; !o->quiet && k < c.n; k++)
         fprintf(stderr, "%s\n", c.line[k]);
     if (o->output)
         check_output(o->output);
     rt_init(&(rt_options){ o->data_path, o->seed, true });
     prog->main();
-    write_output(o, infer(o, e), &c);
+    const rt_posterior *post = infer(o, e, q);
+    add_fit(&c, post);
+    write_output(o, post, &c);
     config_free(&c);
     rt_finish();
     return 0;
@@ -442,9 +519,12 @@ static int model_main(int argc, char **argv, const rt_program *prog)
     const rt_model_entry *e = choose_model(&o, prog);
     if (!e)
         return 2;
+    const rt_vi_problem *q = o.method == METHOD_VI ? choose_guide(&o, e) : NULL;
+    if (o.method == METHOD_VI && !q)
+        return 2;
     if (!o.given[F_SEED])
         o.seed = clock_seed();
-    return run_model(&o, prog, e);
+    return run_model(&o, prog, e, q);
 }
 
 /* Script mode: --data and --seed (default 0), then the statements. */

@@ -14,6 +14,8 @@ typedef struct rt_model_entry {
      * with the same checks and messages as a data declaration. */
     void (*bind_args)(void *args);
     int64_t nparams;
+    int64_t nguides;                       /* guides paired with the model (for --method vi) */
+    const struct rt_vi_problem *const *guides;
 } rt_model_entry;
 
 /* The compiler emits one of these, named `ppl_program`, in every module. */

@@ -234,7 +234,7 @@ static void test_usage_errors(void **state)
         { { "--ess", "1.5" }, "--ess needs a number from 0 to 1, not '1.5'" },
         { { "--ess=nan" }, "--ess needs a number from 0 to 1, not 'nan'" },
         { { "--ess", " 0.5" }, "--ess needs a number from 0 to 1, not ' 0.5'" },
-        { { "--method", "mcmc" }, "--method needs 'is' or 'smc', not 'mcmc'" },
+        { { "--method", "mcmc" }, "--method needs 'is', 'smc' or 'vi', not 'mcmc'" },
         { { "--resample", "bogus" },
           "--resample needs systematic, stratified, multinomial or residual, not 'bogus'" },
         { { "--threads", "0" }, "--threads needs an integer from 1 to 256, not '0'" },
