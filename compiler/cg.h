@@ -1,0 +1,107 @@
+/* cg.h - the code generator's internal header, shared by codegen.c, cg_model.c and cg_ad.c:
+ * the Cg state, the runtime-function and distribution tables, and the helpers the files share. */
+#ifndef PPL_CG_H
+#define PPL_CG_H
+#include "codegen.h"
+#include "builtins.h"
+#include "rt_abi.h"
+#include "rt_dist_table.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Runtime functions by RT_ABI row: RTF_rt_print_real, ... (declared on first use, codegen.c). */
+enum {
+#define X(name, ret, params) RTF_##name,
+    RT_ABI(X)
+#undef X
+    RTF_COUNT
+};
+
+/* Distributions by kind (the order of RT_DISTRIBUTIONS): the name, the value's ABI letter
+ * ('d' or 'i') and the parameters' ABI letters. */
+#define X(...) + 1
+enum { DIST_COUNT = 0 RT_DISTRIBUTIONS(X) };
+#undef X
+typedef struct { const char *name; char value; const char *params; } CgDistSig;
+extern const CgDistSig cg_dist_sig[DIST_COUNT];
+enum { DIST_SAMPLE, DIST_LPDF };
+
+typedef struct Cg {
+    LLVMContextRef ctx;
+    LLVMModuleRef mod;
+    LLVMBuilderRef b;
+    LLVMTypeRef t_real, t_int, t_bool, t_ptr, t_void;
+    LLVMValueRef fn;                       /* the function being emitted */
+    LLVMValueRef ret_slot;                 /* where `return` stores its value (or NULL) */
+    LLVMBasicBlockRef ret_bb;
+    LLVMBasicBlockRef break_bb, continue_bb;
+    LLVMValueRef rt_fn[RTF_COUNT];
+    LLVMTypeRef rt_ty[RTF_COUNT];
+    LLVMValueRef empty_array, empty_string;
+    LLVMValueRef dist_fn[2][DIST_COUNT];   /* [DIST_SAMPLE or DIST_LPDF][kind], declared on use */
+    LLVMTypeRef dist_ty[2][DIST_COUNT];
+    /* while emitting a model's resume function: */
+    LLVMValueRef frame, particle;          /* its two parameters */
+    int64_t frame_bytes;                   /* next free byte offset in the frame */
+    LLVMValueRef dispatch;                 /* the switch on the resume state */
+    int nstates;
+    Node *final_checkpoint;                /* runs without suspending (see last_checkpoint) */
+    bool session;                          /* a REPL cell: show values of top-level lets and expressions */
+    bool ad;                               /* a gradient specialization: reals are tape handles (i64) */
+    Node *ad_guide;                        /* the guide whose specialization is being emitted */
+    PtrVec ad_queue;                       /* functions whose specializations are still to define */
+    LLVMValueRef ad_fn[2][DIST_COUNT];     /* rt_ad_lpdf_D / rt_ad_lpmf_D, declared on use */
+    LLVMTypeRef ad_ty[2][DIST_COUNT];
+    Arena names;                           /* type names for those displays */
+} Cg;
+
+/* ---- codegen.c: types and small helpers ---- */
+LLVMTypeRef cg_llvm_type(Cg *g, const Type *t);
+bool cg_has_value(const Type *t);
+LLVMValueRef cg_const_int(Cg *g, long long v);
+LLVMBasicBlockRef cg_new_block(Cg *g, const char *name);
+void cg_position(Cg *g, LLVMBasicBlockRef bb);
+void cg_branch_to(Cg *g, LLVMBasicBlockRef bb);
+void cg_start_dead_block(Cg *g);
+LLVMBuilderRef cg_entry_builder(Cg *g);
+LLVMValueRef cg_entry_alloca(Cg *g, LLVMTypeRef t, const char *name);
+LLVMValueRef cg_scratch_words(Cg *g, int n);
+LLVMValueRef cg_loc_string(Cg *g, Loc loc);
+LLVMValueRef cg_const_global(Cg *g, LLVMValueRef init, const char *name);
+LLVMValueRef cg_const_string(Cg *g, const char *s);
+
+/* ---- codegen.c: runtime calls, variables, expressions, statements, functions ---- */
+LLVMValueRef cg_rt_call(Cg *g, int id, LLVMValueRef *args, int n);
+void cg_rt_fail_call(Cg *g, int id, LLVMValueRef *args, int n);
+void cg_fail_if(Cg *g, LLVMValueRef cond, Loc loc, const char *msg);
+bool cg_holds_real(const Type *t);
+LLVMValueRef cg_load_symbol(Cg *g, Symbol *sym);
+void cg_bind_symbol(Cg *g, Symbol *sym, LLVMValueRef v);
+LLVMValueRef cg_compare(Cg *g, TokKind op, bool real, LLVMValueRef l, LLVMValueRef r);
+LLVMValueRef cg_arg(Cg *g, Node *e, int i);
+const Type *cg_arg_type(Node *e, int i);
+LLVMValueRef cg_dist_function(Cg *g, int which, int kind);
+LLVMValueRef cg_dist_call(Cg *g, Node *dist, int which, LLVMValueRef first);
+LLVMValueRef cg_expr(Cg *g, Node *e);
+void cg_stmt(Cg *g, Node *s);
+void cg_begin_function(Cg *g, LLVMValueRef fn, const Type *ret);
+void cg_end_function(Cg *g, const Type *ret);
+void cg_define_fn_as(Cg *g, Node *f, LLVMValueRef fn);
+
+/* ---- cg_model.c: models as resumable frames ---- */
+LLVMValueRef cg_frame_field(Cg *g, int64_t offset, const char *name);
+LLVMValueRef cg_sample(Cg *g, Node *e);
+void cg_observe(Cg *g, Node *s);
+void cg_reward(Cg *g, Node *s);
+void cg_potential(Cg *g, Node *s);
+LLVMValueRef cg_infer(Cg *g, Node *e);
+void cg_declare_model(Cg *g, Node *m);
+void cg_define_model(Cg *g, Node *m);
+
+/* ---- cg_ad.c: gradient specializations for variational inference ---- */
+LLVMValueRef cg_ad_lift(Cg *g, LLVMValueRef v, const Type *t);
+bool cg_ad_expr(Cg *g, Node *e, LLVMValueRef *v);
+bool cg_ad_stmt(Cg *g, Node *s);
+void cg_define_vi_problem(Cg *g, Node *q);
+
+#endif

@@ -1,0 +1,345 @@
+/* cg_ad.c - gradient specializations for variational inference: functions, models and guides
+ * emitted over the runtime's AD tape, and the rt_vi_problem descriptors that pair them. */
+#include "cg.h"
+#include <stdio.h>
+#include <string.h>
+
+/* ---- gradient specializations for variational inference ----
+ * In a specialization every real is a handle on the runtime's AD tape (rt_ad.h): literals
+ * and data become constants, arithmetic and math builtins become tape operations, and
+ * comparisons compare the values. A model's specialization takes its sample sites' values
+ * from the guide and adds log densities to log p; a guide's draws reparameterized values. */
+
+static LLVMValueRef ad_const(Cg *g, LLVMValueRef x) { return cg_rt_call(g, RTF_rt_ad_const, &x, 1); }
+static LLVMValueRef ad_value(Cg *g, LLVMValueRef h) { return cg_rt_call(g, RTF_rt_ad_value, &h, 1); }
+
+LLVMValueRef cg_ad_lift(Cg *g, LLVMValueRef v, const Type *t) {
+    if (t->kind == TY_REAL) return ad_const(g, v);
+    int depth;
+    ty_base(t, &depth);
+    LLVMValueRef args[2] = {v, cg_const_int(g, depth)};
+    return cg_rt_call(g, RTF_rt_vi_lift_array, args, 2);
+}
+
+static LLVMValueRef ad_binary_op(Cg *g, int id, LLVMValueRef l, LLVMValueRef r) {
+    LLVMValueRef args[2] = {l, r};
+    return cg_rt_call(g, id, args, 2);
+}
+
+/* An expression evaluated the ordinary way, its real result made a constant handle (for
+ * what has no derivative: floor, posterior statistics). */
+static LLVMValueRef ad_plain(Cg *g, Node *e) {
+    g->ad = false;
+    LLVMValueRef v = cg_expr(g, e);
+    g->ad = true;
+    return ad_const(g, v);
+}
+
+static int ad_arith_fn(TokKind op) {
+    switch (op) {
+    case TK_PLUS: return RTF_rt_ad_add;
+    case TK_MINUS: return RTF_rt_ad_sub;
+    case TK_STAR: return RTF_rt_ad_mul;
+    case TK_SLASH: return RTF_rt_ad_div;
+    case TK_CARET: return RTF_rt_ad_pow;
+    default: return -1;
+    }
+}
+
+static bool ad_binary(Cg *g, Node *e, LLVMValueRef *v) {
+    if (e->binary.lhs->type->kind != TY_REAL) return false;
+    TokKind op = e->binary.op;
+    LLVMValueRef l = cg_expr(g, e->binary.lhs), r = cg_expr(g, e->binary.rhs);
+    int fn = ad_arith_fn(op);
+    *v = fn >= 0 ? ad_binary_op(g, fn, l, r) : cg_compare(g, op, true, ad_value(g, l), ad_value(g, r));
+    return true;
+}
+
+static int ad_math_fn(BuiltinId id) {
+    switch (id) {
+    case BI_EXP: return RTF_rt_ad_exp;
+    case BI_LOG: return RTF_rt_ad_log;
+    case BI_SQRT: return RTF_rt_ad_sqrt;
+    case BI_SIN: return RTF_rt_ad_sin;
+    case BI_COS: return RTF_rt_ad_cos;
+    case BI_TAN: return RTF_rt_ad_tan;
+    case BI_ATAN: return RTF_rt_ad_atan;
+    case BI_TANH: return RTF_rt_ad_tanh;
+    case BI_LGAMMA: return RTF_rt_ad_lgamma;
+    case BI_LOG1P: return RTF_rt_ad_log1p;
+    case BI_EXPM1: return RTF_rt_ad_expm1;
+    default: return -1;
+    }
+}
+
+/* rt_ad_lpdf_D(x, params..., loc) or, for discrete D, rt_ad_lpmf_D(y, params..., loc). */
+static LLVMValueRef ad_dist_call(Cg *g, Node *dist, LLVMValueRef x) {
+    int kind = dist->call.dist - 1, n = dist->call.args.len, discrete = cg_dist_sig[kind].value == 'i';
+    if (!g->ad_fn[discrete][kind]) {
+        LLVMTypeRef params[8];
+        params[0] = g->t_int;
+        for (int i = 0; i < n; i++) params[i + 1] = cg_dist_sig[kind].params[i] == 'p' ? g->t_ptr : g->t_int;
+        params[n + 1] = g->t_ptr;
+        char name[128];
+        snprintf(name, sizeof name, "rt_ad_%s_%s", discrete ? "lpmf" : "lpdf", cg_dist_sig[kind].name);
+        if (!strcmp(cg_dist_sig[kind].name, "categorical")) snprintf(name, sizeof name, "rt_vi_lpmf_categorical");
+        g->ad_ty[discrete][kind] = LLVMFunctionType(g->t_int, params, (unsigned)n + 2, 0);
+        g->ad_fn[discrete][kind] = LLVMAddFunction(g->mod, name, g->ad_ty[discrete][kind]);
+    }
+    LLVMValueRef args[n + 2];
+    args[0] = x;
+    for (int i = 0; i < n; i++) args[i + 1] = cg_expr(g, dist->call.args.items[i]);
+    args[n + 1] = cg_loc_string(g, dist->loc);
+    return LLVMBuildCall2(g->b, g->ad_ty[discrete][kind], g->ad_fn[discrete][kind], args, (unsigned)n + 2, "");
+}
+
+static void ad_unsupported(Cg *g, Node *e, const char *what) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "vi: %s cannot be differentiated (yet)", what);
+    LLVMValueRef args[2] = {cg_loc_string(g, e->loc), LLVMBuildGlobalStringPtr(g->b, msg, "msg")};
+    cg_rt_fail_call(g, RTF_rt_fail, args, 2);
+    cg_start_dead_block(g);
+}
+
+static LLVMValueRef ad_function(Cg *g, Symbol *sym);
+
+static bool ad_builtin(Cg *g, Node *e, LLVMValueRef *v) {
+    BuiltinId id = (BuiltinId)e->call.builtin;
+    bool real = e->type->kind == TY_REAL;
+    int fn = ad_math_fn(id);
+    if (fn >= 0) *v = cg_rt_call(g, fn, (LLVMValueRef[]){cg_arg(g, e, 0)}, 1);
+    else if (id == BI_FLOOR || id == BI_CEIL || id == BI_SD || id == BI_QUANTILE) *v = ad_plain(g, e);
+    else if (id == BI_LPDF) *v = ad_dist_call(g, e->call.args.items[0], cg_arg(g, e, 1));
+    else if (!real) return false;
+    else if (id == BI_ABS) *v = cg_rt_call(g, RTF_rt_ad_abs, (LLVMValueRef[]){cg_arg(g, e, 0)}, 1);
+    else if (cg_arg_type(e, 0)->kind == TY_POSTERIOR) *v = ad_plain(g, e);
+    else if ((id == BI_MIN || id == BI_MAX) && e->call.args.len == 2)
+        *v = ad_binary_op(g, id == BI_MIN ? RTF_rt_ad_min : RTF_rt_ad_max, cg_arg(g, e, 0), cg_arg(g, e, 1));
+    else if (id == BI_SUM) *v = cg_rt_call(g, RTF_rt_vi_sum, (LLVMValueRef[]){cg_arg(g, e, 0)}, 1);
+    else if (id == BI_MEAN) *v = cg_rt_call(g, RTF_rt_vi_mean, (LLVMValueRef[]){cg_arg(g, e, 0), cg_loc_string(g, e->loc)}, 2);
+    else if (id == BI_LOGSUMEXP) *v = cg_rt_call(g, RTF_rt_vi_logsumexp, (LLVMValueRef[]){cg_arg(g, e, 0)}, 1);
+    else ad_unsupported(g, e, "this builtin"), *v = ad_const(g, LLVMConstReal(g->t_real, 0));
+    return true;
+}
+
+static bool ad_call(Cg *g, Node *e, LLVMValueRef *v) {
+    if (e->call.builtin) return ad_builtin(g, e, v);
+    if (e->call.dist) return false;
+    Symbol *sym = e->call.callee->name.sym;
+    int n = e->call.args.len;
+    LLVMValueRef args[n + 1], fn = ad_function(g, sym);
+    for (int i = 0; i < n; i++) args[i] = cg_arg(g, e, i);
+    LLVMValueRef r = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)n, "");
+    *v = cg_has_value(sym->type->ret) ? r : NULL;
+    return true;
+}
+
+/* A guide site without a reparameterization (beta, gamma, ...): drawn with the parameters'
+ * values, its log density (a function of the params) joins log q and the score-function
+ * term of the objective (rt_vi.c), which keeps the gradient unbiased. */
+static LLVMValueRef ad_score_sample(Cg *g, Node *e, LLVMValueRef idx, LLVMValueRef loc) {
+    Node *d = e->sample.dist;
+    int kind = d->call.dist - 1, n = d->call.args.len;
+    bool discrete = cg_dist_sig[kind].value == 'i';
+    LLVMValueRef fn = cg_dist_function(g, DIST_SAMPLE, kind), args[n + 2];
+    args[0] = cg_rt_call(g, RTF_rt_vi_rng, NULL, 0);
+    for (int i = 0; i < n; i++) {
+        LLVMValueRef a = cg_expr(g, d->call.args.items[i]);
+        char letter = cg_dist_sig[kind].params[i];   /* d: a handle; i: a plain int; p: handles */
+        args[i + 1] = letter == 'd' ? ad_value(g, a) : letter == 'p' ? cg_rt_call(g, RTF_rt_vi_values, &a, 1) : a;
+    }
+    args[n + 1] = loc;
+    LLVMValueRef x = LLVMBuildCall2(g->b, g->dist_ty[DIST_SAMPLE][kind], fn, args, (unsigned)n + 2, "");
+    if (!discrete) x = ad_const(g, x);
+    LLVMValueRef rec[6] = {cg_const_int(g, e->sample.pair), cg_const_int(g, e->sample.indices.len), idx, x,
+                           ad_dist_call(g, d, x), loc};
+    return cg_rt_call(g, discrete ? RTF_rt_vi_guide_score_int : RTF_rt_vi_guide_score, rec, 6);
+}
+
+/* A sample site: in the guide a reparameterized draw, in the model the guide's value. */
+static LLVMValueRef ad_sample(Cg *g, Node *e) {
+    int n = e->sample.indices.len;
+    LLVMValueRef idx = n ? cg_scratch_words(g, n) : LLVMConstNull(g->t_ptr);
+    for (int i = 0; i < n; i++) {
+        LLVMValueRef at = cg_const_int(g, i);
+        LLVMBuildStore(g->b, cg_load_symbol(g, e->sample.indices.items[i]), LLVMBuildGEP2(g->b, g->t_int, idx, &at, 1, ""));
+    }
+    LLVMValueRef loc = cg_loc_string(g, e->loc);
+    if (g->ad_guide) {
+        Node *d = e->sample.dist;
+        const char *name = cg_dist_sig[d->call.dist - 1].name;
+        bool lognormal = strcmp(name, "lognormal") == 0;
+        if (!lognormal && strcmp(name, "normal") != 0) return ad_score_sample(g, e, idx, loc);
+        LLVMValueRef args[6] = {cg_const_int(g, e->sample.pair), cg_const_int(g, n), idx,
+                                cg_expr(g, d->call.args.items[0]), cg_expr(g, d->call.args.items[1]), loc};
+        return cg_rt_call(g, lognormal ? RTF_rt_vi_guide_lognormal : RTF_rt_vi_guide_normal, args, 6);
+    }
+    LLVMValueRef args[4] = {cg_const_int(g, e->sample.site), cg_const_int(g, n), idx, loc};
+    LLVMValueRef x = cg_rt_call(g, RTF_rt_vi_model_site, args, 4);   /* a handle, or an int site's value */
+    LLVMValueRef lp = ad_dist_call(g, e->sample.dist, x);
+    cg_rt_call(g, RTF_rt_vi_add_logp, &lp, 1);
+    return x;
+}
+
+bool cg_ad_expr(Cg *g, Node *e, LLVMValueRef *v) {
+    switch (e->kind) {
+    case N_REAL: *v = ad_const(g, LLVMConstReal(g->t_real, e->rval)); return true;
+    case N_CONVERT: *v = ad_const(g, LLVMBuildSIToFP(g->b, cg_expr(g, e->binary.lhs), g->t_real, "")); return true;
+    case N_UNARY:
+        if (e->type->kind != TY_REAL) return false;
+        *v = cg_rt_call(g, RTF_rt_ad_neg, (LLVMValueRef[]){cg_expr(g, e->binary.lhs)}, 1);
+        return true;
+    case N_BINARY: return ad_binary(g, e, v);
+    case N_CALL: return ad_call(g, e, v);
+    case N_SAMPLE: *v = ad_sample(g, e); return true;
+    case N_FIELD:
+        if (e->type->kind != TY_REAL) return false;
+        *v = ad_plain(g, e);
+        return true;
+    case N_INFER:
+        ad_unsupported(g, e, "infer");
+        *v = LLVMConstNull(g->t_ptr);
+        return true;
+    default: return false;
+    }
+}
+
+static int gparam_index(Node *guide, Node *decl) {
+    for (int i = 0; i < guide->fn.gparams.len; i++)
+        if (guide->fn.gparams.items[i] == decl) return i;
+    return -1;
+}
+
+/* observe and reward add to log p; potentials only steer SMC; params are the tape's inputs. */
+bool cg_ad_stmt(Cg *g, Node *s) {
+    LLVMValueRef v;
+    switch (s->kind) {
+    case N_OBSERVE:
+        v = ad_dist_call(g, s->observe.dist, cg_expr(g, s->observe.value));
+        cg_rt_call(g, RTF_rt_vi_add_logp, &v, 1);
+        return true;
+    case N_REWARD:
+        v = cg_expr(g, s->stmt.expr);
+        cg_rt_call(g, RTF_rt_vi_add_logp, &v, 1);
+        return true;
+    case N_POTENTIAL: return true;
+    case N_PARAM_DECL:
+        v = cg_const_int(g, gparam_index(g->ad_guide, s));
+        cg_bind_symbol(g, s->let.sym, cg_rt_call(g, RTF_rt_vi_param, &v, 1));
+        return true;
+    default: return false;
+    }
+}
+
+/* The specialization of a function, declared on first use and defined later (drain). */
+static LLVMValueRef ad_function(Cg *g, Symbol *sym) {
+    char name[512];
+    snprintf(name, sizeof name, "ppl.ad.%s", sym->name);
+    LLVMValueRef fn = LLVMGetNamedFunction(g->mod, name);
+    if (fn) return fn;
+    Type *t = sym->type;
+    LLVMTypeRef params[t->nparams + 1];
+    for (int i = 0; i < t->nparams; i++) params[i] = cg_llvm_type(g, t->params[i]);
+    fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(cg_llvm_type(g, t->ret), params, (unsigned)t->nparams, 0));
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    vec_push(&g->names, &g->ad_queue, sym);
+    return fn;
+}
+
+static void drain_ad_functions(Cg *g) {
+    g->ad = true;
+    for (int i = 0; i < g->ad_queue.len; i++) {
+        Symbol *sym = g->ad_queue.items[i];
+        cg_define_fn_as(g, sym->decl, ad_function(g, sym));
+    }
+    g->ad_queue.len = 0;
+    g->ad = false;
+}
+
+/* Reads the args block into the parameters' storage (reals lifted in a specialization). */
+static void bind_args(Cg *g, Node *def, LLVMValueRef args) {
+    for (int i = 0; i < def->fn.params.len; i++) {
+        Param *p = def->fn.params.items[i];
+        LLVMValueRef off = cg_const_int(g, 8 * i);
+        LLVMValueRef at = LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), args, &off, 1, "");
+        LLVMTypeRef plain = p->type->kind == TY_REAL ? g->t_real : cg_llvm_type(g, p->type);
+        LLVMValueRef v = LLVMBuildLoad2(g->b, plain, at, p->name);
+        cg_bind_symbol(g, p->sym, g->ad && cg_holds_real(p->type) ? cg_ad_lift(g, v, p->type) : v);
+    }
+}
+
+static LLVMValueRef void_function(Cg *g, const char *fmt, const char *name, int nparams) {
+    char full[512];
+    snprintf(full, sizeof full, fmt, name);
+    LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
+    LLVMValueRef fn = LLVMAddFunction(g->mod, full, LLVMFunctionType(g->t_void, params, (unsigned)nparams, 0));
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    return fn;
+}
+
+/* void model_ad(args): the body on the tape; the return value goes to rt_vi_return. */
+static LLVMValueRef define_ad_model(Cg *g, Node *m) {
+    Type *ret = m->fn.sym->type->ret;
+    g->ad = true;
+    LLVMValueRef fn = void_function(g, "ppl.ad.model.%s", m->fn.name, 1);
+    cg_begin_function(g, fn, ret);
+    bind_args(g, m, LLVMGetParam(fn, 0));
+    LLVMValueRef v = cg_expr(g, m->fn.body);
+    if (g->ret_slot && v && !LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b))) LLVMBuildStore(g->b, v, g->ret_slot);
+    cg_branch_to(g, g->ret_bb);
+    cg_position(g, g->ret_bb);
+    if (g->ret_slot) {
+        LLVMValueRef r = LLVMBuildLoad2(g->b, cg_llvm_type(g, ret), g->ret_slot, "ret");
+        if (ret->kind == TY_REAL) cg_rt_call(g, RTF_rt_vi_return, &r, 1);
+        else cg_rt_call(g, RTF_rt_vi_return_value, (LLVMValueRef[]){LLVMBuildUIToFP(g->b, r, g->t_real, "")}, 1);
+    }
+    LLVMBuildRetVoid(g->b);
+    g->ad = false;
+    return fn;
+}
+
+static LLVMValueRef define_ad_guide(Cg *g, Node *q) {
+    g->ad = true;
+    g->ad_guide = q;
+    LLVMValueRef fn = void_function(g, "ppl.ad.guide.%s", q->fn.name, 1);
+    cg_begin_function(g, fn, ty_unit);
+    bind_args(g, q, LLVMGetParam(fn, 0));
+    cg_expr(g, q->fn.body);
+    cg_end_function(g, ty_unit);
+    g->ad_guide = NULL;
+    g->ad = false;
+    return fn;
+}
+
+/* void init(args, out): the params' initial values, in order (each may use earlier ones). */
+static LLVMValueRef define_guide_init(Cg *g, Node *q) {
+    LLVMValueRef fn = void_function(g, "ppl.vi.init.%s", q->fn.name, 2);
+    cg_begin_function(g, fn, ty_unit);
+    bind_args(g, q, LLVMGetParam(fn, 0));
+    for (int k = 0; k < q->fn.gparams.len; k++) {
+        Node *d = q->fn.gparams.items[k];
+        LLVMValueRef v = cg_expr(g, d->let.init), at = cg_const_int(g, k);
+        cg_bind_symbol(g, d->let.sym, v);
+        LLVMBuildStore(g->b, v, LLVMBuildGEP2(g->b, g->t_real, LLVMGetParam(fn, 1), &at, 1, ""));
+    }
+    cg_end_function(g, ty_unit);
+    return fn;
+}
+
+/* The rt_vi_problem of a guide and the model it is paired with, in the guide's symbol. */
+void cg_define_vi_problem(Cg *g, Node *q) {
+    Node *m = q->fn.paired;
+    char name[512];
+    snprintf(name, sizeof name, "ppl.ad.model.%s", m->fn.name);
+    LLVMValueRef model_ad = LLVMGetNamedFunction(g->mod, name);
+    if (!model_ad) model_ad = define_ad_model(g, m);
+    LLVMValueRef guide_ad = define_ad_guide(g, q), init = define_guide_init(g, q);
+    drain_ad_functions(g);
+    int n = q->fn.gparams.len;
+    LLVMValueRef names[n + 1];
+    for (int k = 0; k < n; k++) names[k] = cg_const_string(g, ((Node *)q->fn.gparams.items[k])->let.name);
+    LLVMValueRef f[7] = {m->fn.sym->cg, model_ad, guide_ad, init, cg_const_int(g, n),
+                         cg_const_global(g, LLVMConstArray2(g->t_ptr, names, (uint64_t)n), "param_names"),
+                         cg_const_string(g, q->fn.name)};
+    q->fn.sym->cg = cg_const_global(g, LLVMConstStructInContext(g->ctx, f, 7, 0), "ppl.vi");
+}

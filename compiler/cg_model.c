@@ -1,0 +1,276 @@
+/* cg_model.c - models as resumable frames: frame slots, sample/observe/reward/potential and
+ * their checkpoints, the resume function, model descriptors and infer calls. */
+#include "cg.h"
+#include "rt_infer.h"
+#include <stddef.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- frame slots ---- */
+
+/* The address of a frame field, computed once in the entry block. */
+LLVMValueRef cg_frame_field(Cg *g, int64_t offset, const char *name) {
+    LLVMBuilderRef eb = cg_entry_builder(g);
+    LLVMValueRef off = cg_const_int(g, offset);
+    LLVMValueRef p = LLVMBuildGEP2(eb, LLVMInt8TypeInContext(g->ctx), g->frame, &off, 1, name);
+    LLVMDisposeBuilder(eb);
+    return p;
+}
+
+static LLVMValueRef particle_field(Cg *g, size_t offset) {
+    LLVMValueRef off = cg_const_int(g, (long long)offset);
+    return LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), g->particle, &off, 1, "");
+}
+
+/* ---- weights and checkpoints ---- */
+
+static void add_log_weight(Cg *g, LLVMValueRef delta) {
+    LLVMValueRef p = particle_field(g, offsetof(rt_particle, logw));
+    LLVMValueRef w = LLVMBuildLoad2(g->b, g->t_real, p, "logw");
+    LLVMBuildStore(g->b, LLVMBuildFAdd(g->b, w, delta, "logw"), p);
+}
+
+/* Suspends the model: records where to resume and returns 1; resumption continues here. */
+static void cg_checkpoint(Cg *g) {
+    int k = ++g->nstates;
+    LLVMBuildStore(g->b, cg_const_int(g, k), g->frame);
+    LLVMBuildRet(g->b, LLVMConstInt(LLVMInt32TypeInContext(g->ctx), 1, 0));
+    LLVMBasicBlockRef resume = cg_new_block(g, "resume");
+    LLVMAddCase(g->dispatch, cg_const_int(g, k), resume);
+    cg_position(g, resume);
+}
+
+/* ---- sample, observe, reward, potential ---- */
+
+/* Appends (site, loop indices, value) to the particle's trace. */
+static void cg_record(Cg *g, Node *e, LLVMValueRef v) {
+    int n = e->sample.indices.len;
+    LLVMValueRef idx = n ? cg_scratch_words(g, n) : LLVMConstNull(g->t_ptr);
+    for (int i = 0; i < n; i++) {
+        LLVMValueRef at = cg_const_int(g, i);
+        LLVMValueRef p = LLVMBuildGEP2(g->b, g->t_int, idx, &at, 1, "");
+        LLVMBuildStore(g->b, cg_load_symbol(g, e->sample.indices.items[i]), p);
+    }
+    if (e->type->kind == TY_INT) v = LLVMBuildSIToFP(g->b, v, g->t_real, "");
+    LLVMValueRef args[5] = {g->particle, cg_const_int(g, e->sample.site), cg_const_int(g, n), idx, v};
+    cg_rt_call(g, RTF_rt_record, args, 5);
+}
+
+LLVMValueRef cg_sample(Cg *g, Node *e) {
+    LLVMValueRef v = cg_dist_call(g, e->sample.dist, DIST_SAMPLE, g->particle);
+    cg_record(g, e, v);
+    return v;
+}
+
+void cg_observe(Cg *g, Node *s) {
+    LLVMValueRef v = cg_expr(g, s->observe.value);
+    add_log_weight(g, cg_dist_call(g, s->observe.dist, DIST_LPDF, v));
+    if (s != g->final_checkpoint) cg_checkpoint(g);
+}
+
+/* A reward or potential must be a number below +inf (-inf kills the particle). */
+static LLVMValueRef cg_weight_value(Cg *g, Node *s, const char *what) {
+    LLVMValueRef v = cg_expr(g, s->stmt.expr);
+    LLVMValueRef bad = LLVMBuildFCmp(g->b, LLVMRealUEQ, v, LLVMConstReal(g->t_real, INFINITY), "");
+    char msg[64];
+    snprintf(msg, sizeof msg, "%s is NaN or +inf", what);
+    cg_fail_if(g, bad, s->stmt.expr->loc, msg);
+    return v;
+}
+
+void cg_reward(Cg *g, Node *s) {
+    add_log_weight(g, cg_weight_value(g, s, "reward"));
+    if (s != g->final_checkpoint) cg_checkpoint(g);
+}
+
+/* potential v: adds v - (previous potential); the last one is removed when the model ends. */
+void cg_potential(Cg *g, Node *s) {
+    LLVMValueRef v = cg_weight_value(g, s, "potential");
+    LLVMValueRef p = particle_field(g, offsetof(rt_particle, potential));
+    LLVMValueRef old = LLVMBuildLoad2(g->b, g->t_real, p, "potential");
+    add_log_weight(g, LLVMBuildFSub(g->b, v, old, ""));
+    LLVMBuildStore(g->b, v, p);
+    if (s != g->final_checkpoint) cg_checkpoint(g);
+}
+
+/* ---- infer calls ---- */
+
+/* infer M(args) by is(particles = N): the arguments in a block of 8-byte words (traced by
+ * the collector), then the engine. */
+LLVMValueRef cg_infer(Cg *g, Node *e) {
+    Node *call = e->infer.model_call;
+    Symbol *model = call->call.callee->name.sym;
+    LLVMValueRef desc = model->cg;
+    LLVMValueRef size = cg_const_int(g, 8 * (long long)call->call.args.len);
+    LLVMValueRef frame = cg_rt_call(g, RTF_rt_frame_new, &size, 1);
+    for (int i = 0; i < call->call.args.len; i++) {
+        LLVMValueRef off = cg_const_int(g, 8 * i);
+        LLVMValueRef p = LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), frame, &off, 1, "");
+        LLVMBuildStore(g->b, cg_expr(g, call->call.args.items[i]), p);
+    }
+    LLVMValueRef n = e->infer.particles ? cg_expr(g, e->infer.particles) : cg_const_int(g, 1000);
+    LLVMValueRef record = e->infer.trace ? LLVMBuildZExt(g->b, cg_expr(g, e->infer.trace), g->t_int, "")
+                                         : cg_const_int(g, 1);
+    if (e->infer.kind == INFER_IS) {
+        LLVMValueRef args[5] = {desc, frame, n, record, cg_loc_string(g, e->loc)};
+        return cg_rt_call(g, RTF_rt_infer_is, args, 5);
+    }
+    if (e->infer.kind == INFER_VI) {
+        LLVMValueRef k = e->infer.particles ? n : cg_const_int(g, 1);
+        LLVMValueRef steps = e->infer.steps ? cg_expr(g, e->infer.steps) : cg_const_int(g, 1000);
+        LLVMValueRef lr = e->infer.lr ? cg_expr(g, e->infer.lr) : LLVMConstReal(g->t_real, 0.01);
+        LLVMValueRef args[7] = {e->infer.guide->cg, frame, k, steps, cg_const_int(g, e->infer.optimizer), lr,
+                                cg_loc_string(g, e->loc)};
+        return cg_rt_call(g, RTF_rt_infer_vi, args, 7);
+    }
+    LLVMValueRef ess = e->infer.ess ? cg_expr(g, e->infer.ess) : LLVMConstReal(g->t_real, 0.5);
+    LLVMValueRef threads = e->infer.threads ? cg_expr(g, e->infer.threads) : cg_const_int(g, 1);
+    LLVMValueRef args[8] = {desc, frame, n, cg_const_int(g, e->infer.scheme), ess, threads, record,
+                            cg_loc_string(g, e->loc)};
+    return cg_rt_call(g, RTF_rt_infer_smc, args, 8);
+}
+
+/* ---- models: resume functions over frames, and their descriptors ---- */
+
+/* Whether a statement or expression holds a statement of one of the given kinds (only
+ * checkpoints are looked for: they are statements in statement position). */
+static bool contains(const Node *n, bool (*is)(const Node *)) {
+    if (!n) return false;
+    if (is(n)) return true;
+    switch (n->kind) {
+    case N_BLOCK:
+        for (int i = 0; i < n->block.stmts.len; i++)
+            if (contains(n->block.stmts.items[i], is)) return true;
+        return contains(n->block.value, is);
+    case N_IF: return contains(n->if_.then, is) || contains(n->if_.els, is);
+    case N_FOR: return contains(n->for_.body, is);
+    case N_WHILE: return contains(n->while_.body, is);
+    case N_EXPR_STMT: return contains(n->stmt.expr, is);
+    default: return false;
+    }
+}
+
+static bool is_checkpoint(const Node *n) { return n->kind == N_OBSERVE || n->kind == N_REWARD || n->kind == N_POTENTIAL; }
+static bool is_potential(const Node *n) { return n->kind == N_POTENTIAL; }
+static bool has_checkpoint(const Node *n) { return contains(n, is_checkpoint); }
+static bool has_potential(const Node *n) { return contains(n, is_potential); }
+
+static LLVMTypeRef resume_type(Cg *g) {
+    LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
+    return LLVMFunctionType(LLVMInt32TypeInContext(g->ctx), params, 2, 0);
+}
+
+/* The descriptor is declared first (infer sites load its frame size) and filled in later. */
+static LLVMTypeRef descriptor_type(Cg *g) {
+    LLVMTypeRef f[10] = {g->t_ptr, g->t_ptr, g->t_int, g->t_int, g->t_int, g->t_ptr, g->t_ptr, g->t_ptr,
+                         g->t_int, g->t_int};
+    return LLVMStructTypeInContext(g->ctx, f, 10, 0);
+}
+
+void cg_declare_model(Cg *g, Node *m) {
+    char name[512];
+    snprintf(name, sizeof name, "ppl.model.%s", m->fn.name);
+    LLVMValueRef desc = LLVMAddGlobal(g->mod, descriptor_type(g), name);
+    LLVMSetLinkage(desc, LLVMInternalLinkage);
+    LLVMSetGlobalConstant(desc, 1);
+    m->fn.sym->cg = desc;
+}
+
+static long long runtime_kind(const Type *t) {
+    switch (t->kind) {
+    case TY_REAL: return RT_REAL;
+    case TY_INT: return RT_INT;
+    case TY_BOOL: return RT_BOOL;
+    default: return -1;
+    }
+}
+
+/* Site tables: names, number of indices, value kinds, by site id. */
+static void site_tables(Cg *g, Node *m, LLVMValueRef out[3]) {
+    int n = m->fn.sites.len;
+    LLVMValueRef names[n + 1], nidx[n + 1], kinds[n + 1];
+    for (int i = 0; i < n; i++) {
+        Node *site = m->fn.sites.items[i];
+        names[i] = cg_const_string(g, site->sample.as_name);
+        nidx[i] = cg_const_int(g, site->sample.indices.len);
+        kinds[i] = cg_const_int(g, runtime_kind(site->type));
+    }
+    out[0] = cg_const_global(g, LLVMConstArray2(g->t_ptr, names, (uint64_t)n), "site_names");
+    out[1] = cg_const_global(g, LLVMConstArray2(g->t_int, nidx, (uint64_t)n), "site_nidx");
+    out[2] = cg_const_global(g, LLVMConstArray2(g->t_int, kinds, (uint64_t)n), "site_kind");
+}
+
+static void define_descriptor(Cg *g, Node *m, LLVMValueRef resume) {
+    LLVMValueRef tables[3];
+    site_tables(g, m, tables);
+    Type *ret = m->fn.sym->type->ret;
+    LLVMValueRef f[10] = {cg_const_string(g, m->fn.name), resume, cg_const_int(g, g->frame_bytes),
+                          cg_const_int(g, runtime_kind(ret)), cg_const_int(g, m->fn.sites.len),
+                          tables[0], tables[1], tables[2], cg_const_int(g, m->fn.params.len),
+                          cg_const_int(g, has_potential(m->fn.body))};
+    LLVMSetInitializer(m->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 10, 0));
+}
+
+/* A bool result is widened to 8 bytes in the frame's return field (real and int results
+ * are stored there directly). */
+static void store_model_result(Cg *g, const Type *ret) {
+    if (!g->ret_slot || ret->kind != TY_BOOL) return;
+    LLVMValueRef v = LLVMBuildLoad2(g->b, cg_llvm_type(g, ret), g->ret_slot, "ret");
+    if (ret->kind == TY_BOOL) v = LLVMBuildZExt(g->b, v, g->t_int, "");
+    LLVMValueRef off = cg_const_int(g, RT_FRAME_RETURN);
+    LLVMBuildStore(g->b, v, LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), g->frame, &off, 1, ""));
+}
+
+
+/* The model body's last checkpoint, when it is a statement of the body itself after which
+ * nothing can suspend: suspending there would only let SMC resample between its weight
+ * and the removal of the last potential at the end, which adds variance and nothing else. */
+static Node *last_checkpoint(Node *body) {
+    PtrVec *stmts = &body->block.stmts;
+    if (has_checkpoint(body->block.value)) return NULL;
+    for (int i = stmts->len - 1; i >= 0; i--) {
+        Node *s = stmts->items[i];
+        if (!has_checkpoint(s)) continue;
+        return is_checkpoint(s) ? s : NULL;
+    }
+    return NULL;
+}
+
+/* i32 resume(frame, particle): a switch on the saved state jumps to the start or to the
+ * statement after the checkpoint where the model stopped. Every variable lives in the frame. */
+void cg_define_model(Cg *g, Node *m) {
+    char name[512];
+    snprintf(name, sizeof name, "ppl.resume.%s", m->fn.name);
+    g->fn = LLVMAddFunction(g->mod, name, resume_type(g));
+    LLVMSetLinkage(g->fn, LLVMInternalLinkage);
+    g->frame = LLVMGetParam(g->fn, 0);
+    g->particle = LLVMGetParam(g->fn, 1);
+    g->frame_bytes = RT_FRAME_VARS;
+    g->nstates = 0;
+    g->final_checkpoint = last_checkpoint(m->fn.body);
+    cg_position(g, cg_new_block(g, "entry"));
+    LLVMValueRef args = LLVMBuildLoad2(g->b, g->t_ptr, particle_field(g, offsetof(rt_particle, args)), "args");
+    for (int i = 0; i < m->fn.params.len; i++) {
+        Param *p = m->fn.params.items[i];
+        LLVMValueRef off = cg_const_int(g, 8 * i);
+        p->sym->cg = LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), args, &off, 1, p->name);
+    }
+    LLVMBasicBlockRef start = cg_new_block(g, "start");
+    g->dispatch = LLVMBuildSwitch(g->b, LLVMBuildLoad2(g->b, g->t_int, g->frame, "state"), start, 4);
+    cg_position(g, start);
+    Type *ret = m->fn.sym->type->ret;
+    g->ret_bb = cg_new_block(g, "return");
+    g->ret_slot = !cg_has_value(ret) ? NULL : ret->kind == TY_BOOL ? cg_entry_alloca(g, g->t_bool, "ret")
+                : cg_frame_field(g, RT_FRAME_RETURN, "ret");
+    LLVMValueRef v = cg_expr(g, m->fn.body);
+    if (g->ret_slot && v && !LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b)))
+        LLVMBuildStore(g->b, v, g->ret_slot);
+    cg_branch_to(g, g->ret_bb);
+    cg_position(g, g->ret_bb);
+    store_model_result(g, ret);
+    LLVMBuildRet(g->b, LLVMConstInt(LLVMInt32TypeInContext(g->ctx), 0, 0));
+    define_descriptor(g, m, g->fn);
+    g->frame = g->particle = NULL;
+    g->final_checkpoint = NULL;
+}
