@@ -50,6 +50,9 @@ typedef struct Cg {
     bool ad;                               /* a gradient specialization: reals are tape handles (i64) */
     Node *ad_guide;                        /* the guide whose specialization is being emitted */
     PtrVec ad_queue;                       /* functions whose specializations are still to define */
+    /* globals of reals lifted to handles at the entry of a specialization, once per call */
+    struct CgLift { Symbol *sym; LLVMValueRef fn, slot; } *lifts;
+    int nlifts, lifts_cap;
     LLVMValueRef ad_fn[2][DIST_COUNT];     /* rt_ad_lpdf_D / rt_ad_lpmf_D, declared on use */
     LLVMTypeRef ad_ty[2][DIST_COUNT];
     Arena names;                           /* type names for those displays */

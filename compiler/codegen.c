@@ -128,10 +128,13 @@ static void declare_rt(Cg *g, int id) {
     }
 }
 
-LLVMValueRef cg_rt_call(Cg *g, int id, LLVMValueRef *args, int n) {
+/* A runtime call built with builder b (g->b or an entry-block builder). */
+static LLVMValueRef rt_call_with(Cg *g, LLVMBuilderRef b, int id, LLVMValueRef *args, int n) {
     if (!g->rt_fn[id]) declare_rt(g, id);
-    return LLVMBuildCall2(g->b, g->rt_ty[id], g->rt_fn[id], args, (unsigned)n, "");
+    return LLVMBuildCall2(b, g->rt_ty[id], g->rt_fn[id], args, (unsigned)n, "");
 }
+
+LLVMValueRef cg_rt_call(Cg *g, int id, LLVMValueRef *args, int n) { return rt_call_with(g, g->b, id, args, n); }
 
 /* Calls a runtime function that never returns and continues in an unreachable block. */
 void cg_rt_fail_call(Cg *g, int id, LLVMValueRef *args, int n) {
@@ -208,10 +211,34 @@ bool cg_holds_real(const Type *t) {
 
 
 /* In a gradient specialization, a global holding reals is read as constant handles. */
+/* A global array of reals as handles in a gradient specialization: lifted once per call,
+ * at the function's entry, and not at every read (which would make a loop over a data
+ * array quadratic). */
+static LLVMValueRef lifted_global(Cg *g, Symbol *sym) {
+    for (int i = 0; i < g->nlifts; i++)
+        if (g->lifts[i].sym == sym && g->lifts[i].fn == g->fn) return LLVMBuildLoad2(g->b, g->t_ptr, g->lifts[i].slot, sym->name);
+    if (g->nlifts == g->lifts_cap) {
+        g->lifts_cap = g->lifts_cap ? 2 * g->lifts_cap : 8;
+        g->lifts = realloc(g->lifts, sizeof *g->lifts * (size_t)g->lifts_cap);
+    }
+    LLVMValueRef slot = cg_entry_alloca(g, g->t_ptr, sym->name);
+    LLVMBuilderRef eb = LLVMCreateBuilderInContext(g->ctx);   /* right after the slot */
+    LLVMValueRef next = LLVMGetNextInstruction(slot);
+    if (next) LLVMPositionBuilderBefore(eb, next);
+    else LLVMPositionBuilderAtEnd(eb, LLVMGetInstructionParent(slot));
+    int depth;
+    ty_base(sym->type, &depth);
+    LLVMValueRef args[2] = {LLVMBuildLoad2(eb, g->t_ptr, sym->cg, sym->name), cg_const_int(g, depth)};
+    LLVMBuildStore(eb, rt_call_with(g, eb, RTF_rt_vi_lift_array, args, 2), slot);
+    LLVMDisposeBuilder(eb);
+    g->lifts[g->nlifts++] = (struct CgLift){sym, g->fn, slot};
+    return LLVMBuildLoad2(g->b, g->t_ptr, slot, sym->name);
+}
+
 LLVMValueRef cg_load_symbol(Cg *g, Symbol *sym) {
     if (g->ad && sym->kind == SYM_GLOBAL && cg_holds_real(sym->type)) {
-        LLVMTypeRef plain = sym->type->kind == TY_REAL ? g->t_real : g->t_ptr;
-        return cg_ad_lift(g, LLVMBuildLoad2(g->b, plain, sym->cg, sym->name), sym->type);
+        if (sym->type->kind != TY_REAL) return lifted_global(g, sym);
+        return cg_ad_lift(g, LLVMBuildLoad2(g->b, g->t_real, sym->cg, sym->name), sym->type);
     }
     return LLVMBuildLoad2(g->b, cg_llvm_type(g, sym->type), sym->cg, sym->name);
 }
@@ -936,6 +963,7 @@ LLVMModuleRef cg_program(LLVMContextRef ctx, Program *prog, const char *module_n
     define_program(&g, prog, define_main(&g, prog));
     LLVMDisposeBuilder(g.b);
     arena_free(&g.names);
+    free(g.lifts);
     return g.mod;
 }
 
@@ -993,6 +1021,7 @@ LLVMModuleRef cg_cell(LLVMContextRef ctx, Program *prog, SessionGlobal *globals,
     define_entry(&g, prog, globals, nglobals, define_main(&g, prog), entry);
     LLVMDisposeBuilder(g.b);
     arena_free(&g.names);
+    free(g.lifts);
     return g.mod;
 }
 
