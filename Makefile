@@ -48,7 +48,7 @@ $(B)/stdlib/prelude.o: stdlib/prelude.ppl | dirs
 	printf '__asm__(".section .rodata\\n.global ppl_prelude_source\\nppl_prelude_source:\\n.incbin \\"stdlib/prelude.ppl\\"\\n.byte 0\\n.previous");\n' > $(B)/stdlib/prelude.c
 	$(CC) $(CFLAGS) -c $(B)/stdlib/prelude.c -o $@
 
-$(B)/tests/%: tests/unit/%.c $(B)/libpplc.a $(B)/libpplrt.a $(HEADERS) | dirs
+$(B)/tests/%: tests/unit/%.c $(B)/libpplc.a $(B)/libpplrt.a $(HEADERS) $(wildcard tests/unit/*.h) | dirs
 	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -o $@ $< $(B)/libpplc.a $(B)/libpplrt.a -lcmocka $(LLVM_LIBS) $(RT_LIBS) -lreadline \
 	    -Wl,-rpath,$(shell $(LLVM_CONFIG) --libdir)
 

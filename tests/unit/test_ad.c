@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "rt_ad.h"
 #include "rt_dist.h"
 #include "rt_repl.h"
 #include "rt_rng.h"
+#include "test_util.h"
 
 #define LOC "m.ppl:4:2"
 #define SEED 20240917u        /* the fixed seed of every random point */
@@ -1011,31 +1011,6 @@ static void test_vi_reparameterized(void **state)
 
 /* ---- errors: exit 1 with `LOC: error: DIST: ...PARAM...`, as rt_lpdf_D ---- */
 
-/* Runs fn in a forked child with stderr sent to a temp file; returns its exit status
- * (-1 if it died of a signal) and leaves what it printed in err. */
-static int run_child(void (*fn)(void), char *err, size_t size)
-{
-    char path[] = "/tmp/ppl_ad_test_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    unlink(path);
-    fflush(stdout), fflush(stderr);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fd, 2);
-        fn();
-        _exit(0);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    lseek(fd, 0, SEEK_SET);
-    ssize_t got = read(fd, err, size - 1);
-    err[got > 0 ? got : 0] = '\0';
-    close(fd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static const int64_t bad_y[2] = {1, 0};
 static const double bad_ys[2] = {0, 1};
 
@@ -1077,15 +1052,8 @@ static void test_invalid_parameters(void **state)
         {bad_sum_bernoulli_logit, "bernoulli_logit", "logit_p"},
         {bad_sum_normal, "normal", "scale"},
     };
-    char err[1024], prefix[256];
-    for (size_t i = 0; i < NELEMS(cases); i++) {
-        int status = run_child(cases[i].fn, err, sizeof err);
-        snprintf(prefix, sizeof prefix, "%s: error: %s: ", LOC, cases[i].dist);
-        if (status != 1 || strncmp(err, prefix, strlen(prefix)) != 0
-            || !strstr(err, cases[i].param))
-            fail_msg("case %zu (%s, %s): status %d, stderr: %s", i, cases[i].dist,
-                     cases[i].param, status, err);
-    }
+    for (size_t i = 0; i < NELEMS(cases); i++)
+        expect_dist_error(cases[i].fn, LOC, cases[i].dist, cases[i].param, i);
 }
 
 static void bad_handle(void) { rt_ad_begin(); rt_ad_value(5); }

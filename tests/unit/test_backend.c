@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "backend.h"
 #include "rt.h"
+#include "test_util.h"
 
 /* define void @ppl_main() { call void @rt_print_int(i64 42); ret void }
  * @ppl_program = constant { ptr, i64, i64, ptr } { @ppl_main, 1 (a script), 0, null } */
@@ -39,23 +40,14 @@ static LLVMModuleRef print_42_module(LLVMContextRef ctx) {
  * with stdout sent to a temp file; returns what was printed. */
 static char *jit_output(LLVMModuleRef mod, LLVMOrcThreadSafeContextRef tsc) {
     static char text[256];
-    char path[] = "/tmp/ppl-test-backend-XXXXXX";
-    int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
-    assert_true(fd >= 0 && saved >= 0);
-    fflush(stdout);
-    dup2(fd, STDOUT_FILENO);
+    redirect r = redirect_begin(STDOUT_FILENO);
     char *argv[] = {"test", NULL};
     int status = -1;
     bool ok = backend_jit_run(mod, tsc, 1, argv, &status);
     assert_int_equal(status, 0);
     rt_finish();
-    dup2(saved, STDOUT_FILENO);
-    close(saved);
-    ssize_t n = pread(fd, text, sizeof text - 1, 0);
-    close(fd);
-    unlink(path);
+    redirect_end(r, text, sizeof text);
     assert_true(ok);
-    text[n > 0 ? n : 0] = 0;
     return text;
 }
 

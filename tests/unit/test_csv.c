@@ -14,6 +14,7 @@
 #include "rt.h"
 #include "rt_csv.h"
 #include "rt_infer.h"
+#include "test_util.h"
 
 /* ---- helpers ---- */
 
@@ -24,12 +25,8 @@ static char *csv_of(const rt_posterior *post, const char *const *lines, int n)
     FILE *f = tmpfile();
     assert_non_null(f);
     rt_write_csv(f, post, lines, n);
-    long len = ftell(f);
-    char *text = malloc((size_t)len + 1);
-    assert_non_null(text);
-    rewind(f);
-    assert_int_equal(fread(text, 1, (size_t)len, f), len);
-    text[len] = '\0';
+    fflush(f);
+    char *text = slurp_all(dup(fileno(f)));   /* slurp_all closes the copy */
     fclose(f);
     return text;
 }

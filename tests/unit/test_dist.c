@@ -10,10 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <gsl/gsl_randist.h>
 #include "rt_dist.h"
+#include "test_util.h"
 
 #define LOC "m.ppl:3:6"
 #define NDRAWS 200000          /* draws per sampler check */
@@ -659,31 +658,6 @@ static void test_no_nan_discrete(void **state)
 
 /* ---- invalid parameters: exit 1 with `LOC: error: DIST: ...PARAM...` on stderr ---- */
 
-/* Runs fn in a forked child with stderr sent to a temp file; returns its exit status
- * (-1 if it died of a signal) and leaves what it printed in err. */
-static int run_child(void (*fn)(void), char *err, size_t size)
-{
-    char path[] = "/tmp/ppl_dist_test_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    unlink(path);
-    fflush(stdout), fflush(stderr);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fd, 2);
-        fn();
-        _exit(0);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    lseek(fd, 0, SEEK_SET);
-    ssize_t got = read(fd, err, size - 1);
-    err[got > 0 ? got : 0] = '\0';
-    close(fd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static rt_rng bad_rng;
 
 #define BAD(id, call) static void bad_##id(void) { rt_rng_init(&bad_rng, 1, 0); (void)(call); }
@@ -748,15 +722,8 @@ static void test_invalid_parameters(void **state)
         {bad_categorical_empty, "categorical", "non-empty"},
         {bad_categorical_null, "categorical", "non-empty"},
     };
-    char err[1024], prefix[256];
-    for (size_t i = 0; i < NELEMS(cases); i++) {
-        int status = run_child(cases[i].fn, err, sizeof err);
-        snprintf(prefix, sizeof prefix, "%s: error: %s: ", LOC, cases[i].dist);
-        if (status != 1 || strncmp(err, prefix, strlen(prefix)) != 0
-            || !strstr(err, cases[i].param))
-            fail_msg("case %zu (%s, %s): status %d, stderr: %s", i, cases[i].dist,
-                     cases[i].param, status, err);
-    }
+    for (size_t i = 0; i < NELEMS(cases); i++)
+        expect_dist_error(cases[i].fn, LOC, cases[i].dist, cases[i].param, i);
 }
 
 int main(void)

@@ -10,73 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <gc.h>
 #include "rt.h"
 #include "rt_dist.h"
 #include "rt_infer.h"
+#include "test_util.h"
 
 #define LOC "t.ppl:1:1"
-
-/* ---- helpers: captured output, child processes ---- */
-
-static void slurp(int fd, char *buf, size_t size)
-{
-    ssize_t n = pread(fd, buf, size - 1, 0);
-    buf[n > 0 ? n : 0] = '\0';
-    close(fd);
-}
-
-static int temp_fd(void)
-{
-    char path[] = "/tmp/ppl_infer_test_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    unlink(path);
-    return fd;
-}
-
-/* Runs fn(arg) with stdout sent to a temp file; leaves what it printed in buf. */
-static void capture_stdout(void (*fn)(const void *), const void *arg, char *buf, size_t size)
-{
-    int fd = temp_fd(), saved = dup(STDOUT_FILENO);
-    assert_true(saved >= 0);
-    fflush(stdout);
-    dup2(fd, STDOUT_FILENO);
-    fn(arg);
-    fflush(stdout);
-    dup2(saved, STDOUT_FILENO);
-    close(saved);
-    slurp(fd, buf, size);
-}
-
-/* Runs fn in a forked child with stderr sent to a temp file; returns its exit status
- * (-1 if it died of a signal) and leaves what it printed on stderr in err. */
-static int run_child(void (*fn)(void), char *err, size_t size)
-{
-    int fd = temp_fd();
-    fflush(stdout), fflush(stderr);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fd, STDERR_FILENO);
-        fn();
-        _exit(0);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    slurp(fd, err, size);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void expect_error(void (*fn)(void), const char *want)
-{
-    char err[1024];
-    int status = run_child(fn, err, sizeof err);
-    if (status != 1 || !strstr(err, want))
-        fail_msg("status %d, stderr: %s\nwanted: %s", status, err, want);
-}
 
 /* ---- hand-written models ---- */
 
@@ -389,10 +329,13 @@ static void no_particles(void) { run_is(&tilted, 0, 0); }
 
 static void test_is_errors(void **state)
 {
-    expect_error(all_dead, LOC ": error: all 100 particles of model 'impossible' have zero "
-                 "weight (every run hit an impossible observation or a reward of -inf)\n");
-    expect_error(nan_weight, LOC ": error: model 'nanny' produced a NaN log weight\n");
-    expect_error(no_particles, LOC ": error: is: particles must be at least 1, found 0\n");
+    expect_child_failure(all_dead, 1, LOC ": error: all 100 particles of model 'impossible' "
+                         "have zero weight (every run hit an impossible observation or a reward "
+                         "of -inf)\n");
+    expect_child_failure(nan_weight, 1,
+                         LOC ": error: model 'nanny' produced a NaN log weight\n");
+    expect_child_failure(no_particles, 1,
+                         LOC ": error: is: particles must be at least 1, found 0\n");
 }
 
 /* ---- potentials, return kinds, reproducibility ---- */
@@ -533,8 +476,10 @@ static void nan_quantile(void) { rt_post_quantile(hand_posterior(), NAN, LOC); }
 
 static void test_post_quantile_errors(void **state)
 {
-    expect_error(bad_quantile, LOC ": error: quantile: q must be between 0 and 1, found 1.5\n");
-    expect_error(nan_quantile, LOC ": error: quantile: q must be between 0 and 1, found nan\n");
+    expect_child_failure(bad_quantile, 1,
+                         LOC ": error: quantile: q must be between 0 and 1, found 1.5\n");
+    expect_child_failure(nan_quantile, 1,
+                         LOC ": error: quantile: q must be between 0 and 1, found nan\n");
 }
 
 static void print_post(const void *post) { rt_print_posterior(post); }

@@ -8,40 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "lex.h"
-
-/* Every test lexes into one arena; sources are kept until teardown because tokens point at them. */
-static Arena arena;
-static Source *sources[256];
-static int nsources;
-
-static int setup(void **state) {
-    diag_reset();
-    return 0;
-}
-
-static void free_sources(void) {
-    for (int i = 0; i < nsources; i++) {
-        free((char *)sources[i]->name);
-        free((char *)sources[i]->text);
-        free(sources[i]);
-    }
-    nsources = 0;
-    arena_free(&arena);
-}
-
-static int teardown(void **state) {
-    free_sources();
-    diag_reset();
-    return 0;
-}
-
-static TokenList lex(const char *text) {
-    Source *s = source_from_string("test.ppl", text);
-    if (nsources < 256) sources[nsources++] = s;
-    return lex_source(&arena, s);
-}
+#include "front_util.h"
+#include "test_util.h"
 
 #define END (-1)
 
@@ -218,7 +187,7 @@ static void test_any_bytes(void **state) {
             snprintf(buf, sizeof buf, "%.*s%c%s", (int)cut, prog, b, prog + cut);
             TokenList tl = lex(buf);
             assert_int_equal(tl.toks[tl.len - 1].kind, TK_EOF);
-            if (nsources == 256) free_sources();
+            if (nsources == MAX_SOURCES) free_sources();
         }
     }
 }
@@ -237,22 +206,12 @@ static void test_kind_names(void **state) {
     for (int k = 0; k < TK_COUNT; k++) assert_non_null(lex_kind_name((TokKind)k));
 }
 
+static void dump_tokens(const void *tl) { lex_dump(tl); }
+
 static void test_dump(void **state) {
     TokenList tl = lex("x = \"a\\n\"\n");
-    char path[] = "/tmp/ppl-test-lex-XXXXXX";
-    int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
-    assert_true(fd >= 0 && saved >= 0);
-    fflush(stdout);
-    dup2(fd, STDOUT_FILENO);
-    lex_dump(&tl);
-    fflush(stdout);
-    dup2(saved, STDOUT_FILENO);
-    close(saved);
-    char out[256] = {0};
-    lseek(fd, 0, SEEK_SET);
-    assert_true(read(fd, out, sizeof out - 1) > 0);
-    close(fd);
-    unlink(path);
+    char out[256];
+    assert_true(capture_stdout(dump_tokens, &tl, out, sizeof out) > 0);
     assert_string_equal(out, "1:1 identifier x\n1:3 '=' =\n1:5 string \"a\\n\"\n1:10 newline\n2:1 end of file\n");
 }
 

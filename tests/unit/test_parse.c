@@ -8,39 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "parse.h"
-
-static Arena arena;
-static Source *sources[64];
-static int nsources;
-
-static void free_sources(void) {
-    for (int i = 0; i < nsources; i++) {
-        free((char *)sources[i]->name);
-        free((char *)sources[i]->text);
-        free(sources[i]);
-    }
-    nsources = 0;
-    arena_free(&arena);
-}
-
-static int setup(void **state) {
-    diag_reset();
-    return 0;
-}
-
-static int teardown(void **state) {
-    free_sources();
-    diag_reset();
-    return 0;
-}
+#include "front_util.h"
+#include "test_util.h"
 
 static Program parse(const char *text) {
-    if (nsources == 64) free_sources();
-    Source *s = source_from_string("test.ppl", text);
-    sources[nsources++] = s;
-    TokenList tl = lex_source(&arena, s);
+    TokenList tl = lex(text);
     Program p = {0};
     parse_program(&arena, &tl, &p);
     return p;
@@ -379,23 +352,13 @@ static void test_prefixes(void **state) {
     }
 }
 
+static void dump_program(const void *p) { ast_dump(p); }
+
 /* --dump-ast output for a small program. */
 static void test_dump(void **state) {
     Program p = parse("let x = 1 + y\nfn f(a: int) -> real[] { g(a, n = 2.5, s = \"q\\n\") }\nvar z = -true");
-    char path[] = "/tmp/ppl-test-parse-XXXXXX";
-    int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
-    assert_true(fd >= 0 && saved >= 0);
-    fflush(stdout);
-    dup2(fd, STDOUT_FILENO);
-    ast_dump(&p);
-    fflush(stdout);
-    dup2(saved, STDOUT_FILENO);
-    close(saved);
-    char out[1024] = {0};
-    lseek(fd, 0, SEEK_SET);
-    assert_true(read(fd, out, sizeof out - 1) > 0);
-    close(fd);
-    unlink(path);
+    char out[1024];
+    assert_true(capture_stdout(dump_program, &p, out, sizeof out) > 0);
     assert_string_equal(out,
         "(let x\n"
         "  (binary + (int 1) (name y)))\n"

@@ -12,13 +12,13 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <gc.h>
 #include "rt.h"
 #include "rt_dist.h"
 #include "rt_infer.h"
 #include "rt_program.h"
+#include "test_util.h"
 
 #define LOC "t.ppl:1:1"
 #define PROG "./prog"
@@ -103,25 +103,12 @@ typedef struct result { int status; char *out, *err; } result;
 static char data_path[64] = "/tmp/ppl_program_test_XXXXXX.json";
 static char out_dir[64] = "/tmp/ppl_program_out_XXXXXX";
 
-static int temp_fd(void)
-{
-    char path[] = "/tmp/ppl_program_test_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    unlink(path);
-    return fd;
-}
+typedef struct invocation { const rt_program *prog; int argc; char **argv; } invocation;
 
-/* The whole of fd's file as a malloc'd string; closes fd. */
-static char *slurp(int fd)
+static void main_in_child(const void *arg)
 {
-    off_t len = lseek(fd, 0, SEEK_END);
-    char *buf = malloc((size_t)len + 1);
-    assert_non_null(buf);
-    ssize_t n = pread(fd, buf, (size_t)len, 0);
-    buf[n > 0 ? n : 0] = '\0';
-    close(fd);
-    return buf;
+    const invocation *inv = arg;
+    child_exit(rt_program_main(inv->argc, inv->argv, inv->prog));
 }
 
 /* Runs rt_program_main(PROG args...) in a child; args end with NULL. */
@@ -134,19 +121,10 @@ static result run(const rt_program *prog, ...)
     while (argc < 31 && (argv[argc] = va_arg(ap, char *)))
         argc++;
     va_end(ap);
+    invocation inv = { prog, argc, argv };
     int out = temp_fd(), err = temp_fd();
-    fflush(stdout), fflush(stderr);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(out, STDOUT_FILENO), dup2(err, STDERR_FILENO);
-        int rc = rt_program_main(argc, argv, prog);
-        fflush(stdout), fflush(stderr);
-        _exit(rc);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    return (result){ WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(out), slurp(err) };
+    int status = run_forked(main_in_child, &inv, out, err);
+    return (result){ status, slurp_all(out), slurp_all(err) };
 }
 
 static void release(result *r)
@@ -159,7 +137,7 @@ static char *read_path(const char *path)
 {
     int fd = open(path, O_RDONLY);
     assert_true(fd >= 0);
-    return slurp(fd);
+    return slurp_all(fd);
 }
 
 /* The CSV without its `#` lines. */
@@ -180,10 +158,7 @@ static int count_lines(const char *s)
 
 static int setup(void **state)
 {
-    int fd = mkstemps(data_path, 5);
-    assert_true(fd >= 0);
-    assert_true(write(fd, "{\"mu\": 2.0}\n", 12) == 12);
-    close(fd);
+    write_temp(data_path, 5, "{\"mu\": 2.0}\n");
     assert_non_null(mkdtemp(out_dir));
     return 0;
 }

@@ -12,53 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <gc.h>
 #include "rt.h"
 #include "rt_infer.h"
 #include "rt_repl.h"
+#include "test_util.h"
 
 #define LOC "t.ppl:1:1"
 #define LOC2 "t.ppl:2:7"
 
-/* ---- helpers: captured output, recovery, child processes ---- */
-
-static void slurp(int fd, char *buf, size_t size)
-{
-    ssize_t n = pread(fd, buf, size - 1, 0);
-    buf[n > 0 ? n : 0] = '\0';
-    close(fd);
-}
-
-static int temp_fd(void)
-{
-    char path[] = "/tmp/ppl_repl_test_XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    unlink(path);
-    return fd;
-}
-
-/* Sends file descriptor `which` to a temp file until redirect_end, which reads it back. */
-typedef struct redirect { int which, fd, saved; } redirect;
-
-static redirect redirect_begin(int which)
-{
-    fflush(stdout), fflush(stderr);
-    redirect r = { which, temp_fd(), dup(which) };
-    assert_true(r.saved >= 0);
-    dup2(r.fd, which);
-    return r;
-}
-
-static void redirect_end(redirect r, char *buf, size_t size)
-{
-    fflush(stdout), fflush(stderr);
-    dup2(r.saved, r.which);
-    close(r.saved);
-    slurp(r.fd, buf, size);
-}
+/* ---- helpers: recovery ---- */
 
 /* Runs fn with recovery on and stderr captured in err; returns 1 when fn was left through
  * the recovery jmp_buf, 0 when it returned. Recovery is off again afterwards. */
@@ -85,33 +49,6 @@ static void expect_recovered(void (*fn)(void), const char *want)
         fail_msg("not recovered; stderr: %s", err);
     assert_string_equal(err, want);
     assert_int_equal(rt_interrupted, 0);
-}
-
-/* Runs fn in a forked child with stderr sent to a temp file; returns its exit status
- * (-1 if it died of a signal) and leaves what it printed on stderr in err. */
-static int run_child(void (*fn)(void), char *err, size_t size)
-{
-    int fd = temp_fd();
-    fflush(stdout), fflush(stderr);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(fd, STDERR_FILENO);
-        fn();
-        _exit(0);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    slurp(fd, err, size);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void expect_exit(void (*fn)(void), const char *want)
-{
-    char err[1024];
-    int status = run_child(fn, err, sizeof err);
-    if (status != 1 || strcmp(err, want) != 0)
-        fail_msg("status %d, stderr: %s\nwanted: %s", status, err, want);
 }
 
 /* ---- recovery ---- */
@@ -178,9 +115,9 @@ static void fail_other_thread(void)
 
 static void test_no_recovery_exits(void **state)
 {
-    expect_exit(fail_plain, LOC ": error: boom\n");
-    expect_exit(fail_after_recovery_off, LOC ": error: boom\n");
-    expect_exit(fail_other_thread, LOC ": error: from a thread\n");
+    expect_child_stderr(fail_plain, 1, LOC ": error: boom\n");
+    expect_child_stderr(fail_after_recovery_off, 1, LOC ": error: boom\n");
+    expect_child_stderr(fail_other_thread, 1, LOC ": error: from a thread\n");
 }
 
 /* ---- interruption ---- */
@@ -191,7 +128,7 @@ static void test_interrupt_message(void **state)
 {
     rt_interrupted = 1;
     expect_recovered(interrupt_now, LOC2 ": error: interrupted\n");
-    expect_exit(interrupt_now, LOC2 ": error: interrupted\n");
+    expect_child_stderr(interrupt_now, 1, LOC2 ": error: interrupted\n");
 }
 
 /* The handler only raises the flag; restoring puts the previous handler back. */
@@ -298,7 +235,8 @@ static void smc_worker_fails(void)
 
 static void test_smc_no_recovery(void **state)
 {
-    expect_exit(smc_worker_fails, LOC2 ": error: index 7 out of bounds for array of length 3\n");
+    expect_child_stderr(smc_worker_fails, 1,
+                        LOC2 ": error: index 7 out of bounds for array of length 3\n");
 }
 
 /* ---- plots of hand-made posteriors ---- */
@@ -328,9 +266,7 @@ static void expect_plot(const rt_posterior *post, const char *want)
 {
     char out[8192];
     setenv("COLUMNS", "60", 1);
-    redirect r = redirect_begin(STDOUT_FILENO);
-    plot(post);
-    redirect_end(r, out, sizeof out);
+    capture_stdout(plot, post, out, sizeof out);
     assert_string_equal(out, want);
 }
 
@@ -451,9 +387,7 @@ static void test_plot_width(void **state)
 {
     char out[8192];
     unsetenv("COLUMNS");
-    redirect r = redirect_begin(STDOUT_FILENO);
-    plot(make_posterior(&bool_model, 10, all_true, int_logw));
-    redirect_end(r, out, sizeof out);
+    capture_stdout(plot, make_posterior(&bool_model, 10, all_true, int_logw), out, sizeof out);
     char want[512] = "    false\n     true │";
     for (int k = 0; k < 80 - 19; k++)
         strcat(want, "█");

@@ -10,58 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "rt.h"
 #include "rt_program.h"
+#include "test_util.h"
 
 #define LOC "m.ppl:3:6"
 
-/* ---- helpers: child processes with captured output, temp JSON files, arrays ---- */
-
-typedef struct child_out {
-    int status;          /* exit code, or -1 if the child died of a signal */
-    char out[4096];      /* its stdout */
-    char err[4096];      /* its stderr */
-} child_out;
-
-static void slurp(int fd, char *buf, size_t size)
-{
-    lseek(fd, 0, SEEK_SET);
-    ssize_t n = read(fd, buf, size - 1);
-    buf[n > 0 ? n : 0] = '\0';
-    close(fd);
-}
-
-static int temp_fd(char *path)
-{
-    strcpy(path, "/tmp/ppl_rt_test_XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    return fd;
-}
-
-/* Runs fn(arg) in a forked child with stdout and stderr sent to temp files. */
-static void run_child(void (*fn)(const void *), const void *arg, child_out *r)
-{
-    char out_path[64], err_path[64];
-    int out_fd = temp_fd(out_path), err_fd = temp_fd(err_path);
-    unlink(out_path), unlink(err_path);
-    fflush(stdout), fflush(stderr);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(out_fd, 1), dup2(err_fd, 2);
-        fn(arg);
-        fflush(stdout);
-        _exit(0);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    slurp(out_fd, r->out, sizeof r->out);
-    slurp(err_fd, r->err, sizeof r->err);
-}
+/* ---- helpers: temp JSON files, arrays ---- */
 
 /* Writes text to a new temp file and returns its path; remove_temps() deletes them all. */
 static char temp_paths[64][32];
@@ -70,10 +26,8 @@ static int temp_count;
 static const char *write_json(const char *text)
 {
     assert_true(temp_count < 64);
-    char *path = temp_paths[temp_count++];
-    int fd = temp_fd(path);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
+    char *path = strcpy(temp_paths[temp_count++], TEMP_TEMPLATE);
+    write_temp(path, 0, text);
     return path;
 }
 
@@ -197,7 +151,7 @@ static void print_everything(const void *arg)
 static void test_print(void **state)
 {
     child_out r;
-    run_child(print_everything, NULL, &r);
+    run_child_io(print_everything, NULL, &r);
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out,
         "2.0 -7 true false raw \"s\"\n\n"
@@ -272,7 +226,7 @@ static void test_logsumexp(void **state)
 static void expect_failure(void (*fn)(const void *), const void *arg, const char *err)
 {
     child_out r;
-    run_child(fn, arg, &r);
+    run_child_io(fn, arg, &r);
     assert_int_equal(r.status, 1);
     assert_string_equal(r.err, err);
 }
@@ -301,7 +255,7 @@ static void test_errors(void **state)
 static void test_error_flushes_stdout(void **state)
 {
     child_out r;
-    run_child(bad_index, NULL, &r);
+    run_child_io(bad_index, NULL, &r);
     assert_string_equal(r.out, "42");
 }
 
@@ -353,7 +307,7 @@ static void test_parse_options_errors(void **state)
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         child_out r;
         char want[256];
-        run_child(parse_in_child, &cases[k], &r);
+        run_child_io(parse_in_child, &cases[k], &r);
         assert_int_equal(r.status, 2);
         snprintf(want, sizeof want, "%s%s", cases[k].err, usage);
         assert_string_equal(r.err, want);
@@ -367,9 +321,7 @@ static const rt_program script = { entry, 1, 0, NULL };
 static void main_in_child(const void *arg)
 {
     const bad_args *b = arg;
-    int rc = rt_program_main(b->argc, b->argv, &script);
-    fflush(stdout);
-    _exit(rc);
+    child_exit(rt_program_main(b->argc, b->argv, &script));
 }
 
 /* A script program's main(): --help, a usage error, and a run with --seed. */
@@ -377,11 +329,11 @@ static void test_program_main(void **state)
 {
     child_out r;
     bad_args help = { 2, (char *[]){ "./model", "--help" }, NULL };
-    run_child(main_in_child, &help, &r);
+    run_child_io(main_in_child, &help, &r);
     assert_int_equal(r.status, 0);
     assert_true(strncmp(r.out, "usage: ./model [--data FILE.json] [--seed N]\n", 45) == 0);
     bad_args bad = { 2, (char *[]){ "./model", "--bogus" }, NULL };
-    run_child(main_in_child, &bad, &r);
+    run_child_io(main_in_child, &bad, &r);
     assert_int_equal(r.status, 2);
     assert_string_equal(r.out, "");
     assert_int_equal(rt_program_main(3, (char *[]){ "./model", "--seed", "9" }, &script), 0);
@@ -470,7 +422,7 @@ static void check_data_error(const data_case *c)
     bind_job job = { c, c->json ? write_json(c->json) : NULL };
     child_out r;
     char want[1024];
-    run_child(bind_in_child, &job, &r);
+    run_child_io(bind_in_child, &job, &r);
     assert_int_equal(r.status, 1);
     snprintf(want, sizeof want, c->err, job.path ? job.path : "");
     assert_string_equal(r.err, want);

@@ -10,12 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <gc.h>
 #include "rt_dist.h"
 #include "rt_infer.h"
 #include "rt_resample.h"
+#include "test_util.h"
 
 #define LOC "t.ppl:1:1"
 
@@ -184,28 +183,6 @@ static void test_potential_exact(void **state) {
 
 /* ---- errors: each in a child process, checking the exit status and stderr ---- */
 
-static void expect_failure(void (*fn)(void), const char *want) {
-    char path[] = "/tmp/ppl-smc-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fd, 2);
-        fn();
-        _exit(0);
-    }
-    int status;
-    waitpid(pid, &status, 0);
-    char buf[1024] = {0};
-    ssize_t got = pread(fd, buf, sizeof buf - 1, 0);
-    close(fd);
-    unlink(path);
-    assert_true(got > 0);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-    assert_non_null(strstr(buf, want));
-}
-
 static int32_t dead_resume(void *fr, rt_particle *p) {
     p->logw = -INFINITY;
     return 1;
@@ -217,10 +194,11 @@ static void run_bad_ess(void) { run(&lgssm, 10, 0, 1.5, 1, 0); }
 static void run_bad_threads(void) { run(&lgssm, 10, 0, 0.5, 0, 0); }
 
 static void test_errors(void **state) {
-    expect_failure(run_dead, LOC ": error: all 100 particles of model 'doomed' have zero weight");
-    expect_failure(run_no_particles, "smc: particles must be at least 1, found 0");
-    expect_failure(run_bad_ess, "smc: ess must be between 0 and 1, found 1.5");
-    expect_failure(run_bad_threads, "smc: threads must be between 1 and 256, found 0");
+    expect_child_failure(run_dead, 1,
+                         LOC ": error: all 100 particles of model 'doomed' have zero weight");
+    expect_child_failure(run_no_particles, 1, "smc: particles must be at least 1, found 0");
+    expect_child_failure(run_bad_ess, 1, "smc: ess must be between 0 and 1, found 1.5");
+    expect_child_failure(run_bad_threads, 1, "smc: threads must be between 1 and 256, found 0");
 }
 
 /* PPL_TEST_SEED=N reruns the statistical tests on another seed (tolerances are meant to

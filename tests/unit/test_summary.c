@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "summary.h"
+#include "test_util.h"
 
 /* ---- the data sets, made by a fixed 64-bit LCG (Knuth's MMIX constants) ---- */
 
@@ -203,11 +204,7 @@ static char tmp_path[4096];
 static const char *temp_csv(const char *text) {
     const char *dir = getenv("TMPDIR");
     snprintf(tmp_path, sizeof tmp_path, "%s/ppl-summary-XXXXXX.csv", dir && *dir ? dir : "/tmp");
-    int fd = mkstemps(tmp_path, 4);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    fputs(text, f);
-    fclose(f);
+    write_temp(tmp_path, 4, text);
     return tmp_path;
 }
 
