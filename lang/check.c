@@ -1,40 +1,13 @@
-/* check.c - name resolution and static typing of a parsed Program.
+/* check.c - name resolution and static typing of a parsed Program: the core checker.
  * Sets node->type on expressions, resolves names to Symbols, inserts int -> real conversions. */
-#include "check.h"
+#include "check_internal.h"
 #include "builtins.h"
-#include "rt_dist_table.h"
-#include "rt_resample.h"
 #include <string.h>
 
-typedef struct Scope {
-    struct Scope *parent;
-    PtrVec syms;
-} Scope;
-
-typedef struct Checker {
-    Arena *a;
-    Scope *scope;
-    Scope *globals;
-    Node *fn;            /* the function being checked; NULL at top level */
-    int loop_depth;
-    /* inside a model body */
-    Node *model;         /* the model being checked, or NULL */
-    PtrVec loops;        /* enclosing for/comprehension variables (Symbol*), outermost first */
-    int while_depth;
-    const char *site_name;  /* the name a sample in the current let/assignment is bound to */
-    bool stmt_level;     /* checkpoints (observe, reward, potential) may appear here */
-    bool dist_ok;        /* the expression being checked may be a distribution */
-    bool session;        /* a REPL cell: top-level names may be declared again */
-    bool in_guide;       /* c->model is a guide */
-    PtrVec vi_infers;    /* `infer ... by vi(...)` nodes: their sites are paired at the end */
-} Checker;
-
-static Type *check_expr(Checker *c, Node *e, Type *hint);
 static void check_stmt(Checker *c, Node *s, bool top_level);
 static Type *check_block(Checker *c, Node *b, Type *hint);
-static Type *check_dist(Checker *c, Node *e);
 
-static const char *tname(Checker *c, const Type *t) { return ty_name(c->a, t); }
+const char *check_tname(Checker *c, const Type *t) { return ty_name(c->a, t); }
 
 /* ---- scopes ---- */
 
@@ -54,7 +27,7 @@ static Symbol *scope_find_local(Scope *s, const char *name) {
     return NULL;
 }
 
-static Symbol *lookup(Checker *c, const char *name) {
+Symbol *check_lookup(Checker *c, const char *name) {
     for (Scope *s = c->scope; s; s = s->parent) {
         Symbol *sym = scope_find_local(s, name);
         if (sym) return sym;
@@ -62,7 +35,7 @@ static Symbol *lookup(Checker *c, const char *name) {
     return NULL;
 }
 
-static Symbol *declare(Checker *c, SymKind kind, const char *name, Type *type, Loc loc, Node *decl) {
+Symbol *check_declare(Checker *c, SymKind kind, const char *name, Type *type, Loc loc, Node *decl) {
     if (scope_find_local(c->scope, name)) {
         diag_error(loc, "'%s' is already defined in this scope", name);
         return NULL;
@@ -75,7 +48,7 @@ static Symbol *declare(Checker *c, SymKind kind, const char *name, Type *type, L
 
 /* ---- type agreement ---- */
 
-static bool is_poison(const Type *t) { return t->kind == TY_ERROR || t->kind == TY_NEVER; }
+bool check_is_poison(const Type *t) { return t->kind == TY_ERROR || t->kind == TY_NEVER; }
 
 static Node *convert_to_real(Checker *c, Node *e) {
     Node *cv = ast_new(c->a, N_CONVERT, e->loc);
@@ -85,26 +58,26 @@ static Node *convert_to_real(Checker *c, Node *e) {
 }
 
 /* Makes *slot usable where `want` is expected: converts int to real, reports a mismatch. */
-static bool coerce(Checker *c, Node **slot, Type *want) {
+bool check_coerce(Checker *c, Node **slot, Type *want) {
     Node *e = *slot;
     if (e->type->kind == TY_INT && want->kind == TY_REAL) {
         *slot = convert_to_real(c, e);
         return true;
     }
     if (ty_assignable(e->type, want)) return true;
-    diag_error(e->loc, "type mismatch: expected %s, found %s", tname(c, want), tname(c, e->type));
+    diag_error(e->loc, "type mismatch: expected %s, found %s", check_tname(c, want), check_tname(c, e->type));
     return false;
 }
 
 /* Coerces the value an if-branch yields (a block's trailing value, or a nested if). */
 static void coerce_branch(Checker *c, Node *branch, Type *want) {
     if (branch->kind == N_BLOCK && branch->block.value) {
-        coerce(c, &branch->block.value, want);
+        check_coerce(c, &branch->block.value, want);
     } else if (branch->kind == N_IF) {
         coerce_branch(c, branch->if_.then, want);
         if (branch->if_.els) coerce_branch(c, branch->if_.els, want);
     }
-    if (!is_poison(branch->type)) branch->type = want;
+    if (!check_is_poison(branch->type)) branch->type = want;
 }
 
 /* The type two branches agree on, or NULL: never gives way, int joins real. */
@@ -116,16 +89,16 @@ static Type *join(Type *x, Type *y) {
     return NULL;
 }
 
-static Type *check_expect(Checker *c, Node **slot, Type *want) {
+Type *check_expect(Checker *c, Node **slot, Type *want) {
     check_expr(c, *slot, want);
-    coerce(c, slot, want);
+    check_coerce(c, slot, want);
     return want;
 }
 
 /* ---- expressions ---- */
 
 static Type *check_name(Checker *c, Node *e) {
-    Symbol *sym = lookup(c, e->name.name);
+    Symbol *sym = check_lookup(c, e->name.name);
     if (!sym) {
         diag_error(e->loc, "undefined name '%s'", e->name.name);
         return ty_error;
@@ -141,10 +114,10 @@ static Type *check_name(Checker *c, Node *e) {
 
 static Type *check_unary(Checker *c, Node *e) {
     Type *t = check_expr(c, e->binary.lhs, NULL);
-    if (is_poison(t)) return ty_error;
+    if (check_is_poison(t)) return ty_error;
     if (e->binary.op == TK_MINUS && ty_is_numeric(t)) return t;
     if (e->binary.op == TK_NOT && t->kind == TY_BOOL) return t;
-    diag_error(e->loc, "operator %s cannot be applied to %s", lex_kind_name(e->binary.op), tname(c, t));
+    diag_error(e->loc, "operator %s cannot be applied to %s", lex_kind_name(e->binary.op), check_tname(c, t));
     return ty_error;
 }
 
@@ -182,11 +155,11 @@ static void promote_operands(Checker *c, Node *e, Type *result) {
 static Type *check_binary(Checker *c, Node *e) {
     Type *l = check_expr(c, e->binary.lhs, NULL);
     Type *r = check_expr(c, e->binary.rhs, NULL);
-    if (is_poison(l) || is_poison(r)) return ty_error;
+    if (check_is_poison(l) || check_is_poison(r)) return ty_error;
     Type *t = binary_result(c, e, l, r);
     if (!t) {
         diag_error(e->loc, "operator %s cannot be applied to %s and %s", lex_kind_name(e->binary.op),
-                   tname(c, l), tname(c, r));
+                   check_tname(c, l), check_tname(c, r));
         return ty_error;
     }
     promote_operands(c, e, t);
@@ -196,11 +169,11 @@ static Type *check_binary(Checker *c, Node *e) {
 static Type *check_index(Checker *c, Node *e) {
     Type *base = check_expr(c, e->index.base, NULL);
     Type *idx = check_expr(c, e->index.index, NULL);
-    if (!is_poison(idx) && idx->kind != TY_INT)
-        diag_error(e->index.index->loc, "index must be int, found %s", tname(c, idx));
-    if (is_poison(base)) return ty_error;
+    if (!check_is_poison(idx) && idx->kind != TY_INT)
+        diag_error(e->index.index->loc, "index must be int, found %s", check_tname(c, idx));
+    if (check_is_poison(base)) return ty_error;
     if (base->kind != TY_ARRAY) {
-        diag_error(e->index.base->loc, "cannot index a value of type %s", tname(c, base));
+        diag_error(e->index.base->loc, "cannot index a value of type %s", check_tname(c, base));
         return ty_error;
     }
     return base->elem;
@@ -217,29 +190,29 @@ static Type *check_array(Checker *c, Node *e, Type *hint) {
     Type *elem = NULL;
     for (int i = 0; i < el->len; i++) {
         Type *t = check_expr(c, el->items[i], want);
-        if (!elem || is_poison(elem)) elem = t;
+        if (!elem || check_is_poison(elem)) elem = t;
         else if (!want && elem->kind == TY_INT && t->kind == TY_REAL) elem = ty_real;
     }
     if (want) elem = want;
-    if (is_poison(elem)) return ty_error;
+    if (check_is_poison(elem)) return ty_error;
     if (elem->kind == TY_UNIT) {
         diag_error(e->loc, "array elements cannot have type ()");
         return ty_error;
     }
-    for (int i = 0; i < el->len; i++) coerce(c, (Node **)&el->items[i], elem);
+    for (int i = 0; i < el->len; i++) check_coerce(c, (Node **)&el->items[i], elem);
     return ty_array(c->a, elem);
 }
 
 static void check_range(Checker *c, Node *lo, Node *hi) {
     Type *tl = check_expr(c, lo, NULL), *th = check_expr(c, hi, NULL);
-    if (!is_poison(tl) && tl->kind != TY_INT)
-        diag_error(lo->loc, "range bounds must be int, found %s", tname(c, tl));
-    if (!is_poison(th) && th->kind != TY_INT)
-        diag_error(hi->loc, "range bounds must be int, found %s", tname(c, th));
+    if (!check_is_poison(tl) && tl->kind != TY_INT)
+        diag_error(lo->loc, "range bounds must be int, found %s", check_tname(c, tl));
+    if (!check_is_poison(th) && th->kind != TY_INT)
+        diag_error(hi->loc, "range bounds must be int, found %s", check_tname(c, th));
 }
 
 static Symbol *declare_loop_var(Checker *c, const char *name, Node *decl) {
-    Symbol *sym = declare(c, SYM_LOCAL, name, ty_int, decl->loc, decl);
+    Symbol *sym = check_declare(c, SYM_LOCAL, name, ty_int, decl->loc, decl);
     return sym;
 }
 
@@ -252,7 +225,7 @@ static Type *check_comprehension(Checker *c, Node *e, Type *hint) {
     Type *t = want ? check_expect(c, &e->compr.body, want) : check_expr(c, e->compr.body, NULL);
     c->loops.len--;
     scope_pop(c);
-    if (is_poison(t)) return ty_error;
+    if (check_is_poison(t)) return ty_error;
     if (t->kind == TY_UNIT) {
         diag_error(e->compr.body->loc, "array elements cannot have type ()");
         return ty_error;
@@ -262,8 +235,8 @@ static Type *check_comprehension(Checker *c, Node *e, Type *hint) {
 
 static void check_condition(Checker *c, Node *cond) {
     Type *t = check_expr(c, cond, NULL);
-    if (!is_poison(t) && t->kind != TY_BOOL)
-        diag_error(cond->loc, "condition must be bool, found %s", tname(c, t));
+    if (!check_is_poison(t) && t->kind != TY_BOOL)
+        diag_error(cond->loc, "condition must be bool, found %s", check_tname(c, t));
 }
 
 /* hint == ty_unit means the value is discarded (statement position): branches need not agree. */
@@ -275,7 +248,7 @@ static Type *check_if(Checker *c, Node *e, Type *hint) {
     if (hint == ty_unit) return th->kind == TY_NEVER && te->kind == TY_NEVER ? ty_never : ty_unit;
     Type *t = join(th, te);
     if (!t) {
-        diag_error(e->loc, "if branches have different types: %s and %s", tname(c, th), tname(c, te));
+        diag_error(e->loc, "if branches have different types: %s and %s", check_tname(c, th), check_tname(c, te));
         return ty_error;
     }
     if (t->kind == TY_REAL) {
@@ -294,7 +267,7 @@ static Type *check_field(Checker *c, Node *e) {
         if (strcmp(f, "ess_history") == 0 || strcmp(f, "history") == 0 || strcmp(f, "params") == 0)
             return ty_array(c->a, ty_real);
     }
-    if (!is_poison(t)) diag_error(e->loc, "unknown field '%s' for a value of type %s", e->field.field, tname(c, t));
+    if (!check_is_poison(t)) diag_error(e->loc, "unknown field '%s' for a value of type %s", e->field.field, check_tname(c, t));
     return ty_error;
 }
 
@@ -325,7 +298,7 @@ static bool check_arity(Node *e, const char *name, int want) {
 
 static Node **arg_slot(Node *e, int i) { return (Node **)&e->call.args.items[i]; }
 
-static void check_args_against(Checker *c, Node *e, const char *name, Type **params, int n) {
+void check_args_against(Checker *c, Node *e, const char *name, Type **params, int n) {
     if (!check_arity(e, name, n)) {
         for (int i = 0; i < e->call.args.len; i++) check_expr(c, e->call.args.items[i], NULL);
         return;
@@ -344,11 +317,11 @@ static bool is_numeric_posterior(const Type *t) {
 /* sum, mean, min/max of one array: int[] or real[]; mean also of a posterior */
 static Type *check_array_reduction(Checker *c, Node *e, const char *name, BuiltinId id) {
     Type *t = check_expr(c, e->call.args.items[0], NULL);
-    if (is_poison(t)) return ty_error;
+    if (check_is_poison(t)) return ty_error;
     if (id == BI_MEAN && is_numeric_posterior(t)) return ty_real;
     if (!is_num_array(t)) {
         diag_error(((Node *)e->call.args.items[0])->loc, "'%s' expects an int[] or real[] array%s, found %s",
-                   name, id == BI_MEAN ? " or a posterior of numbers" : "", tname(c, t));
+                   name, id == BI_MEAN ? " or a posterior of numbers" : "", check_tname(c, t));
         return ty_error;
     }
     return id == BI_MEAN ? ty_real : t->elem;
@@ -359,15 +332,15 @@ static Type *check_min_max(Checker *c, Node *e, const char *name, BuiltinId id) 
     if (!check_arity(e, name, 2)) return ty_error;
     Type *l = check_expr(c, e->call.args.items[0], NULL);
     Type *r = check_expr(c, e->call.args.items[1], NULL);
-    if (is_poison(l) || is_poison(r)) return ty_error;
+    if (check_is_poison(l) || check_is_poison(r)) return ty_error;
     Type *t = ty_is_numeric(l) && ty_is_numeric(r) ? join(l, r) : NULL;
     if (!t) {
         diag_error(e->call.callee->loc, "'%s' expects two numbers or one array, found %s and %s", name,
-                   tname(c, l), tname(c, r));
+                   check_tname(c, l), check_tname(c, r));
         return ty_error;
     }
-    coerce(c, arg_slot(e, 0), t);
-    coerce(c, arg_slot(e, 1), t);
+    check_coerce(c, arg_slot(e, 0), t);
+    check_coerce(c, arg_slot(e, 1), t);
     return t;
 }
 
@@ -376,7 +349,7 @@ static Type *check_print(Checker *c, Node *e) {
         Node *arg = e->call.args.items[i];
         Type *t = check_expr(c, arg, NULL);
         if (t->kind == TY_UNIT || t->kind == TY_FN || t->kind == TY_NEVER)
-            diag_error(arg->loc, "cannot print a value of type %s", tname(c, t));
+            diag_error(arg->loc, "cannot print a value of type %s", check_tname(c, t));
     }
     return ty_unit;
 }
@@ -385,8 +358,8 @@ static Type *check_len(Checker *c, Node *e) {
     if (!check_arity(e, "len", 1)) return ty_error;
     Node *arg = e->call.args.items[0];
     Type *t = check_expr(c, arg, NULL);
-    if (!is_poison(t) && t->kind != TY_ARRAY)
-        diag_error(arg->loc, "'len' expects an array, found %s", tname(c, t));
+    if (!check_is_poison(t) && t->kind != TY_ARRAY)
+        diag_error(arg->loc, "'len' expects an array, found %s", check_tname(c, t));
     return ty_int;
 }
 
@@ -394,8 +367,8 @@ static Type *check_abs(Checker *c, Node *e) {
     if (!check_arity(e, "abs", 1)) return ty_error;
     Node *arg = e->call.args.items[0];
     Type *t = check_expr(c, arg, NULL);
-    if (is_poison(t) || ty_is_numeric(t)) return is_poison(t) ? ty_error : t;
-    diag_error(arg->loc, "'abs' expects a number, found %s", tname(c, t));
+    if (check_is_poison(t) || ty_is_numeric(t)) return check_is_poison(t) ? ty_error : t;
+    diag_error(arg->loc, "'abs' expects a number, found %s", check_tname(c, t));
     return ty_error;
 }
 
@@ -406,8 +379,8 @@ static Type *check_posterior_stat(Checker *c, Node *e, const char *name, Builtin
     Node *arg = e->call.args.items[0];
     Type *t = check_expr(c, arg, NULL);
     if (id == BI_QUANTILE) check_expect(c, arg_slot(e, 1), ty_real);
-    if (!is_poison(t) && !is_numeric_posterior(t))
-        diag_error(arg->loc, "'%s' expects a posterior of numbers, found %s", name, tname(c, t));
+    if (!check_is_poison(t) && !is_numeric_posterior(t))
+        diag_error(arg->loc, "'%s' expects a posterior of numbers, found %s", name, check_tname(c, t));
     return ty_real;
 }
 
@@ -416,7 +389,7 @@ static Type *check_lpdf(Checker *c, Node *e) {
     if (!check_arity(e, "lpdf", 2)) return ty_error;
     Type *d = check_dist(c, e->call.args.items[0]);
     check_expr(c, e->call.args.items[1], NULL);
-    if (!is_poison(d)) coerce(c, arg_slot(e, 1), d->elem);
+    if (!check_is_poison(d)) check_coerce(c, arg_slot(e, 1), d->elem);
     return ty_real;
 }
 
@@ -449,32 +422,6 @@ static Type *check_builtin(Checker *c, Node *e, const char *name, BuiltinId id) 
     }
 }
 
-static const struct { const char *name; const char *params; bool discrete; } dist_table[] = {
-#define X(name, np, vt, types, ...) {#name, types, RT_DIST_VALUE_##vt},
-#define RT_DIST_VALUE_REAL false
-#define RT_DIST_VALUE_INT true
-    RT_DISTRIBUTIONS(X)
-#undef X
-};
-
-static int dist_lookup(const char *name) {
-    for (size_t i = 0; i < sizeof dist_table / sizeof dist_table[0]; i++)
-        if (strcmp(dist_table[i].name, name) == 0) return (int)i;
-    return -1;
-}
-
-/* normal(0, 1): a distribution constructor; parameters by the table's type letters. */
-static Type *check_dist_call(Checker *c, Node *e, int kind) {
-    const char *ps = dist_table[kind].params;
-    int n = (int)strlen(ps);
-    Type *params[8];
-    for (int i = 0; i < n; i++)
-        params[i] = ps[i] == 'd' ? ty_real : ps[i] == 'i' ? ty_int : ty_array(c->a, ty_real);
-    e->call.dist = kind + 1;
-    check_args_against(c, e, dist_table[kind].name, params, n);
-    return ty_wrap(c->a, TY_DIST, dist_table[kind].discrete ? ty_int : ty_real);
-}
-
 static bool reject_named_args(Node *e) {
     for (int i = 0; i < e->call.argnames.len; i++) {
         const char *n = e->call.argnames.items[i];
@@ -494,14 +441,14 @@ static Type *check_call(Checker *c, Node *e) {
     }
     if (!reject_named_args(e)) return ty_error;
     const char *name = callee->name.name;
-    Symbol *sym = lookup(c, name);
+    Symbol *sym = check_lookup(c, name);
     if (!sym) {
         BuiltinId id = builtin_lookup(name);
         if (id != BI_NONE) {
             e->call.builtin = id;
             return check_builtin(c, e, name, id);
         }
-        int kind = dist_lookup(name);
+        int kind = check_dist_lookup(name);
         if (kind >= 0) return check_dist_call(c, e, kind);
         diag_error(callee->loc, "undefined name '%s'", name);
         return ty_error;
@@ -518,236 +465,6 @@ static Type *check_call(Checker *c, Node *e) {
     }
     check_args_against(c, e, name, sym->type->params, sym->type->nparams);
     return sym->type->ret;
-}
-
-/* ---- probabilistic constructs ---- */
-
-static const char *address_of(Checker *c, const char *name, int nidx) {
-    const char *s = name;
-    for (int i = 0; i < nidx; i++) s = arena_printf(c->a, "%s%s_", s, i ? ", " : "[");
-    return nidx ? arena_printf(c->a, "%s]", s) : s;
-}
-
-/* Sites pair with guide sites and posterior columns by address: two sites with the same
- * name and number of indices could collide, so that is an error. */
-static void register_site(Checker *c, Node *e, const char *name) {
-    PtrVec *sites = &c->model->fn.sites;
-    for (int i = 0; i < sites->len; i++) {
-        Node *other = sites->items[i];
-        if (strcmp(other->sample.as_name, name) == 0 && other->sample.indices.len == c->loops.len) {
-            diag_error(e->loc, "two sample sites share the address '%s'; name one with `as \"...\"`",
-                       address_of(c, name, c->loops.len));
-            return;
-        }
-    }
-    e->sample.as_name = name;
-    for (int i = 0; i < c->loops.len; i++) vec_push(c->a, &e->sample.indices, c->loops.items[i]);
-    e->sample.site = sites->len;
-    vec_push(c->a, sites, e);
-}
-
-static Type *check_sample(Checker *c, Node *e) {
-    Type *d = check_dist(c, e->sample.dist);
-    if (!c->model) {
-        diag_error(e->loc, "'sample' is only allowed inside a model");
-        return ty_error;
-    }
-    const char *name = e->sample.as_name ? e->sample.as_name : c->site_name;
-    if (!name) {
-        diag_error(e->loc, "this sample site has no name: bind it with let, or name it with `as \"...\"`");
-        return ty_error;
-    }
-    if (c->while_depth) {
-        diag_error(e->loc, "sample sites inside while loops are not supported yet (use a for loop)");
-        return ty_error;
-    }
-    register_site(c, e, name);
-    return is_poison(d) ? ty_error : d->elem;
-}
-
-/* infer M(args) by is(particles = N) or smc(particles = N, resample = "systematic",
- * ess = 0.5, threads = 1), both with trace = true (keep the sample sites' values): every
- * option is named and has a default. */
-static const char *const method_names[] = {"is", "smc", "vi"};
-static const char *const method_options[] = {
-    "particles, trace", "particles, resample, ess, threads, trace",
-    "guide, particles, steps, optimizer, objective"};
-
-static bool option_allowed(int method, const char *name) {
-    char list[128];
-    snprintf(list, sizeof list, ", %s,", method_options[method]);
-    char key[64];
-    snprintf(key, sizeof key, " %s,", name);
-    return strstr(list, key) != NULL;
-}
-
-/* guide = q: a guide of the program */
-static void check_guide_option(Checker *c, Node *e, Node *value) {
-    Symbol *sym = value->kind == N_NAME ? lookup(c, value->name.name) : NULL;
-    if (!sym || sym->kind != SYM_GUIDE) {
-        diag_error(value->loc, "guide must name a guide, such as `guide = q`");
-        return;
-    }
-    value->type = ty_unit;
-    e->infer.guide = sym;
-}
-
-/* optimizer = adam(lr = 0.01) or sgd(lr = 0.1) */
-static void check_optimizer_option(Checker *c, Node *e, Node *value) {
-    const char *name = value->kind == N_CALL && value->call.callee->kind == N_NAME ? value->call.callee->name.name : "";
-    e->infer.optimizer = strcmp(name, "sgd") == 0 ? OPT_SGD : OPT_ADAM;
-    if (strcmp(name, "adam") != 0 && strcmp(name, "sgd") != 0) {
-        diag_error(value->loc, "optimizer must be adam(lr = ...) or sgd(lr = ...)");
-        return;
-    }
-    for (int i = 0; i < value->call.args.len; i++) {
-        const char *arg = value->call.argnames.items[i];
-        Node **slot = (Node **)&value->call.args.items[i];
-        if (arg && strcmp(arg, "lr") == 0) {
-            check_expect(c, slot, ty_real);
-            e->infer.lr = *slot;
-        } else {
-            diag_error((*slot)->loc, "%s takes one option: lr = ...", name);
-        }
-    }
-}
-
-static void check_objective_option(Checker *c, Node *value) {
-    if (value->kind != N_NAME || strcmp(value->name.name, "elbo") != 0)
-        diag_error(value->loc, "objective must be elbo (for now)");
-    value->type = ty_unit;
-}
-
-static void check_resample_option(Checker *c, Node *e, Node *value) {
-    check_expr(c, value, NULL);
-    e->infer.scheme = value->kind == N_STRING ? rt_resample_lookup(value->str.s) : -1;
-    if (e->infer.scheme < 0)
-        diag_error(value->loc, "resample must be one of \"systematic\", \"stratified\", "
-                   "\"multinomial\", \"residual\"");
-}
-
-static void check_infer_option(Checker *c, Node *e, const char *name, Node **slot) {
-    if (strcmp(name, "particles") == 0) {
-        check_expect(c, slot, ty_int);
-        e->infer.particles = *slot;
-    } else if (strcmp(name, "threads") == 0) {
-        check_expect(c, slot, ty_int);
-        e->infer.threads = *slot;
-    } else if (strcmp(name, "ess") == 0) {
-        check_expect(c, slot, ty_real);
-        e->infer.ess = *slot;
-    } else if (strcmp(name, "trace") == 0) {
-        check_expect(c, slot, ty_bool);
-        e->infer.trace = *slot;
-    } else if (strcmp(name, "steps") == 0) {
-        check_expect(c, slot, ty_int);
-        e->infer.steps = *slot;
-    } else if (strcmp(name, "guide") == 0) {
-        check_guide_option(c, e, *slot);
-    } else if (strcmp(name, "optimizer") == 0) {
-        check_optimizer_option(c, e, *slot);
-    } else if (strcmp(name, "objective") == 0) {
-        check_objective_option(c, *slot);
-    } else {
-        check_resample_option(c, e, *slot);
-    }
-}
-
-static void check_infer_options(Checker *c, Node *e, Node *method) {
-    for (int i = 0; i < method->call.args.len; i++) {
-        const char *name = method->call.argnames.items[i];
-        Node **slot = (Node **)&method->call.args.items[i];
-        if (!name)
-            diag_error((*slot)->loc, "inference options are named: write `particles = ...`");
-        else if (!option_allowed(e->infer.kind, name))
-            diag_error((*slot)->loc, "unknown option '%s' for %s (options: %s)", name,
-                       method_names[e->infer.kind], method_options[e->infer.kind]);
-        else
-            check_infer_option(c, e, name, slot);
-    }
-}
-
-static Type *check_infer_method(Checker *c, Node *e) {
-    Node *m = e->infer.method;
-    if (m->kind != N_CALL || m->call.callee->kind != N_NAME) {
-        diag_error(m->loc, "expected an inference method such as is(particles = 1000)");
-        return NULL;
-    }
-    const char *name = m->call.callee->name.name;
-    if (strcmp(name, "is") == 0) e->infer.kind = INFER_IS;
-    else if (strcmp(name, "smc") == 0) e->infer.kind = INFER_SMC;
-    else if (strcmp(name, "vi") == 0) e->infer.kind = INFER_VI;
-    else {
-        diag_error(m->loc, "unknown inference method '%s' (available: is, smc, vi)", name);
-        return NULL;
-    }
-    check_infer_options(c, e, m);
-    if (e->infer.kind == INFER_VI && !e->infer.guide) {
-        diag_error(m->loc, "vi needs a guide: vi(guide = q, ...)");
-        return NULL;
-    }
-    if (e->infer.kind == INFER_VI) vec_push(c->a, &c->vi_infers, e);
-    return ty_unit;
-}
-
-static Symbol *inferred_model(Checker *c, Node *call) {
-    if (call->kind != N_CALL || call->call.callee->kind != N_NAME) {
-        diag_error(call->loc, "infer expects a model call such as m(args)");
-        return NULL;
-    }
-    Node *callee = call->call.callee;
-    Symbol *sym = lookup(c, callee->name.name);
-    if (!sym || sym->kind != SYM_MODEL) {
-        diag_error(callee->loc, sym ? "'%s' is not a model" : "undefined model '%s'", callee->name.name);
-        return NULL;
-    }
-    callee->name.sym = sym;
-    return sym;
-}
-
-static void check_args_against(Checker *c, Node *e, const char *name, Type **params, int n);
-
-/* Inference inside a model would run once per particle, on streams that threads would make
- * irreproducible: it is refused. */
-static Type *check_infer(Checker *c, Node *e) {
-    if (c->model) {
-        diag_error(e->loc, "'infer' cannot run inside a model");
-        return ty_error;
-    }
-    Symbol *model = inferred_model(c, e->infer.model_call);
-    Node *call = e->infer.model_call;
-    if (model) check_args_against(c, call, model->name, model->type->params, model->type->nparams);
-    Type *ok = check_infer_method(c, e);
-    if (!model || !ok) return ty_error;
-    return ty_wrap(c->a, TY_POSTERIOR, model->type->ret);
-}
-
-static bool check_checkpoint_place(Checker *c, Node *s, const char *what) {
-    if (c->in_guide) {
-        diag_error(s->loc, "'%s' is not allowed in a guide (a guide only samples)", what);
-        return false;
-    }
-    if (!c->model) {
-        diag_error(s->loc, "'%s' is only allowed inside a model", what);
-        return false;
-    }
-    if (!c->stmt_level) {
-        diag_error(s->loc, "'%s' cannot appear inside an expression; make it a statement of the model", what);
-        return false;
-    }
-    return true;
-}
-
-static void check_observe(Checker *c, Node *s) {
-    check_checkpoint_place(c, s, "observe");
-    check_expr(c, s->observe.value, NULL);
-    Type *d = check_dist(c, s->observe.dist);
-    if (!is_poison(d)) coerce(c, &s->observe.value, d->elem);
-}
-
-static void check_weight_stmt(Checker *c, Node *s) {
-    check_checkpoint_place(c, s, s->kind == N_REWARD ? "reward" : "potential");
-    check_expect(c, &s->stmt.expr, ty_real);
 }
 
 static Type *check_expr_kind(Checker *c, Node *e, Type *hint) {
@@ -777,7 +494,7 @@ static Type *check_expr_kind(Checker *c, Node *e, Type *hint) {
 
 /* Only blocks and ifs in statement position keep checkpoints legal inside them: anything
  * else would leave a half-evaluated expression live across a suspension of the model. */
-static Type *check_expr(Checker *c, Node *e, Type *hint) {
+Type *check_expr(Checker *c, Node *e, Type *hint) {
     bool stmt_level = c->stmt_level, dist_ok = c->dist_ok;
     c->dist_ok = false;
     if (!((e->kind == N_BLOCK || e->kind == N_IF) && hint == ty_unit)) c->stmt_level = false;
@@ -790,11 +507,11 @@ static Type *check_expr(Checker *c, Node *e, Type *hint) {
     return e->type;
 }
 
-static Type *check_dist(Checker *c, Node *e) {
+Type *check_dist(Checker *c, Node *e) {
     c->dist_ok = true;
     Type *t = check_expr(c, e, NULL);
-    if (!is_poison(t) && t->kind != TY_DIST)
-        diag_error(e->loc, "expected a distribution, found %s", tname(c, t));
+    if (!check_is_poison(t) && t->kind != TY_DIST)
+        diag_error(e->loc, "expected a distribution, found %s", check_tname(c, t));
     return t->kind == TY_DIST ? t : ty_error;
 }
 
@@ -836,8 +553,8 @@ static Symbol *redeclare_global(Checker *c, const char *name, Type *t, Loc loc, 
     if (!c->session || !old || old->kind != SYM_GLOBAL) return NULL;
     if (ty_equal(old->type, t) || t->kind == TY_ERROR) return old;
     if (old->used_by) {
-        diag_error(loc, "cannot redefine '%s' as %s: '%s' uses it as %s", name, tname(c, t),
-                   old->used_by, tname(c, old->type));
+        diag_error(loc, "cannot redefine '%s' as %s: '%s' uses it as %s", name, check_tname(c, t),
+                   old->used_by, check_tname(c, old->type));
         *failed = true;
         return NULL;
     }
@@ -854,14 +571,14 @@ static void check_let(Checker *c, Node *s, bool top_level) {
     } else {
         t = check_expr(c, s->let.init, NULL);
         if (t->kind == TY_UNIT || t->kind == TY_NEVER) {
-            diag_error(s->let.init->loc, "cannot bind a value of type %s", tname(c, t));
+            diag_error(s->let.init->loc, "cannot bind a value of type %s", check_tname(c, t));
             t = ty_error;
         }
     }
     c->site_name = outer_site;
     bool failed = false;
     Symbol *sym = top_level ? redeclare_global(c, s->let.name, t, s->loc, &failed) : NULL;
-    if (!sym && !failed) sym = declare(c, top_level ? SYM_GLOBAL : SYM_LOCAL, s->let.name, t, s->loc, s);
+    if (!sym && !failed) sym = check_declare(c, top_level ? SYM_GLOBAL : SYM_LOCAL, s->let.name, t, s->loc, s);
     if (sym) sym->is_var = s->let.is_var;
     s->let.sym = sym;
 }
@@ -925,30 +642,16 @@ static void check_return(Checker *c, Node *s) {
     Type *ret = c->fn->fn.ret ? c->fn->fn.ret : ty_unit;
     if (!s->stmt.expr) {
         if (ret->kind != TY_UNIT)
-            diag_error(s->loc, "function '%s' must return a value of type %s", c->fn->fn.name, tname(c, ret));
+            diag_error(s->loc, "function '%s' must return a value of type %s", c->fn->fn.name, check_tname(c, ret));
         return;
     }
     if (ret->kind == TY_UNIT) {
         Type *t = check_expr(c, s->stmt.expr, NULL);
-        if (t->kind != TY_UNIT && !is_poison(t))
+        if (t->kind != TY_UNIT && !check_is_poison(t))
             diag_error(s->stmt.expr->loc, "function '%s' does not return a value", c->fn->fn.name);
         return;
     }
     check_expect(c, &s->stmt.expr, ret);
-}
-
-/* param name: real = init - a variational parameter, at the top level of a guide body. */
-static void check_param_decl(Checker *c, Node *s) {
-    if (!c->in_guide || c->loop_depth || !c->stmt_level) {
-        diag_error(s->loc, "'param' declarations belong at the top level of a guide");
-        return;
-    }
-    Type *t = s->let.ann ? s->let.ann : ty_real;
-    if (t->kind != TY_REAL) diag_error(s->loc, "a param must be a real (for now), found %s", tname(c, t));
-    if (!s->let.init) diag_error(s->loc, "param '%s' needs an initial value: param %s: real = ...", s->let.name, s->let.name);
-    else check_expect(c, &s->let.init, ty_real);
-    s->let.sym = declare(c, SYM_LOCAL, s->let.name, ty_real, s->loc, s);
-    vec_push(c->a, &c->model->fn.gparams, s);
 }
 
 static void check_loop_jump(Checker *c, Node *s) {
@@ -1004,7 +707,7 @@ static void declare_fn(Checker *c, Node *f) {
     }
     if (old) forget_prelude_fn(c, old);
     SymKind kind = f->kind == N_MODEL ? SYM_MODEL : f->kind == N_GUIDE ? SYM_GUIDE : SYM_FN;
-    f->fn.sym = declare(c, kind, f->fn.name, t, f->loc, f);
+    f->fn.sym = check_declare(c, kind, f->fn.name, t, f->loc, f);
 }
 
 static void check_fn_body(Checker *c, Node *f) {
@@ -1014,47 +717,22 @@ static void check_fn_body(Checker *c, Node *f) {
     body->type = t;
     if (ret->kind == TY_UNIT || t->kind == TY_NEVER || t->kind == TY_ERROR) return;
     if (!body->block.value || t->kind == TY_UNIT) {
-        diag_error(f->loc, "function '%s' must return a value of type %s", f->fn.name, tname(c, ret));
+        diag_error(f->loc, "function '%s' must return a value of type %s", f->fn.name, check_tname(c, ret));
         return;
     }
-    coerce(c, &body->block.value, ret);
+    check_coerce(c, &body->block.value, ret);
 }
 
-static void check_fn(Checker *c, Node *f) {
+void check_fn(Checker *c, Node *f) {
     scope_push(c);
     for (int i = 0; i < f->fn.params.len; i++) {
         Param *p = f->fn.params.items[i];
-        p->sym = declare(c, SYM_PARAM, p->name, p->type, p->loc, NULL);
+        p->sym = check_declare(c, SYM_PARAM, p->name, p->type, p->loc, NULL);
     }
     c->fn = f;
     check_fn_body(c, f);
     c->fn = NULL;
     scope_pop(c);
-}
-
-/* A guide is checked like a model without observations: sample sites and `param`s. */
-static void check_guide(Checker *c, Node *g) {
-    if (g->fn.ret) diag_error(g->loc, "guide '%s' must not return a value", g->fn.name);
-    c->model = g;
-    c->in_guide = true;
-    c->stmt_level = true;
-    check_fn(c, g);
-    c->stmt_level = false;
-    c->in_guide = false;
-    c->model = NULL;
-}
-
-/* A model body is checked like a function's, with sample sites and checkpoints allowed. */
-static void check_model(Checker *c, Node *m) {
-    Type *ret = m->fn.ret ? m->fn.ret : ty_unit;
-    if (ret->kind != TY_UNIT && ret->kind != TY_REAL && ret->kind != TY_INT && ret->kind != TY_BOOL)
-        diag_error(m->loc, "model '%s' returns %s; models return real, int, bool or nothing (for now)",
-                   m->fn.name, tname(c, ret));
-    c->model = m;
-    c->stmt_level = true;
-    check_fn(c, m);
-    c->stmt_level = false;
-    c->model = NULL;
 }
 
 static void check_data(Checker *c, Node *d) {
@@ -1064,89 +742,7 @@ static void check_data(Checker *c, Node *d) {
     if (d->let.init) check_expect(c, &d->let.init, d->let.ann);
     bool failed = false;
     d->let.sym = redeclare_global(c, d->let.name, d->let.ann, d->loc, &failed);
-    if (!d->let.sym && !failed) d->let.sym = declare(c, SYM_GLOBAL, d->let.name, d->let.ann, d->loc, d);
-}
-
-/* ---- pairing a guide's sites with its model's (for vi) ---- */
-
-static Node *site_named(Node *def, const Node *like) {
-    for (int i = 0; i < def->fn.sites.len; i++) {
-        Node *s = def->fn.sites.items[i];
-        if (strcmp(s->sample.as_name, like->sample.as_name) == 0 && s->sample.indices.len == like->sample.indices.len)
-            return s;
-    }
-    return NULL;
-}
-
-static void pair_guide_sites(Checker *c, Node *guide, Node *model) {
-    for (int i = 0; i < guide->fn.sites.len; i++) {
-        Node *gs = guide->fn.sites.items[i], *ms = site_named(model, gs);
-        if (!ms) diag_error(gs->loc, "guide '%s' samples '%s', which model '%s' does not", guide->fn.name,
-                            gs->sample.as_name, model->fn.name);
-        else if (gs->type && ms->type && !ty_equal(gs->type, ms->type))
-            diag_error(gs->loc, "guide site '%s' draws %s values, but the model's draws %s", gs->sample.as_name,
-                       tname(c, gs->type), tname(c, ms->type));
-        else gs->sample.pair = ms->sample.site;
-    }
-    for (int i = 0; i < model->fn.sites.len; i++) {
-        Node *ms = model->fn.sites.items[i];
-        if (!site_named(guide, ms))
-            diag_error(guide->loc, "guide '%s' does not sample '%s', which model '%s' samples", guide->fn.name,
-                       ms->sample.as_name, model->fn.name);
-    }
-}
-
-/* A guide takes no arguments or exactly the model's. */
-static bool guide_params_fit(Node *guide, Node *model) {
-    if (guide->fn.params.len == 0) return true;
-    if (guide->fn.params.len != model->fn.params.len) return false;
-    for (int i = 0; i < guide->fn.params.len; i++)
-        if (!ty_equal(((Param *)guide->fn.params.items[i])->type, ((Param *)model->fn.params.items[i])->type))
-            return false;
-    return true;
-}
-
-static void pair_vi(Checker *c, Node *e) {
-    Node *guide = e->infer.guide->decl;
-    Node *model = e->infer.model_call->call.callee->name.sym->decl;
-    if (guide->fn.paired && guide->fn.paired != model) {
-        diag_error(e->loc, "guide '%s' is already used with model '%s'", guide->fn.name, guide->fn.paired->fn.name);
-        return;
-    }
-    if (!guide_params_fit(guide, model)) {
-        diag_error(e->loc, "guide '%s' must take no arguments or the same as model '%s'", guide->fn.name, model->fn.name);
-        return;
-    }
-    if (!guide->fn.paired) pair_guide_sites(c, guide, model);
-    guide->fn.paired = model;
-}
-
-/* Whether the guide's sites and the model's pair exactly (by address and type). */
-static bool sites_match(Node *guide, Node *model) {
-    if (guide->fn.sites.len != model->fn.sites.len || !guide_params_fit(guide, model)) return false;
-    for (int i = 0; i < guide->fn.sites.len; i++) {
-        Node *gs = guide->fn.sites.items[i], *ms = site_named(model, gs);
-        if (!ms || !ty_equal(gs->type, ms->type)) return false;
-    }
-    return true;
-}
-
-/* A guide no `infer` uses is paired with the one model whose sites it matches, if there is
- * exactly one, so that model mode can run `--method vi` with it. */
-static void pair_unused_guides(Checker *c, Program *prog) {
-    for (int i = 0; i < prog->items.len; i++) {
-        Node *g = prog->items.items[i], *found = NULL;
-        if (g->kind != N_GUIDE || g->fn.paired) continue;
-        int matches = 0;
-        for (int j = 0; j < prog->items.len; j++) {
-            Node *m = prog->items.items[j];
-            if (m->kind == N_MODEL && sites_match(g, m)) matches++, found = m;
-        }
-        if (matches == 1) {
-            pair_guide_sites(c, g, found);
-            g->fn.paired = found;
-        }
-    }
+    if (!d->let.sym && !failed) d->let.sym = check_declare(c, SYM_GLOBAL, d->let.name, d->let.ann, d->loc, d);
 }
 
 static bool check_items(Checker *c, Program *prog);
@@ -1188,7 +784,7 @@ static bool check_items(Checker *c0, Program *prog) {
         else check_stmt(&c, n, true);
     }
     if (diag_error_count() == errors_before)
-        for (int i = 0; i < c.vi_infers.len; i++) pair_vi(&c, c.vi_infers.items[i]);
-    if (diag_error_count() == errors_before) pair_unused_guides(&c, prog);
+        for (int i = 0; i < c.vi_infers.len; i++) check_pair_vi(&c, c.vi_infers.items[i]);
+    if (diag_error_count() == errors_before) check_pair_unused_guides(&c, prog);
     return diag_error_count() == errors_before;
 }

@@ -1,0 +1,55 @@
+/* check_internal.h - the checker's state and the helpers shared by its files.
+ * check.c holds the core checker, check_prob.c the probabilistic constructs. */
+#ifndef PPL_CHECK_INTERNAL_H
+#define PPL_CHECK_INTERNAL_H
+#include "check.h"
+
+typedef struct Scope {
+    struct Scope *parent;
+    PtrVec syms;
+} Scope;
+
+typedef struct Checker {
+    Arena *a;
+    Scope *scope;
+    Scope *globals;
+    Node *fn;            /* the function being checked; NULL at top level */
+    int loop_depth;
+    /* inside a model body */
+    Node *model;         /* the model being checked, or NULL */
+    PtrVec loops;        /* enclosing for/comprehension variables (Symbol*), outermost first */
+    int while_depth;
+    const char *site_name;  /* the name a sample in the current let/assignment is bound to */
+    bool stmt_level;     /* checkpoints (observe, reward, potential) may appear here */
+    bool dist_ok;        /* the expression being checked may be a distribution */
+    bool session;        /* a REPL cell: top-level names may be declared again */
+    bool in_guide;       /* c->model is a guide */
+    PtrVec vi_infers;    /* `infer ... by vi(...)` nodes: their sites are paired at the end */
+} Checker;
+
+/* check.c */
+const char *check_tname(Checker *c, const Type *t);
+Symbol *check_lookup(Checker *c, const char *name);
+Symbol *check_declare(Checker *c, SymKind kind, const char *name, Type *type, Loc loc, Node *decl);
+bool check_is_poison(const Type *t);
+bool check_coerce(Checker *c, Node **slot, Type *want);
+Type *check_expect(Checker *c, Node **slot, Type *want);
+Type *check_expr(Checker *c, Node *e, Type *hint);
+Type *check_dist(Checker *c, Node *e);
+void check_args_against(Checker *c, Node *e, const char *name, Type **params, int n);
+void check_fn(Checker *c, Node *f);
+
+/* check_prob.c */
+int check_dist_lookup(const char *name);
+Type *check_dist_call(Checker *c, Node *e, int kind);
+Type *check_sample(Checker *c, Node *e);
+Type *check_infer(Checker *c, Node *e);
+void check_observe(Checker *c, Node *s);
+void check_weight_stmt(Checker *c, Node *s);
+void check_param_decl(Checker *c, Node *s);
+void check_guide(Checker *c, Node *g);
+void check_model(Checker *c, Node *m);
+void check_pair_vi(Checker *c, Node *e);
+void check_pair_unused_guides(Checker *c, Program *prog);
+
+#endif

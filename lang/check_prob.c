@@ -1,0 +1,386 @@
+/* check_prob.c - checking the probabilistic constructs: sample sites, infer and its options,
+ * checkpoints, distributions as call targets, guides and params, and guide/model site pairing. */
+#include "check_internal.h"
+#include "rt_dist_table.h"
+#include "rt_resample.h"
+#include <stdio.h>
+#include <string.h>
+
+/* ---- distributions as call targets ---- */
+
+static const struct { const char *name; const char *params; bool discrete; } dist_table[] = {
+#define X(name, np, vt, types, ...) {#name, types, RT_DIST_VALUE_##vt},
+#define RT_DIST_VALUE_REAL false
+#define RT_DIST_VALUE_INT true
+    RT_DISTRIBUTIONS(X)
+#undef X
+};
+
+int check_dist_lookup(const char *name) {
+    for (size_t i = 0; i < sizeof dist_table / sizeof dist_table[0]; i++)
+        if (strcmp(dist_table[i].name, name) == 0) return (int)i;
+    return -1;
+}
+
+/* normal(0, 1): a distribution constructor; parameters by the table's type letters. */
+Type *check_dist_call(Checker *c, Node *e, int kind) {
+    const char *ps = dist_table[kind].params;
+    int n = (int)strlen(ps);
+    Type *params[8];
+    for (int i = 0; i < n; i++)
+        params[i] = ps[i] == 'd' ? ty_real : ps[i] == 'i' ? ty_int : ty_array(c->a, ty_real);
+    e->call.dist = kind + 1;
+    check_args_against(c, e, dist_table[kind].name, params, n);
+    return ty_wrap(c->a, TY_DIST, dist_table[kind].discrete ? ty_int : ty_real);
+}
+
+/* ---- probabilistic constructs ---- */
+
+static const char *address_of(Checker *c, const char *name, int nidx) {
+    const char *s = name;
+    for (int i = 0; i < nidx; i++) s = arena_printf(c->a, "%s%s_", s, i ? ", " : "[");
+    return nidx ? arena_printf(c->a, "%s]", s) : s;
+}
+
+/* Sites pair with guide sites and posterior columns by address: two sites with the same
+ * name and number of indices could collide, so that is an error. */
+static void register_site(Checker *c, Node *e, const char *name) {
+    PtrVec *sites = &c->model->fn.sites;
+    for (int i = 0; i < sites->len; i++) {
+        Node *other = sites->items[i];
+        if (strcmp(other->sample.as_name, name) == 0 && other->sample.indices.len == c->loops.len) {
+            diag_error(e->loc, "two sample sites share the address '%s'; name one with `as \"...\"`",
+                       address_of(c, name, c->loops.len));
+            return;
+        }
+    }
+    e->sample.as_name = name;
+    for (int i = 0; i < c->loops.len; i++) vec_push(c->a, &e->sample.indices, c->loops.items[i]);
+    e->sample.site = sites->len;
+    vec_push(c->a, sites, e);
+}
+
+Type *check_sample(Checker *c, Node *e) {
+    Type *d = check_dist(c, e->sample.dist);
+    if (!c->model) {
+        diag_error(e->loc, "'sample' is only allowed inside a model");
+        return ty_error;
+    }
+    const char *name = e->sample.as_name ? e->sample.as_name : c->site_name;
+    if (!name) {
+        diag_error(e->loc, "this sample site has no name: bind it with let, or name it with `as \"...\"`");
+        return ty_error;
+    }
+    if (c->while_depth) {
+        diag_error(e->loc, "sample sites inside while loops are not supported yet (use a for loop)");
+        return ty_error;
+    }
+    register_site(c, e, name);
+    return check_is_poison(d) ? ty_error : d->elem;
+}
+
+/* infer M(args) by is(particles = N) or smc(particles = N, resample = "systematic",
+ * ess = 0.5, threads = 1), both with trace = true (keep the sample sites' values): every
+ * option is named and has a default. */
+static const char *const method_names[] = {"is", "smc", "vi"};
+static const char *const method_options[] = {
+    "particles, trace", "particles, resample, ess, threads, trace",
+    "guide, particles, steps, optimizer, objective"};
+
+static bool option_allowed(int method, const char *name) {
+    char list[128];
+    snprintf(list, sizeof list, ", %s,", method_options[method]);
+    char key[64];
+    snprintf(key, sizeof key, " %s,", name);
+    return strstr(list, key) != NULL;
+}
+
+/* guide = q: a guide of the program */
+static void check_guide_option(Checker *c, Node *e, Node *value) {
+    Symbol *sym = value->kind == N_NAME ? check_lookup(c, value->name.name) : NULL;
+    if (!sym || sym->kind != SYM_GUIDE) {
+        diag_error(value->loc, "guide must name a guide, such as `guide = q`");
+        return;
+    }
+    value->type = ty_unit;
+    e->infer.guide = sym;
+}
+
+/* optimizer = adam(lr = 0.01) or sgd(lr = 0.1) */
+static void check_optimizer_option(Checker *c, Node *e, Node *value) {
+    const char *name = value->kind == N_CALL && value->call.callee->kind == N_NAME ? value->call.callee->name.name : "";
+    e->infer.optimizer = strcmp(name, "sgd") == 0 ? OPT_SGD : OPT_ADAM;
+    if (strcmp(name, "adam") != 0 && strcmp(name, "sgd") != 0) {
+        diag_error(value->loc, "optimizer must be adam(lr = ...) or sgd(lr = ...)");
+        return;
+    }
+    for (int i = 0; i < value->call.args.len; i++) {
+        const char *arg = value->call.argnames.items[i];
+        Node **slot = (Node **)&value->call.args.items[i];
+        if (arg && strcmp(arg, "lr") == 0) {
+            check_expect(c, slot, ty_real);
+            e->infer.lr = *slot;
+        } else {
+            diag_error((*slot)->loc, "%s takes one option: lr = ...", name);
+        }
+    }
+}
+
+static void check_objective_option(Checker *c, Node *value) {
+    if (value->kind != N_NAME || strcmp(value->name.name, "elbo") != 0)
+        diag_error(value->loc, "objective must be elbo (for now)");
+    value->type = ty_unit;
+}
+
+static void check_resample_option(Checker *c, Node *e, Node *value) {
+    check_expr(c, value, NULL);
+    e->infer.scheme = value->kind == N_STRING ? rt_resample_lookup(value->str.s) : -1;
+    if (e->infer.scheme < 0)
+        diag_error(value->loc, "resample must be one of \"systematic\", \"stratified\", "
+                   "\"multinomial\", \"residual\"");
+}
+
+static void check_infer_option(Checker *c, Node *e, const char *name, Node **slot) {
+    if (strcmp(name, "particles") == 0) {
+        check_expect(c, slot, ty_int);
+        e->infer.particles = *slot;
+    } else if (strcmp(name, "threads") == 0) {
+        check_expect(c, slot, ty_int);
+        e->infer.threads = *slot;
+    } else if (strcmp(name, "ess") == 0) {
+        check_expect(c, slot, ty_real);
+        e->infer.ess = *slot;
+    } else if (strcmp(name, "trace") == 0) {
+        check_expect(c, slot, ty_bool);
+        e->infer.trace = *slot;
+    } else if (strcmp(name, "steps") == 0) {
+        check_expect(c, slot, ty_int);
+        e->infer.steps = *slot;
+    } else if (strcmp(name, "guide") == 0) {
+        check_guide_option(c, e, *slot);
+    } else if (strcmp(name, "optimizer") == 0) {
+        check_optimizer_option(c, e, *slot);
+    } else if (strcmp(name, "objective") == 0) {
+        check_objective_option(c, *slot);
+    } else {
+        check_resample_option(c, e, *slot);
+    }
+}
+
+static void check_infer_options(Checker *c, Node *e, Node *method) {
+    for (int i = 0; i < method->call.args.len; i++) {
+        const char *name = method->call.argnames.items[i];
+        Node **slot = (Node **)&method->call.args.items[i];
+        if (!name)
+            diag_error((*slot)->loc, "inference options are named: write `particles = ...`");
+        else if (!option_allowed(e->infer.kind, name))
+            diag_error((*slot)->loc, "unknown option '%s' for %s (options: %s)", name,
+                       method_names[e->infer.kind], method_options[e->infer.kind]);
+        else
+            check_infer_option(c, e, name, slot);
+    }
+}
+
+static Type *check_infer_method(Checker *c, Node *e) {
+    Node *m = e->infer.method;
+    if (m->kind != N_CALL || m->call.callee->kind != N_NAME) {
+        diag_error(m->loc, "expected an inference method such as is(particles = 1000)");
+        return NULL;
+    }
+    const char *name = m->call.callee->name.name;
+    if (strcmp(name, "is") == 0) e->infer.kind = INFER_IS;
+    else if (strcmp(name, "smc") == 0) e->infer.kind = INFER_SMC;
+    else if (strcmp(name, "vi") == 0) e->infer.kind = INFER_VI;
+    else {
+        diag_error(m->loc, "unknown inference method '%s' (available: is, smc, vi)", name);
+        return NULL;
+    }
+    check_infer_options(c, e, m);
+    if (e->infer.kind == INFER_VI && !e->infer.guide) {
+        diag_error(m->loc, "vi needs a guide: vi(guide = q, ...)");
+        return NULL;
+    }
+    if (e->infer.kind == INFER_VI) vec_push(c->a, &c->vi_infers, e);
+    return ty_unit;
+}
+
+static Symbol *inferred_model(Checker *c, Node *call) {
+    if (call->kind != N_CALL || call->call.callee->kind != N_NAME) {
+        diag_error(call->loc, "infer expects a model call such as m(args)");
+        return NULL;
+    }
+    Node *callee = call->call.callee;
+    Symbol *sym = check_lookup(c, callee->name.name);
+    if (!sym || sym->kind != SYM_MODEL) {
+        diag_error(callee->loc, sym ? "'%s' is not a model" : "undefined model '%s'", callee->name.name);
+        return NULL;
+    }
+    callee->name.sym = sym;
+    return sym;
+}
+
+/* Inference inside a model would run once per particle, on streams that threads would make
+ * irreproducible: it is refused. */
+Type *check_infer(Checker *c, Node *e) {
+    if (c->model) {
+        diag_error(e->loc, "'infer' cannot run inside a model");
+        return ty_error;
+    }
+    Symbol *model = inferred_model(c, e->infer.model_call);
+    Node *call = e->infer.model_call;
+    if (model) check_args_against(c, call, model->name, model->type->params, model->type->nparams);
+    Type *ok = check_infer_method(c, e);
+    if (!model || !ok) return ty_error;
+    return ty_wrap(c->a, TY_POSTERIOR, model->type->ret);
+}
+
+static bool check_checkpoint_place(Checker *c, Node *s, const char *what) {
+    if (c->in_guide) {
+        diag_error(s->loc, "'%s' is not allowed in a guide (a guide only samples)", what);
+        return false;
+    }
+    if (!c->model) {
+        diag_error(s->loc, "'%s' is only allowed inside a model", what);
+        return false;
+    }
+    if (!c->stmt_level) {
+        diag_error(s->loc, "'%s' cannot appear inside an expression; make it a statement of the model", what);
+        return false;
+    }
+    return true;
+}
+
+void check_observe(Checker *c, Node *s) {
+    check_checkpoint_place(c, s, "observe");
+    check_expr(c, s->observe.value, NULL);
+    Type *d = check_dist(c, s->observe.dist);
+    if (!check_is_poison(d)) check_coerce(c, &s->observe.value, d->elem);
+}
+
+void check_weight_stmt(Checker *c, Node *s) {
+    check_checkpoint_place(c, s, s->kind == N_REWARD ? "reward" : "potential");
+    check_expect(c, &s->stmt.expr, ty_real);
+}
+
+/* ---- guides, params and models ---- */
+
+/* param name: real = init - a variational parameter, at the top level of a guide body. */
+void check_param_decl(Checker *c, Node *s) {
+    if (!c->in_guide || c->loop_depth || !c->stmt_level) {
+        diag_error(s->loc, "'param' declarations belong at the top level of a guide");
+        return;
+    }
+    Type *t = s->let.ann ? s->let.ann : ty_real;
+    if (t->kind != TY_REAL) diag_error(s->loc, "a param must be a real (for now), found %s", check_tname(c, t));
+    if (!s->let.init) diag_error(s->loc, "param '%s' needs an initial value: param %s: real = ...", s->let.name, s->let.name);
+    else check_expect(c, &s->let.init, ty_real);
+    s->let.sym = check_declare(c, SYM_LOCAL, s->let.name, ty_real, s->loc, s);
+    vec_push(c->a, &c->model->fn.gparams, s);
+}
+
+/* A guide is checked like a model without observations: sample sites and `param`s. */
+void check_guide(Checker *c, Node *g) {
+    if (g->fn.ret) diag_error(g->loc, "guide '%s' must not return a value", g->fn.name);
+    c->model = g;
+    c->in_guide = true;
+    c->stmt_level = true;
+    check_fn(c, g);
+    c->stmt_level = false;
+    c->in_guide = false;
+    c->model = NULL;
+}
+
+/* A model body is checked like a function's, with sample sites and checkpoints allowed. */
+void check_model(Checker *c, Node *m) {
+    Type *ret = m->fn.ret ? m->fn.ret : ty_unit;
+    if (ret->kind != TY_UNIT && ret->kind != TY_REAL && ret->kind != TY_INT && ret->kind != TY_BOOL)
+        diag_error(m->loc, "model '%s' returns %s; models return real, int, bool or nothing (for now)",
+                   m->fn.name, check_tname(c, ret));
+    c->model = m;
+    c->stmt_level = true;
+    check_fn(c, m);
+    c->stmt_level = false;
+    c->model = NULL;
+}
+
+/* ---- pairing a guide's sites with its model's (for vi) ---- */
+
+static Node *site_named(Node *def, const Node *like) {
+    for (int i = 0; i < def->fn.sites.len; i++) {
+        Node *s = def->fn.sites.items[i];
+        if (strcmp(s->sample.as_name, like->sample.as_name) == 0 && s->sample.indices.len == like->sample.indices.len)
+            return s;
+    }
+    return NULL;
+}
+
+static void pair_guide_sites(Checker *c, Node *guide, Node *model) {
+    for (int i = 0; i < guide->fn.sites.len; i++) {
+        Node *gs = guide->fn.sites.items[i], *ms = site_named(model, gs);
+        if (!ms) diag_error(gs->loc, "guide '%s' samples '%s', which model '%s' does not", guide->fn.name,
+                            gs->sample.as_name, model->fn.name);
+        else if (gs->type && ms->type && !ty_equal(gs->type, ms->type))
+            diag_error(gs->loc, "guide site '%s' draws %s values, but the model's draws %s", gs->sample.as_name,
+                       check_tname(c, gs->type), check_tname(c, ms->type));
+        else gs->sample.pair = ms->sample.site;
+    }
+    for (int i = 0; i < model->fn.sites.len; i++) {
+        Node *ms = model->fn.sites.items[i];
+        if (!site_named(guide, ms))
+            diag_error(guide->loc, "guide '%s' does not sample '%s', which model '%s' samples", guide->fn.name,
+                       ms->sample.as_name, model->fn.name);
+    }
+}
+
+/* A guide takes no arguments or exactly the model's. */
+static bool guide_params_fit(Node *guide, Node *model) {
+    if (guide->fn.params.len == 0) return true;
+    if (guide->fn.params.len != model->fn.params.len) return false;
+    for (int i = 0; i < guide->fn.params.len; i++)
+        if (!ty_equal(((Param *)guide->fn.params.items[i])->type, ((Param *)model->fn.params.items[i])->type))
+            return false;
+    return true;
+}
+
+void check_pair_vi(Checker *c, Node *e) {
+    Node *guide = e->infer.guide->decl;
+    Node *model = e->infer.model_call->call.callee->name.sym->decl;
+    if (guide->fn.paired && guide->fn.paired != model) {
+        diag_error(e->loc, "guide '%s' is already used with model '%s'", guide->fn.name, guide->fn.paired->fn.name);
+        return;
+    }
+    if (!guide_params_fit(guide, model)) {
+        diag_error(e->loc, "guide '%s' must take no arguments or the same as model '%s'", guide->fn.name, model->fn.name);
+        return;
+    }
+    if (!guide->fn.paired) pair_guide_sites(c, guide, model);
+    guide->fn.paired = model;
+}
+
+/* Whether the guide's sites and the model's pair exactly (by address and type). */
+static bool sites_match(Node *guide, Node *model) {
+    if (guide->fn.sites.len != model->fn.sites.len || !guide_params_fit(guide, model)) return false;
+    for (int i = 0; i < guide->fn.sites.len; i++) {
+        Node *gs = guide->fn.sites.items[i], *ms = site_named(model, gs);
+        if (!ms || !ty_equal(gs->type, ms->type)) return false;
+    }
+    return true;
+}
+
+/* A guide no `infer` uses is paired with the one model whose sites it matches, if there is
+ * exactly one, so that model mode can run `--method vi` with it. */
+void check_pair_unused_guides(Checker *c, Program *prog) {
+    for (int i = 0; i < prog->items.len; i++) {
+        Node *g = prog->items.items[i], *found = NULL;
+        if (g->kind != N_GUIDE || g->fn.paired) continue;
+        int matches = 0;
+        for (int j = 0; j < prog->items.len; j++) {
+            Node *m = prog->items.items[j];
+            if (m->kind == N_MODEL && sites_match(g, m)) matches++, found = m;
+        }
+        if (matches == 1) {
+            pair_guide_sites(c, g, found);
+            g->fn.paired = found;
+        }
+    }
+}
