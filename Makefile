@@ -12,7 +12,10 @@ CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-fiel
          -D_GNU_SOURCE -Ilang -Icompiler -Iruntime $(SAN_FLAGS)
 LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null)
 LLVM_LIBS := $(shell $(LLVM_CONFIG) --ldflags --libs 2>/dev/null)
-RT_LIBS = -lcjson -lgc -lopenblas -lm -lpthread -lgsl
+# BLAS_DIR (from configure): OpenBLAS's serial build, whose library the binaries find by rpath.
+BLAS_LIBS = $(if $(BLAS_DIR),-L$(BLAS_DIR) -Wl$(comma)-rpath$(comma)$(BLAS_DIR)) -lopenblas
+comma := ,
+RT_LIBS = -lcjson -lgc $(BLAS_LIBS) -lm -lpthread -lgsl
 # How `ppl build` links a program: libpplrt.a, these libraries, and the sanitizer if any.
 LINK_FLAGS = $(SAN_FLAGS) $(RT_LIBS)
 
