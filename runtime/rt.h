@@ -2,6 +2,7 @@
  * Functions called from generated code are listed in rt_abi.h and must match it exactly. */
 #ifndef PPL_RT_H
 #define PPL_RT_H
+#include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
 
@@ -29,6 +30,9 @@ void rt_print_space(void);
 void rt_print_newline(void);
 
 rt_array *rt_array_new(int64_t len, int64_t has_pointers);
+/* Zeroed collector memory (traced when it may hold pointers); out of memory is a runtime
+ * error, so the result is never NULL. */
+void *rt_alloc(size_t bytes, bool traced);
 rt_array *rt_array_copy(const rt_array *a, int64_t has_pointers);
 double rt_sum_real(const rt_array *a);
 int64_t rt_sum_int(const rt_array *a);

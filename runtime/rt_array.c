@@ -5,6 +5,17 @@
 #include <gc.h>
 #include "rt.h"
 
+void *rt_alloc(size_t bytes, bool traced)
+{
+    size_t n = bytes ? bytes : 1;
+    void *p = traced ? GC_MALLOC(n) : GC_MALLOC_ATOMIC(n);
+    if (!p)
+        rt_failf(NULL, "out of memory allocating %zu bytes", bytes);
+    if (!traced)
+        memset(p, 0, n);   /* GC_MALLOC zeroes; GC_MALLOC_ATOMIC does not */
+    return p;
+}
+
 /* Allocates an array of `len` zeroed 8-byte elements; a negative length counts as 0.
  * Arrays whose elements are pointers must be traced by the collector, others need not be. */
 rt_array *rt_array_new(int64_t len, int64_t has_pointers)

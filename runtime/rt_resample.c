@@ -39,11 +39,7 @@ static void invert_cdf(const double *w, int64_t n, const double *u, int64_t m, i
     }
 }
 
-static double *points(int64_t n) {
-    double *u = GC_MALLOC_ATOMIC(sizeof(double) * (size_t)(n > 0 ? n : 1));
-    if (!u) rt_fail(NULL, "out of memory while resampling");
-    return u;
-}
+static double *points(int64_t n) { return rt_alloc(sizeof(double) * (size_t)(n > 0 ? n : 0), false); }
 
 /* The points (i + u0) / n, generated on the fly: the hot path of SMC at every step. */
 void rt_resample_systematic(const double *w, int64_t n, double u0, int64_t *anc) {
@@ -85,8 +81,7 @@ static void multinomial(const double *w, int64_t n, rt_rng *rng, int64_t *anc) {
 static void residual(const double *w, int64_t n, rt_rng *rng, int64_t *anc) {
     double scale = (double)n / total(w, n);
     double *res = points(n);
-    int64_t *count = GC_MALLOC_ATOMIC(sizeof(int64_t) * (size_t)n), r = n;
-    if (!count) rt_fail(NULL, "out of memory while resampling");
+    int64_t *count = rt_alloc(sizeof(int64_t) * (size_t)n, false), r = n;
     for (int64_t i = 0; i < n; i++) {
         double nw = w[i] * scale;
         count[i] = (int64_t)floor(nw);
@@ -95,8 +90,7 @@ static void residual(const double *w, int64_t n, rt_rng *rng, int64_t *anc) {
     }
     if (r > 0) {
         double *u = points(r);
-        int64_t *extra = GC_MALLOC_ATOMIC(sizeof(int64_t) * (size_t)r);
-        if (!extra) rt_fail(NULL, "out of memory while resampling");
+        int64_t *extra = rt_alloc(sizeof(int64_t) * (size_t)r, false);
         sorted_uniforms(rng, r, u);
         invert_cdf(res, n, u, r, extra);
         for (int64_t i = 0; i < r; i++) count[extra[i]]++;

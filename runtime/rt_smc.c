@@ -46,15 +46,8 @@ typedef struct Swarm {
 
 typedef void (*Phase)(Swarm *s, int64_t lo, int64_t hi);
 
-static void *alloc(size_t size, bool traced) {
-    void *p = traced ? GC_MALLOC(size ? size : 1) : GC_MALLOC_ATOMIC(size ? size : 1);
-    if (!p) rt_fail(NULL, "out of memory in smc");
-    if (!traced) memset(p, 0, size);
-    return p;
-}
-
 static rt_trace *new_trace(rt_trace *parent) {
-    rt_trace *t = alloc(sizeof *t, true);
+    rt_trace *t = rt_alloc(sizeof *t, true);
     t->parent = parent && parent->len == 0 ? parent->parent : parent;
     return t;
 }
@@ -124,17 +117,17 @@ static void init_phase(Swarm *s, int64_t lo, int64_t hi) {
 
 static void init_swarm(Swarm *s) {
     size_t n = (size_t)s->n, nb = (size_t)s->nblocks;
-    s->frames = alloc(n * (size_t)s->fsize, true);
-    s->parts = alloc(n * sizeof *s->parts, true);
-    s->w = alloc(n * sizeof(double), false);
-    s->anc = alloc(n * sizeof(int64_t), false);
-    s->count = alloc(n * sizeof(int64_t), false);
-    s->src = alloc(n * sizeof(int64_t), false);
-    s->dst = alloc(n * sizeof(int64_t), false);
-    s->block_max = alloc(nb * sizeof(double), false);
-    s->block_sum = alloc(nb * sizeof(double), false);
-    s->block_sum2 = alloc(nb * sizeof(double), false);
-    s->block_flags = alloc(nb * sizeof(int), false);
+    s->frames = rt_alloc(n * (size_t)s->fsize, true);
+    s->parts = rt_alloc(n * sizeof *s->parts, true);
+    s->w = rt_alloc(n * sizeof(double), false);
+    s->anc = rt_alloc(n * sizeof(int64_t), false);
+    s->count = rt_alloc(n * sizeof(int64_t), false);
+    s->src = rt_alloc(n * sizeof(int64_t), false);
+    s->dst = rt_alloc(n * sizeof(int64_t), false);
+    s->block_max = rt_alloc(nb * sizeof(double), false);
+    s->block_sum = rt_alloc(nb * sizeof(double), false);
+    s->block_sum2 = rt_alloc(nb * sizeof(double), false);
+    s->block_flags = rt_alloc(nb * sizeof(int), false);
     parallel(s, s->n, BLOCK, init_phase);
     for (int64_t i = 0; s->record && i < s->n; i++) s->parts[i].trace = new_trace(NULL);
 }
@@ -280,7 +273,7 @@ static void resample(Swarm *s, double sum) {
 static void flatten_trace(rt_trace *leaf, rt_trace *out) {
     int64_t depth = 0;
     for (rt_trace *t = leaf; t; t = t->parent) depth++;
-    rt_trace **chain = alloc(sizeof *chain * (size_t)depth, true);
+    rt_trace **chain = rt_alloc(sizeof *chain * (size_t)depth, true);
     int64_t k = depth;
     for (rt_trace *t = leaf; t; t = t->parent) chain[--k] = t;
     for (int64_t j = 0; j < depth; j++)

@@ -32,8 +32,7 @@ static void record(int64_t site, int64_t nidx, const int64_t *idx, int64_t h, bo
     if (nidx > MAX_INDICES) rt_failf(loc, "vi: a site address may have at most %d indices", MAX_INDICES);
     if (vi.nsites == vi.cap) {
         int64_t cap = vi.cap ? 2 * vi.cap : 16;
-        SiteValue *s = GC_MALLOC_ATOMIC(sizeof *s * (size_t)cap);
-        if (!s) rt_fail(loc, "out of memory in vi");
+        SiteValue *s = rt_alloc(sizeof *s * (size_t)cap, false);
         if (vi.nsites) memcpy(s, vi.sites, sizeof *s * (size_t)vi.nsites);
         vi.sites = s;
         vi.cap = cap;
@@ -161,7 +160,7 @@ static void start_tape(Fit *f) {
  * the leave-one-out baseline, the mean of the other draws' f (0 for a single draw). */
 static int64_t objective(Fit *f, int64_t step, int64_t particles) {
     start_tape(f);
-    int64_t *fs = GC_MALLOC_ATOMIC(16 * (size_t)particles), *ss = fs + particles;
+    int64_t *fs = rt_alloc(16 * (size_t)particles, false), *ss = fs + particles;
     double total = 0;
     for (int64_t p = 0; p < particles; p++) {
         fs[p] = evaluate(f->prob, f->args, rt_rng_stream_id(f->call, (uint64_t)step, (uint64_t)p), &ss[p]);
@@ -198,12 +197,7 @@ static void check_gradient(Fit *f, int64_t step, const char *loc) {
                      f->prob->param_names[k], f->prob->guide_name, (long long)step);
 }
 
-static double *doubles(int64_t n) {
-    double *d = GC_MALLOC_ATOMIC(sizeof(double) * (size_t)(n > 0 ? n : 1));
-    if (!d) rt_fail(NULL, "out of memory in vi");
-    memset(d, 0, sizeof(double) * (size_t)(n > 0 ? n : 1));
-    return d;
-}
+static double *doubles(int64_t n) { return rt_alloc(sizeof(double) * (size_t)n, false); }
 
 static void check_vi_options(int64_t particles, int64_t steps, double lr, const char *loc) {
     if (particles < 1) rt_failf(loc, "vi: particles must be at least 1, found %lld", (long long)particles);
@@ -245,7 +239,7 @@ rt_posterior *rt_infer_vi(const rt_vi_problem *prob, const void *args, int64_t p
                           int64_t optimizer, double lr, const char *loc) {
     check_vi_options(particles, steps, lr, loc);
     int64_t n = prob->nparams;
-    Fit f = {prob, args, doubles(n), doubles(n), doubles(n), doubles(n), GC_MALLOC_ATOMIC(8 * (size_t)(n + 1)),
+    Fit f = {prob, args, doubles(n), doubles(n), doubles(n), doubles(n), rt_alloc(8 * (size_t)(n + 1), false),
              rt_infer_count++};
     prob->guide_init(args, f.theta);
     rt_array *history = rt_array_new(steps, 0);
