@@ -103,11 +103,24 @@ static void ad_unsupported(Cg *g, Node *e, const char *what) {
 
 static LLVMValueRef ad_function(Cg *g, Symbol *sym);
 
+/* draws(K) in an objective; draws() takes the vi's particles (-1 to the runtime) */
+static LLVMValueRef ad_draws(Cg *g, Node *e) {
+    LLVMValueRef n = e->call.args.len ? cg_arg(g, e, 0) : cg_const_int(g, -1);
+    return cg_rt_call(g, RTF_rt_vi_draws, (LLVMValueRef[]){n, cg_loc_string(g, e->loc)}, 2);
+}
+
+static LLVMValueRef ad_stop_grad(Cg *g, Node *e) {
+    LLVMValueRef x = cg_arg(g, e, 0);
+    return cg_rt_call(g, e->type->kind == TY_REAL ? RTF_rt_ad_stop_grad : RTF_rt_vi_stop_grad_array, &x, 1);
+}
+
 static bool ad_builtin(Cg *g, Node *e, LLVMValueRef *v) {
     BuiltinId id = (BuiltinId)e->call.builtin;
     bool real = e->type->kind == TY_REAL;
     int fn = ad_math_fn(id);
-    if (fn >= 0) *v = cg_rt_call(g, fn, (LLVMValueRef[]){cg_arg(g, e, 0)}, 1);
+    if (id == BI_DRAWS) *v = ad_draws(g, e);
+    else if (id == BI_STOP_GRAD) *v = ad_stop_grad(g, e);
+    else if (fn >= 0) *v = cg_rt_call(g, fn, (LLVMValueRef[]){cg_arg(g, e, 0)}, 1);
     else if (id == BI_FLOOR || id == BI_CEIL || id == BI_SD || id == BI_QUANTILE) *v = ad_plain(g, e);
     else if (id == BI_LPDF) *v = ad_dist_call(g, e->call.args.items[0], cg_arg(g, e, 1));
     else if (!real) return false;
@@ -134,13 +147,9 @@ static bool ad_call(Cg *g, Node *e, LLVMValueRef *v) {
     return true;
 }
 
-/* A guide site without a reparameterization (beta, gamma, ...): drawn with the parameters'
- * values, its log density (a function of the params) joins log q and the score-function
- * term of the objective (rt_vi.c), which keeps the gradient unbiased. */
-static LLVMValueRef ad_score_sample(Cg *g, Node *e, LLVMValueRef idx, LLVMValueRef loc) {
-    Node *d = e->sample.dist;
+/* A draw of a guide site at the values of its parameters' handles (a double or an int). */
+static LLVMValueRef draw_at_values(Cg *g, Node *d, LLVMValueRef loc) {
     int kind = d->call.dist - 1, n = d->call.args.len;
-    bool discrete = cg_dist_sig[kind].value == 'i';
     LLVMValueRef fn = cg_dist_function(g, DIST_SAMPLE, kind), args[n + 2];
     args[0] = cg_rt_call(g, RTF_rt_vi_rng, NULL, 0);
     for (int i = 0; i < n; i++) {
@@ -149,14 +158,41 @@ static LLVMValueRef ad_score_sample(Cg *g, Node *e, LLVMValueRef idx, LLVMValueR
         args[i + 1] = letter == 'd' ? ad_value(g, a) : letter == 'p' ? cg_rt_call(g, RTF_rt_vi_values, &a, 1) : a;
     }
     args[n + 1] = loc;
-    LLVMValueRef x = LLVMBuildCall2(g->b, g->dist_ty[DIST_SAMPLE][kind], fn, args, (unsigned)n + 2, "");
+    return LLVMBuildCall2(g->b, g->dist_ty[DIST_SAMPLE][kind], fn, args, (unsigned)n + 2, "");
+}
+
+/* A guide site with the score-function estimator (beta, gamma, discrete, ...): drawn with the
+ * parameters' values, its log density (a function of the params) joins log q and the
+ * score-function term of the objective (rt_vi.c), which keeps the gradient unbiased. */
+static LLVMValueRef ad_score_sample(Cg *g, Node *e, LLVMValueRef idx, LLVMValueRef loc) {
+    Node *d = e->sample.dist;
+    bool discrete = cg_dist_sig[d->call.dist - 1].value == 'i';
+    LLVMValueRef x = draw_at_values(g, d, loc);
     if (!discrete) x = ad_const(g, x);
     LLVMValueRef rec[6] = {cg_const_int(g, e->sample.pair), cg_const_int(g, e->sample.indices.len), idx, x,
                            ad_dist_call(g, d, x), loc};
     return cg_rt_call(g, discrete ? RTF_rt_vi_guide_score_int : RTF_rt_vi_guide_score, rec, 6);
 }
 
-/* A sample site: in the guide a reparameterized draw, in the model the guide's value. */
+/* The number of values of a finite discrete distribution (the checker allows only these). */
+static LLVMValueRef enum_support(Cg *g, Node *d) {
+    const char *name = cg_dist_sig[d->call.dist - 1].name;
+    if (!strcmp(name, "categorical")) return LLVMBuildLoad2(g->b, g->t_int, cg_expr(g, d->call.args.items[0]), "len");
+    if (!strcmp(name, "binomial")) return LLVMBuildAdd(g->b, cg_expr(g, d->call.args.items[0]), cg_const_int(g, 1), "");
+    return cg_const_int(g, 2);
+}
+
+/* An enumerated guide site: each evaluation of the objective is repeated for every value
+ * (rt_vi.c weights each pass by its probability); outside the fit it is a draw. */
+static LLVMValueRef ad_enum_sample(Cg *g, Node *e, LLVMValueRef idx, LLVMValueRef loc) {
+    Node *d = e->sample.dist;
+    LLVMValueRef x = cg_rt_call(g, RTF_rt_vi_enum_value, (LLVMValueRef[]){enum_support(g, d), draw_at_values(g, d, loc), loc}, 3);
+    LLVMValueRef rec[6] = {cg_const_int(g, e->sample.pair), cg_const_int(g, e->sample.indices.len), idx, x,
+                           ad_dist_call(g, d, x), loc};
+    return cg_rt_call(g, RTF_rt_vi_guide_enum, rec, 6);
+}
+
+/* A sample site: in the guide a draw by the site's estimator, in the model the guide's value. */
 static LLVMValueRef ad_sample(Cg *g, Node *e) {
     int n = e->sample.indices.len;
     LLVMValueRef idx = n ? cg_scratch_words(g, n) : LLVMConstNull(g->t_ptr);
@@ -167,9 +203,9 @@ static LLVMValueRef ad_sample(Cg *g, Node *e) {
     LLVMValueRef loc = cg_loc_string(g, e->loc);
     if (g->ad_guide) {
         Node *d = e->sample.dist;
-        const char *name = cg_dist_sig[d->call.dist - 1].name;
-        bool lognormal = strcmp(name, "lognormal") == 0;
-        if (!lognormal && strcmp(name, "normal") != 0) return ad_score_sample(g, e, idx, loc);
+        bool lognormal = strcmp(cg_dist_sig[d->call.dist - 1].name, "lognormal") == 0;
+        if (e->sample.estimator == EST_SCORE) return ad_score_sample(g, e, idx, loc);
+        if (e->sample.estimator == EST_ENUM) return ad_enum_sample(g, e, idx, loc);
         LLVMValueRef args[6] = {cg_const_int(g, e->sample.pair), cg_const_int(g, n), idx,
                                 cg_expr(g, d->call.args.items[0]), cg_expr(g, d->call.args.items[1]), loc};
         return cg_rt_call(g, lognormal ? RTF_rt_vi_guide_lognormal : RTF_rt_vi_guide_normal, args, 6);
@@ -192,8 +228,8 @@ bool cg_ad_expr(Cg *g, Node *e, LLVMValueRef *v) {
     case N_BINARY: return ad_binary(g, e, v);
     case N_CALL: return ad_call(g, e, v);
     case N_SAMPLE: *v = ad_sample(g, e); return true;
-    case N_FIELD:
-        if (e->type->kind != TY_REAL) return false;
+    case N_FIELD:   /* a posterior's real fields are constants; draws' fields are handles already */
+        if (e->type->kind != TY_REAL || e->field.base->type->kind == TY_DRAWS) return false;
         *v = ad_plain(g, e);
         return true;
     case N_INFER:
@@ -342,4 +378,22 @@ void cg_define_vi_problem(Cg *g, Node *q) {
                          cg_const_global(g, LLVMConstArray2(g->t_ptr, names, (uint64_t)n), "param_names"),
                          cg_const_string(g, q->fn.name)};
     q->fn.sym->cg = cg_const_global(g, LLVMConstStructInContext(g->ctx, f, 7, 0), "ppl.vi");
+}
+
+/* i64 ppl.obj.NAME(args): the objective's value on the tape, its arguments read from a block
+ * like a model's; and its rt_vi_objective {fn, name} in the objective's symbol. */
+void cg_define_objective(Cg *g, Node *o) {
+    char name[512];
+    snprintf(name, sizeof name, "ppl.obj.%s", o->fn.name);
+    LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->t_int, &g->t_ptr, 1, 0));
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    g->ad = true;
+    cg_begin_function(g, fn, ty_real);
+    bind_args(g, o, LLVMGetParam(fn, 0));
+    LLVMValueRef v = cg_expr(g, o->fn.body);
+    if (v && !LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b))) LLVMBuildStore(g->b, v, g->ret_slot);
+    cg_end_function(g, ty_real);
+    drain_ad_functions(g);
+    LLVMValueRef f[2] = {fn, cg_const_string(g, o->fn.name)};
+    o->fn.sym->cg = cg_const_global(g, LLVMConstStructInContext(g->ctx, f, 2, 0), "ppl.objective");
 }

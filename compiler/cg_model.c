@@ -96,19 +96,24 @@ void cg_potential(Cg *g, Node *s) {
 
 /* ---- infer calls ---- */
 
-/* infer M(args) by is(particles = N): the arguments in a block of 8-byte words (traced by
- * the collector), then the engine. */
+/* Arguments in a block of 8-byte words (traced by the collector). */
+static LLVMValueRef args_block(Cg *g, PtrVec *args) {
+    LLVMValueRef size = cg_const_int(g, 8 * (long long)args->len);
+    LLVMValueRef block = cg_rt_call(g, RTF_rt_frame_new, &size, 1);
+    for (int i = 0; i < args->len; i++) {
+        LLVMValueRef off = cg_const_int(g, 8 * i);
+        LLVMValueRef p = LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), block, &off, 1, "");
+        LLVMBuildStore(g->b, cg_expr(g, args->items[i]), p);
+    }
+    return block;
+}
+
+/* infer M(args) by is(particles = N): the model's arguments in a block, then the engine. */
 LLVMValueRef cg_infer(Cg *g, Node *e) {
     Node *call = e->infer.model_call;
     Symbol *model = call->call.callee->name.sym;
     LLVMValueRef desc = model->cg;
-    LLVMValueRef size = cg_const_int(g, 8 * (long long)call->call.args.len);
-    LLVMValueRef frame = cg_rt_call(g, RTF_rt_frame_new, &size, 1);
-    for (int i = 0; i < call->call.args.len; i++) {
-        LLVMValueRef off = cg_const_int(g, 8 * i);
-        LLVMValueRef p = LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), frame, &off, 1, "");
-        LLVMBuildStore(g->b, cg_expr(g, call->call.args.items[i]), p);
-    }
+    LLVMValueRef frame = args_block(g, &call->call.args);
     LLVMValueRef n = e->infer.particles ? cg_expr(g, e->infer.particles) : cg_const_int(g, 1000);
     LLVMValueRef record = e->infer.trace ? LLVMBuildZExt(g->b, cg_expr(g, e->infer.trace), g->t_int, "")
                                          : cg_const_int(g, 1);
@@ -120,9 +125,11 @@ LLVMValueRef cg_infer(Cg *g, Node *e) {
         LLVMValueRef k = e->infer.particles ? n : cg_const_int(g, 1);
         LLVMValueRef steps = e->infer.steps ? cg_expr(g, e->infer.steps) : cg_const_int(g, 1000);
         LLVMValueRef lr = e->infer.lr ? cg_expr(g, e->infer.lr) : LLVMConstReal(g->t_real, 0.01);
-        LLVMValueRef args[7] = {e->infer.guide->cg, frame, k, steps, cg_const_int(g, e->infer.optimizer), lr,
-                                cg_loc_string(g, e->loc)};
-        return cg_rt_call(g, RTF_rt_infer_vi, args, 7);
+        Node *obj = e->infer.objective;
+        LLVMValueRef obj_args = obj && obj->kind == N_CALL ? args_block(g, &obj->call.args) : LLVMConstNull(g->t_ptr);
+        LLVMValueRef args[9] = {e->infer.guide->cg, frame, e->infer.objective_sym->cg, obj_args, k, steps,
+                                cg_const_int(g, e->infer.optimizer), lr, cg_loc_string(g, e->loc)};
+        return cg_rt_call(g, RTF_rt_infer_vi, args, 9);
     }
     LLVMValueRef ess = e->infer.ess ? cg_expr(g, e->infer.ess) : LLVMConstReal(g->t_real, 0.5);
     LLVMValueRef threads = e->infer.threads ? cg_expr(g, e->infer.threads) : cg_const_int(g, 1);

@@ -28,13 +28,13 @@ LLVMTypeRef cg_llvm_type(Cg *g, const Type *t) {
     case TY_REAL: return g->ad ? g->t_int : g->t_real;
     case TY_INT: return g->t_int;
     case TY_BOOL: return g->t_bool;
-    case TY_STRING: case TY_ARRAY: case TY_POSTERIOR: return g->t_ptr;
+    case TY_STRING: case TY_ARRAY: case TY_POSTERIOR: case TY_DRAWS: return g->t_ptr;
     default: return g->t_void;
     }
 }
 
 bool cg_has_value(const Type *t) {
-    return (t->kind >= TY_BOOL && t->kind <= TY_ARRAY) || t->kind == TY_POSTERIOR;
+    return (t->kind >= TY_BOOL && t->kind <= TY_ARRAY) || t->kind == TY_POSTERIOR || t->kind == TY_DRAWS;
 }
 
 LLVMValueRef cg_const_int(Cg *g, long long v) { return LLVMConstInt(g->t_int, (unsigned long long)v, 1); }
@@ -318,6 +318,10 @@ static LLVMValueRef cg_binary(Cg *g, Node *e) {
     if (op == TK_AND || op == TK_OR) return cg_logical(g, e);
     LLVMValueRef l = cg_expr(g, e->binary.lhs), r = cg_expr(g, e->binary.rhs);
     bool real = e->binary.lhs->type->kind == TY_REAL;
+    if (e->binary.lhs->type->kind == TY_STRING) {
+        LLVMValueRef eq = cg_rt_call(g, RTF_rt_str_eq, (LLVMValueRef[]){l, r}, 2);
+        return LLVMBuildICmp(g->b, op == TK_EQ ? LLVMIntNE : LLVMIntEQ, eq, cg_const_int(g, 0), "streq");
+    }
     switch (op) {
     case TK_LT: case TK_LE: case TK_GT: case TK_GE: case TK_EQ: case TK_NE:
         return cg_compare(g, op, real, l, r);
@@ -515,6 +519,12 @@ static LLVMValueRef cg_builtin(Cg *g, Node *e, BuiltinId id) {
     if (id == BI_SD || id == BI_QUANTILE || (id == BI_MEAN && cg_arg_type(e, 0)->kind == TY_POSTERIOR))
         return cg_posterior_stat(g, e, id);
     if (id == BI_LPDF) return cg_dist_call(g, e->call.args.items[0], DIST_LPDF, cg_arg(g, e, 1));
+    if (id == BI_STOP_GRAD) return cg_arg(g, e, 0);   /* only gradients see it */
+    if (id == BI_FAIL) {
+        cg_rt_fail_call(g, RTF_rt_fail, (LLVMValueRef[]){cg_loc_string(g, e->loc), cg_arg(g, e, 0)}, 2);
+        cg_start_dead_block(g);
+        return NULL;
+    }
     if (id == BI_PLOT) {
         LLVMValueRef post = cg_arg(g, e, 0);
         cg_rt_call(g, RTF_rt_plot_posterior, &post, 1);
@@ -581,10 +591,17 @@ LLVMValueRef cg_dist_call(Cg *g, Node *dist, int which, LLVMValueRef first) {
     return LLVMBuildCall2(g->b, g->dist_ty[which][kind], fn, args, (unsigned)n + 2, "");
 }
 
-/* post.log_evidence, post.ess, post.resamples, post.ess_history; vi: post.params, post.history */
+/* post.log_evidence, post.ess, post.resamples, post.ess_history; vi: post.params, post.history;
+ * in an objective d.logw and d.logq of draws (rt_draws: two pointers) */
 static LLVMValueRef cg_field(Cg *g, Node *e) {
     LLVMValueRef post = cg_expr(g, e->field.base);
     const char *f = e->field.field;
+    if (e->field.base->type->kind == TY_DRAWS) {   /* logw, logq, then logz (a handle) */
+        bool logz = strcmp(f, "logz") == 0;
+        LLVMValueRef at = cg_const_int(g, logz ? 2 : strcmp(f, "logw") == 0 ? 0 : 1);
+        LLVMTypeRef t = logz ? g->t_int : g->t_ptr;
+        return LLVMBuildLoad2(g->b, t, LLVMBuildGEP2(g->b, t, post, &at, 1, ""), f);
+    }
     int fn = strcmp(f, "log_evidence") == 0 ? RTF_rt_post_log_evidence
            : strcmp(f, "ess") == 0 ? RTF_rt_post_ess
            : strcmp(f, "resamples") == 0 ? RTF_rt_post_resamples
@@ -863,7 +880,7 @@ static LLVMValueRef define_main(Cg *g, Program *prog) {
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];
         if (n->kind == N_DATA) cg_data(g, n);
-        else if (n->kind != N_FN && n->kind != N_MODEL && n->kind != N_GUIDE) cg_top_stmt(g, n);
+        else if (!ast_is_definition(n)) cg_top_stmt(g, n);
     }
     cg_end_function(g, ty_unit);
     return fn;
@@ -907,8 +924,16 @@ static LLVMValueRef define_bind_args(Cg *g, Program *prog, Node *m) {
     return fn;
 }
 
+Node *cg_find_item(Program *prog, NodeKind kind, const char *name) {
+    for (int i = 0; i < prog->items.len; i++) {
+        Node *n = prog->items.items[i];
+        if (n->kind == kind && strcmp(n->fn.name, name) == 0) return n;
+    }
+    return NULL;
+}
+
 static bool is_statement(const Node *n) {
-    return n->kind != N_FN && n->kind != N_MODEL && n->kind != N_GUIDE && n->kind != N_DATA;
+    return !ast_is_definition(n) && n->kind != N_DATA;
 }
 
 /* const rt_program ppl_program = { main, is_script, nmodels, models } */
@@ -934,8 +959,10 @@ static void define_program(Cg *g, Program *prog, LLVMValueRef main_fn) {
         entries[nmodels++] = LLVMConstStructInContext(g->ctx, f, 5, 0);
     }
     LLVMValueRef table = cg_const_global(g, LLVMConstArray2(entry_ty, entries, (uint64_t)nmodels), "ppl.models");
-    LLVMValueRef f[4] = {main_fn, cg_const_int(g, script || nmodels == 0), cg_const_int(g, nmodels), table};
-    LLVMValueRef init = LLVMConstStructInContext(g->ctx, f, 4, 0);
+    Node *elbo = cg_find_item(prog, N_OBJECTIVE, "elbo");
+    LLVMValueRef f[5] = {main_fn, cg_const_int(g, script || nmodels == 0), cg_const_int(g, nmodels), table,
+                         elbo && elbo->fn.used ? elbo->fn.sym->cg : LLVMConstNull(g->t_ptr)};
+    LLVMValueRef init = LLVMConstStructInContext(g->ctx, f, 5, 0);
     LLVMValueRef program = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "ppl_program");
     LLVMSetInitializer(program, init);
     LLVMSetGlobalConstant(program, 1);
@@ -1040,6 +1067,7 @@ static void define_all(Cg *g, Program *prog) {
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];
         if (n->kind == N_GUIDE && n->fn.paired) cg_define_vi_problem(g, n);
+        if (n->kind == N_OBJECTIVE && n->fn.used) cg_define_objective(g, n);
     }
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];

@@ -54,7 +54,7 @@ static int find_def(const char *name) {
     return -1;
 }
 
-static bool is_definition(const Node *n) { return n->kind == N_FN || n->kind == N_MODEL || n->kind == N_GUIDE; }
+
 
 /* The prelude, then the current definitions from earlier cells (not the ones the new cell
  * redefines), then the new cell's items. */
@@ -70,12 +70,12 @@ static void build_program(Arena *a, Program *prog, const Source *cell) {
         parse_program(a, &tl, &old);
         for (int i = 0; i < old.items.len; i++) {
             Node *n = old.items.items[i];
-            if (!is_definition(n)) continue;
+            if (!ast_is_definition(n)) continue;
             int d = find_def(n->fn.name);
             bool replaced = false;
             for (int j = 0; j < fresh.items.len; j++) {
                 Node *f = fresh.items.items[j];
-                replaced = replaced || (is_definition(f) && strcmp(f->fn.name, n->fn.name) == 0);
+                replaced = replaced || (ast_is_definition(f) && strcmp(f->fn.name, n->fn.name) == 0);
             }
             if (d >= 0 && S.defs[d].cell == c && !replaced) vec_push(a, &prog->items, n);
         }
@@ -125,7 +125,7 @@ static void commit(Program *prog, Source *cell) {
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];
         if (n->loc.src != cell) continue;
-        if (is_definition(n)) remember_def(n->fn.name, number);
+        if (ast_is_definition(n)) remember_def(n->fn.name, number);
         else if ((n->kind == N_LET || n->kind == N_DATA) && n->let.sym && n->let.sym->type->kind != TY_ERROR)
             remember_global(n->let.name, n->let.sym->type, n->let.sym->is_var);
     }

@@ -18,6 +18,10 @@ static const char *const kind_names[] = {
 #undef X
 };
 
+bool ast_is_definition(const Node *n) {
+    return n->kind == N_FN || n->kind == N_MODEL || n->kind == N_GUIDE || n->kind == N_OBJECTIVE;
+}
+
 const char *ast_kind_name(NodeKind k) {
     return (unsigned)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
 }
@@ -100,7 +104,7 @@ static const char *dump_head(Arena *a, const Node *n) {
     case N_FIELD: return arena_printf(a, "field %s", n->field.field);
     case N_COMPREHENSION: return arena_printf(a, "comprehension %s", n->compr.var);
     case N_FOR: return arena_printf(a, "for %s", n->for_.var);
-    case N_FN: case N_MODEL: case N_GUIDE: return arena_printf(a, "%s %s", k, n->fn.name);
+    case N_FN: case N_MODEL: case N_GUIDE: case N_OBJECTIVE: return arena_printf(a, "%s %s", k, n->fn.name);
     case N_LET: case N_DATA: case N_PARAM_DECL: return binding_head(a, n);
     case N_SAMPLE:
         if (!n->sample.as_name) return k;
@@ -157,7 +161,7 @@ static void dump_kids(Arena *a, Sx *s, const Node *n) {
         add_node(a, s, n->for_.lo); add_node(a, s, n->for_.hi); add_node(a, s, n->for_.body); break;
     case N_WHILE: add_node(a, s, n->while_.cond); add_node(a, s, n->while_.body); break;
     case N_OBSERVE: add_node(a, s, n->observe.value); add_node(a, s, n->observe.dist); break;
-    case N_FN: case N_MODEL: case N_GUIDE: dump_fn(a, s, n); break;
+    case N_FN: case N_MODEL: case N_GUIDE: case N_OBJECTIVE: dump_fn(a, s, n); break;
     default: break;
     }
 }

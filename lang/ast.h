@@ -21,7 +21,8 @@
     X(RETURN, "return") X(BREAK, "break") X(CONTINUE, "continue") \
     X(OBSERVE, "observe") X(REWARD, "reward") X(POTENTIAL, "potential") \
     /* items */ \
-    X(FN, "fn") X(MODEL, "model") X(GUIDE, "guide") X(DATA, "data") X(PARAM_DECL, "param")
+    X(FN, "fn") X(MODEL, "model") X(GUIDE, "guide") X(OBJECTIVE, "objective") X(DATA, "data") \
+    X(PARAM_DECL, "param")
 
 typedef enum NodeKind {
 #define X(k, s) N_##k,
@@ -34,8 +35,11 @@ typedef struct Symbol Symbol;
 
 typedef enum InferMethod { INFER_IS, INFER_SMC, INFER_VI } InferMethod;
 typedef enum Optimizer { OPT_ADAM, OPT_SGD } Optimizer;
+/* How a guide site's draw enters the gradient (§9.11): the default is REPARAM for normal
+ * and lognormal sites and SCORE for the others. */
+typedef enum Estimator { EST_DEFAULT, EST_REPARAM, EST_SCORE, EST_ENUM } Estimator;
 
-typedef enum SymKind { SYM_LOCAL, SYM_PARAM, SYM_GLOBAL, SYM_FN, SYM_MODEL, SYM_GUIDE } SymKind;
+typedef enum SymKind { SYM_LOCAL, SYM_PARAM, SYM_GLOBAL, SYM_FN, SYM_MODEL, SYM_GUIDE, SYM_OBJECTIVE } SymKind;
 
 /* What a name refers to; made by the checker, read by the code generator. */
 struct Symbol {
@@ -75,13 +79,15 @@ struct Node {
         struct { Node *cond, *then, *els; } if_;                    /* IF; els may be NULL */
         /* BLOCK: statements; value is the trailing expression statement's expr or NULL */
         struct { PtrVec stmts; Node *value; } block;
-        /* SAMPLE dist [as "name"]: the checker sets the model-wide site id and the loop
-         * variables (Symbol*) whose values index the site's address, outermost first. */
-        struct { Node *dist; const char *as_name; int site; PtrVec indices; int pair; } sample;
+        /* SAMPLE dist [as "name"] [by "estimator"]: the checker sets the model-wide site id,
+         * the loop variables (Symbol*) whose values index the site's address, outermost
+         * first, and in a guide the gradient estimator (an Estimator). */
+        struct { Node *dist; const char *as_name, *by; Loc by_loc; int site; PtrVec indices; int pair;
+                 int estimator; } sample;
         /* INFER model_call by method(options); the checker fills in the method (an
          * InferMethod) and its options (NULL: the default). */
         struct { Node *model_call, *method; int kind; Node *particles, *ess, *threads, *trace; int scheme;
-                 Symbol *guide; Node *steps, *lr; int optimizer; } infer;
+                 Symbol *guide; Node *steps, *lr; int optimizer; Node *objective; Symbol *objective_sym; } infer;
         /* LET / DATA / PARAM_DECL: `let x: T = init`, `var x = init`, `data x: T = default`,
          * `param x: T = init`. ann (the annotation) and init may be NULL. */
         struct { const char *name; bool is_var; Type *ann; Node *init; Symbol *sym; } let;
@@ -94,9 +100,10 @@ struct Node {
         /* FN / MODEL: params is a vector of Param*; ret may be NULL (unit) */
         /* models and guides also get their sample sites (Node* of N_SAMPLE, by site id);
          * guides their `param` declarations (Node* of N_PARAM_DECL, in order) and the model
-         * they were paired with by a vi infer (its sites pair with theirs by address) */
+         * they were paired with by a vi infer (its sites pair with theirs by address);
+         * objectives whether a vi uses them (only those are compiled) */
         struct { const char *name; PtrVec params; Type *ret; Node *body; Symbol *sym; PtrVec sites;
-                 PtrVec gparams; Node *paired; } fn;
+                 PtrVec gparams; Node *paired; bool used; } fn;
     };
 };
 
@@ -105,6 +112,7 @@ typedef struct Program { PtrVec items; } Program;
 
 Node *ast_new(Arena *a, NodeKind kind, Loc loc);
 const char *ast_kind_name(NodeKind k);
+bool ast_is_definition(const Node *n);   /* fn, model, guide or objective */
 void ast_dump(const Program *p);   /* --dump-ast: an indented tree on stdout */
 
 #endif

@@ -105,8 +105,9 @@ static Type *check_name(Checker *c, Node *e) {
     }
     e->name.sym = sym;
     if (sym->kind == SYM_GLOBAL && c->fn && !sym->used_by) sym->used_by = c->fn->fn.name;
-    if (sym->kind == SYM_FN) {
-        diag_error(e->loc, "'%s' is a function; functions are not values (call it)", sym->name);
+    if (sym->kind == SYM_FN || sym->kind == SYM_OBJECTIVE) {
+        diag_error(e->loc, "'%s' is %s; functions are not values (call it)", sym->name,
+                   sym->kind == SYM_FN ? "a function" : "an objective");
         return ty_error;
     }
     return sym->type;
@@ -134,7 +135,7 @@ static Type *binary_result(Checker *c, Node *e, Type *l, Type *r) {
     case TK_LT: case TK_LE: case TK_GT: case TK_GE:
         return num ? ty_bool : NULL;
     case TK_EQ: case TK_NE:
-        return num || (l->kind == TY_BOOL && r->kind == TY_BOOL) ? ty_bool : NULL;
+        return num || (l->kind == r->kind && (l->kind == TY_BOOL || l->kind == TY_STRING)) ? ty_bool : NULL;
     case TK_AND: case TK_OR:
         return l->kind == TY_BOOL && r->kind == TY_BOOL ? ty_bool : NULL;
     default:
@@ -267,6 +268,8 @@ static Type *check_field(Checker *c, Node *e) {
         if (strcmp(f, "ess_history") == 0 || strcmp(f, "history") == 0 || strcmp(f, "params") == 0)
             return ty_array(c->a, ty_real);
     }
+    if (t->kind == TY_DRAWS && (strcmp(f, "logw") == 0 || strcmp(f, "logq") == 0)) return ty_array(c->a, ty_real);
+    if (t->kind == TY_DRAWS && strcmp(f, "logz") == 0) return ty_real;
     if (!check_is_poison(t)) diag_error(e->loc, "unknown field '%s' for a value of type %s", e->field.field, check_tname(c, t));
     return ty_error;
 }
@@ -393,6 +396,26 @@ static Type *check_lpdf(Checker *c, Node *e) {
     return ty_real;
 }
 
+/* stop_grad(x): x, a real or real[], with derivative 0 */
+static Type *check_stop_grad(Checker *c, Node *e) {
+    if (!check_arity(e, "stop_grad", 1)) return ty_error;
+    Node *arg = e->call.args.items[0];
+    Type *t = check_expr(c, arg, NULL);
+    if (t->kind == TY_INT) return check_coerce(c, arg_slot(e, 0), ty_real), ty_real;
+    if (check_is_poison(t) || t->kind == TY_REAL || (t->kind == TY_ARRAY && t->elem->kind == TY_REAL))
+        return check_is_poison(t) ? ty_error : t;
+    diag_error(arg->loc, "'stop_grad' expects a real or real[], found %s", check_tname(c, t));
+    return ty_error;
+}
+
+/* fail("message"): stops the program with a runtime error at the call */
+static Type *check_fail(Checker *c, Node *e) {
+    static Type *one_string[1];
+    one_string[0] = ty_string;
+    check_args_against(c, e, "fail", one_string, 1);
+    return ty_never;
+}
+
 static Type *check_builtin(Checker *c, Node *e, const char *name, BuiltinId id) {
     static Type *one_real[1], *two_ints[2], *real_array[1];
     one_real[0] = ty_real;
@@ -416,6 +439,9 @@ static Type *check_builtin(Checker *c, Node *e, const char *name, BuiltinId id) 
         check_posterior_stat(c, e, name, BI_SD);
         return ty_unit;
     case BI_LPDF: return check_lpdf(c, e);
+    case BI_DRAWS: return check_draws(c, e);
+    case BI_STOP_GRAD: return check_stop_grad(c, e);
+    case BI_FAIL: return check_fail(c, e);
     default:   /* MATH_BUILTINS: real -> real */
         check_args_against(c, e, name, one_real, 1);
         return ty_real;
@@ -457,6 +483,10 @@ static Type *check_call(Checker *c, Node *e) {
     callee->type = sym->type;
     if (sym->kind == SYM_MODEL) {
         diag_error(callee->loc, "'%s' is a model: run it with `infer %s(...) by is(...)`", name, name);
+        return ty_error;
+    }
+    if (sym->kind == SYM_OBJECTIVE) {
+        diag_error(callee->loc, "'%s' is an objective: use it as `vi(objective = %s(...))`", name, name);
         return ty_error;
     }
     if (sym->kind != SYM_FN) {
@@ -660,8 +690,7 @@ static void check_loop_jump(Checker *c, Node *s) {
 }
 
 static void check_nested_item(Checker *c, Node *s) {
-    const char *what = s->kind == N_FN ? "fn" : s->kind == N_MODEL ? "model" : s->kind == N_GUIDE ? "guide" : "data";
-    diag_error(s->loc, "'%s' definitions are only allowed at top level", what);
+    diag_error(s->loc, "'%s' definitions are only allowed at top level", ast_kind_name(s->kind));
 }
 
 static void check_stmt(Checker *c, Node *s, bool top_level) {
@@ -673,7 +702,7 @@ static void check_stmt(Checker *c, Node *s, bool top_level) {
     case N_WHILE: check_while(c, s); break;
     case N_RETURN: check_return(c, s); break;
     case N_BREAK: case N_CONTINUE: check_loop_jump(c, s); break;
-    case N_FN: case N_MODEL: case N_GUIDE: case N_DATA: check_nested_item(c, s); break;
+    case N_FN: case N_MODEL: case N_GUIDE: case N_OBJECTIVE: case N_DATA: check_nested_item(c, s); break;
     case N_OBSERVE: check_observe(c, s); break;
     case N_REWARD: case N_POTENTIAL: check_weight_stmt(c, s); break;
     case N_PARAM_DECL: check_param_decl(c, s); break;
@@ -698,6 +727,9 @@ static void forget_prelude_fn(Checker *c, Symbol *old) {
 static void declare_fn(Checker *c, Node *f) {
     Type **params = arena_alloc(c->a, sizeof(Type *) * (size_t)(f->fn.params.len + 1));
     for (int i = 0; i < f->fn.params.len; i++) params[i] = ((Param *)f->fn.params.items[i])->type;
+    if (f->kind == N_OBJECTIVE && f->fn.ret && f->fn.ret->kind != TY_REAL)
+        diag_error(f->loc, "objective '%s' must have a real value, not %s", f->fn.name, check_tname(c, f->fn.ret));
+    if (f->kind == N_OBJECTIVE) f->fn.ret = ty_real;
     Type *ret = f->fn.ret ? f->fn.ret : ty_unit;
     Type *t = ty_fn(c->a, params, f->fn.params.len, ret);
     Symbol *old = scope_find_local(c->globals, f->fn.name);
@@ -706,7 +738,8 @@ static void declare_fn(Checker *c, Node *f) {
         return;
     }
     if (old) forget_prelude_fn(c, old);
-    SymKind kind = f->kind == N_MODEL ? SYM_MODEL : f->kind == N_GUIDE ? SYM_GUIDE : SYM_FN;
+    SymKind kind = f->kind == N_MODEL ? SYM_MODEL : f->kind == N_GUIDE ? SYM_GUIDE
+                 : f->kind == N_OBJECTIVE ? SYM_OBJECTIVE : SYM_FN;
     f->fn.sym = check_declare(c, kind, f->fn.name, t, f->loc, f);
 }
 
@@ -773,7 +806,7 @@ static bool check_items(Checker *c0, Program *prog) {
     int errors_before = diag_error_count();
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];
-        if (n->kind == N_FN || n->kind == N_MODEL || n->kind == N_GUIDE) declare_fn(&c, n);
+        if (ast_is_definition(n)) declare_fn(&c, n);
     }
     for (int i = 0; i < prog->items.len; i++) {
         Node *n = prog->items.items[i];
@@ -781,10 +814,15 @@ static bool check_items(Checker *c0, Program *prog) {
         else if (n->kind == N_DATA) check_data(&c, n);
         else if (n->kind == N_MODEL) check_model(&c, n);
         else if (n->kind == N_GUIDE) check_guide(&c, n);
+        else if (n->kind == N_OBJECTIVE) check_objective(&c, n);
         else check_stmt(&c, n, true);
     }
     if (diag_error_count() == errors_before)
         for (int i = 0; i < c.vi_infers.len; i++) check_pair_vi(&c, c.vi_infers.items[i]);
     if (diag_error_count() == errors_before) check_pair_unused_guides(&c, prog);
+    for (int i = 0; i < prog->items.len; i++) {   /* model mode's --method vi uses elbo */
+        Node *n = prog->items.items[i];
+        if (n->kind == N_GUIDE && n->fn.paired) check_default_objective(&c);
+    }
     return diag_error_count() == errors_before;
 }

@@ -24,6 +24,7 @@ typedef struct Checker {
     bool dist_ok;        /* the expression being checked may be a distribution */
     bool session;        /* a REPL cell: top-level names may be declared again */
     bool in_guide;       /* c->model is a guide */
+    bool in_objective;   /* c->fn is an objective: draws(K) is allowed */
     PtrVec vi_infers;    /* `infer ... by vi(...)` nodes: their sites are paired at the end */
 } Checker;
 
@@ -48,8 +49,11 @@ void check_observe(Checker *c, Node *s);
 void check_weight_stmt(Checker *c, Node *s);
 void check_param_decl(Checker *c, Node *s);
 void check_guide(Checker *c, Node *g);
+void check_objective(Checker *c, Node *o);
+Type *check_draws(Checker *c, Node *e);
 void check_model(Checker *c, Node *m);
 void check_pair_vi(Checker *c, Node *e);
 void check_pair_unused_guides(Checker *c, Program *prog);
+Symbol *check_default_objective(Checker *c);
 
 #endif

@@ -60,8 +60,45 @@ static void register_site(Checker *c, Node *e, const char *name) {
     vec_push(c->a, sites, e);
 }
 
+/* A guide site's estimator: `by "reparam"` (normal, lognormal; their default), `by "score"`
+ * (any site; the default of the others), `by "enum"` (the finite discrete ones). */
+static const char *const estimator_names[] = {"", "reparam", "score", "enum"};
+
+static bool finite_discrete(const char *dist) {
+    return !strcmp(dist, "bernoulli") || !strcmp(dist, "bernoulli_logit") || !strcmp(dist, "categorical")
+        || !strcmp(dist, "binomial");
+}
+
+static bool reparameterizable(const char *dist) { return !strcmp(dist, "normal") || !strcmp(dist, "lognormal"); }
+
+static int chosen_estimator(Checker *c, Node *e, const char *dist) {
+    for (int i = EST_REPARAM; i <= EST_ENUM; i++)
+        if (!strcmp(e->sample.by, estimator_names[i])) return i;
+    diag_error(e->sample.by_loc, "unknown estimator \"%s\" (available: \"reparam\", \"score\", \"enum\")", e->sample.by);
+    return EST_SCORE;
+}
+
+static void check_estimator(Checker *c, Node *e) {
+    if (!e->sample.dist->call.dist) return;
+    const char *dist = dist_table[e->sample.dist->call.dist - 1].name;
+    if (!e->sample.by) {
+        e->sample.estimator = reparameterizable(dist) ? EST_REPARAM : EST_SCORE;
+        return;
+    }
+    int est = chosen_estimator(c, e, dist);
+    if (est == EST_REPARAM && !reparameterizable(dist))
+        diag_error(e->sample.by_loc, "'%s' sites have no reparameterization here (normal and lognormal have); "
+                   "use \"score\"", dist);
+    else if (est == EST_ENUM && !finite_discrete(dist))
+        diag_error(e->sample.by_loc, "'%s' sites cannot be enumerated (bernoulli, bernoulli_logit, categorical and "
+                   "binomial can); use \"score\"", dist);
+    e->sample.estimator = est;
+}
+
 Type *check_sample(Checker *c, Node *e) {
     Type *d = check_dist(c, e->sample.dist);
+    if (e->sample.by && !c->in_guide)
+        diag_error(e->sample.by_loc, "estimators are chosen in a guide: `by \"...\"` is only allowed on a guide's sites");
     if (!c->model) {
         diag_error(e->loc, "'sample' is only allowed inside a model");
         return ty_error;
@@ -76,6 +113,7 @@ Type *check_sample(Checker *c, Node *e) {
         return ty_error;
     }
     register_site(c, e, name);
+    if (c->in_guide && !check_is_poison(d)) check_estimator(c, e);
     return check_is_poison(d) ? ty_error : d->elem;
 }
 
@@ -126,10 +164,28 @@ static void check_optimizer_option(Checker *c, Node *e, Node *value) {
     }
 }
 
-static void check_objective_option(Checker *c, Node *value) {
-    if (value->kind != N_NAME || strcmp(value->name.name, "elbo") != 0)
-        diag_error(value->loc, "objective must be elbo (for now)");
+/* objective = elbo, or a call of an objective with its arguments: iwae(10), fdiv("js") */
+static void check_objective_option(Checker *c, Node *e, Node *value) {
+    Node *name = value->kind == N_CALL ? value->call.callee : value;
+    Symbol *sym = name->kind == N_NAME ? check_lookup(c, name->name.name) : NULL;
     value->type = ty_unit;
+    if (!sym || sym->kind != SYM_OBJECTIVE) {
+        diag_error(value->loc, "objective must name an objective, such as `elbo` or `iwae(10)`");
+        return;
+    }
+    name->name.sym = sym;
+    e->infer.objective = value;
+    e->infer.objective_sym = sym;
+    sym->decl->fn.used = true;
+    if (value->kind == N_CALL) {
+        for (int i = 0; i < value->call.argnames.len; i++)
+            if (value->call.argnames.items[i])
+                diag_error(((Node *)value->call.args.items[i])->loc, "an objective's arguments are positional");
+        check_args_against(c, value, sym->name, sym->type->params, sym->type->nparams);
+    } else if (sym->type->nparams) {
+        diag_error(value->loc, "objective '%s' takes %d argument%s: write `%s(...)`", sym->name, sym->type->nparams,
+                   sym->type->nparams == 1 ? "" : "s", sym->name);
+    }
 }
 
 static void check_resample_option(Checker *c, Node *e, Node *value) {
@@ -161,7 +217,7 @@ static void check_infer_option(Checker *c, Node *e, const char *name, Node **slo
     } else if (strcmp(name, "optimizer") == 0) {
         check_optimizer_option(c, e, *slot);
     } else if (strcmp(name, "objective") == 0) {
-        check_objective_option(c, *slot);
+        check_objective_option(c, e, *slot);
     } else {
         check_resample_option(c, e, *slot);
     }
@@ -200,8 +256,10 @@ static Type *check_infer_method(Checker *c, Node *e) {
         diag_error(m->loc, "vi needs a guide: vi(guide = q, ...)");
         return NULL;
     }
-    if (e->infer.kind == INFER_VI) vec_push(c->a, &c->vi_infers, e);
-    return ty_unit;
+    if (e->infer.kind != INFER_VI) return ty_unit;
+    vec_push(c->a, &c->vi_infers, e);
+    if (!e->infer.objective_sym) e->infer.objective_sym = check_default_objective(c);
+    return e->infer.objective_sym ? ty_unit : NULL;
 }
 
 static Symbol *inferred_model(Checker *c, Node *call) {
@@ -290,6 +348,28 @@ void check_guide(Checker *c, Node *g) {
     c->model = NULL;
 }
 
+/* An objective is checked like a function with a real value, in which draws(K) is allowed. */
+void check_objective(Checker *c, Node *o) {
+    c->in_objective = true;
+    check_fn(c, o);
+    c->in_objective = false;
+}
+
+/* draws(K) or draws(): K guide draws (or the vi's `particles`), in an objective only */
+Type *check_draws(Checker *c, Node *e) {
+    if (!c->in_objective) {
+        diag_error(e->loc, "'draws' is only allowed inside an objective");
+        return ty_error;
+    }
+    if (e->call.args.len > 1) {
+        diag_error(e->call.callee->loc, "'draws' expects at most 1 argument (the number of draws), found %d",
+                   e->call.args.len);
+        return ty_error;
+    }
+    if (e->call.args.len == 1) check_expect(c, (Node **)&e->call.args.items[0], ty_int);
+    return ty_draws;
+}
+
 /* A model body is checked like a function's, with sample sites and checkpoints allowed. */
 void check_model(Checker *c, Node *m) {
     Type *ret = m->fn.ret ? m->fn.ret : ty_unit;
@@ -301,6 +381,14 @@ void check_model(Checker *c, Node *m) {
     check_fn(c, m);
     c->stmt_level = false;
     c->model = NULL;
+}
+
+/* elbo (the prelude's, or the program's own), marked for compiling */
+Symbol *check_default_objective(Checker *c) {
+    Symbol *sym = check_lookup(c, "elbo");
+    if (!sym || sym->kind != SYM_OBJECTIVE) return NULL;
+    sym->decl->fn.used = true;
+    return sym;
 }
 
 /* ---- pairing a guide's sites with its model's (for vi) ---- */

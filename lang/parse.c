@@ -311,7 +311,7 @@ static Node *parse_postfix(Parser *p) {
 
 static Node *parse_sample_as(Parser *p, const Token *kw, Node *dist);
 
-/* power = ( "sample" postfix ["as" STRING] | postfix ) [ "^" unary ]
+/* power = ( "sample" postfix ["as" STRING] ["by" STRING] | postfix ) [ "^" unary ]
  * (right-associative, tighter than unary minus; `sample D^2` squares the draw) */
 static Node *parse_power(Parser *p) {
     Node *base;
@@ -330,14 +330,22 @@ static Node *parse_power(Parser *p) {
     return exp ? binary(p, op, base, exp) : NULL;
 }
 
-/* the ["as" STRING] after `sample D` */
+/* the ["as" STRING] ["by" STRING] after `sample D`: the site's name and, in a guide, its
+ * gradient estimator */
 static Node *parse_sample_as(Parser *p, const Token *kw, Node *dist) {
     Node *n = ast_new(p->a, N_SAMPLE, kw->loc);
     n->sample.dist = dist;
-    if (!accept(p, TK_AS)) return n;
-    const Token *name = expect(p, TK_STRING);
-    if (!name) return NULL;
-    n->sample.as_name = name->text;
+    if (accept(p, TK_AS)) {
+        const Token *name = expect(p, TK_STRING);
+        if (!name) return NULL;
+        n->sample.as_name = name->text;
+    }
+    if (accept(p, TK_BY)) {
+        const Token *by = expect(p, TK_STRING);
+        if (!by) return NULL;
+        n->sample.by = by->text;
+        n->sample.by_loc = by->loc;
+    }
     return n;
 }
 
@@ -549,12 +557,22 @@ static bool parse_params(Parser *p, Node *fn) {
     return expect(p, TK_RPAREN) != NULL;
 }
 
-/* fn_def    = "fn" IDENT "(" [params] ")" ["->" type] block
- * model_def = "model" IDENT "(" [params] ")" ["->" type] block
- * guide_def = "guide" IDENT "(" [params] ")" block */
+static NodeKind definition_kind(TokKind kw) {
+    switch (kw) {
+    case TK_FN: return N_FN;
+    case TK_MODEL: return N_MODEL;
+    case TK_GUIDE: return N_GUIDE;
+    default: return N_OBJECTIVE;
+    }
+}
+
+/* fn_def        = "fn" IDENT "(" [params] ")" ["->" type] block
+ * model_def     = "model" IDENT "(" [params] ")" ["->" type] block
+ * guide_def     = "guide" IDENT "(" [params] ")" block
+ * objective_def = "objective" IDENT "(" [params] ")" block     (its value is a real) */
 static Node *parse_fn_def(Parser *p) {
     const Token *kw = advance(p);
-    Node *n = ast_new(p->a, kw->kind == TK_FN ? N_FN : kw->kind == TK_MODEL ? N_MODEL : N_GUIDE, kw->loc);
+    Node *n = ast_new(p->a, definition_kind(kw->kind), kw->loc);
     const Token *name = expect(p, TK_IDENT);
     if (!name || !expect(p, TK_LPAREN) || !parse_params(p, n)) return NULL;
     n->fn.name = name->text;
@@ -585,7 +603,8 @@ static Node *parse_simple(Parser *p) {
 }
 
 /* stmt = let | var | for | while | return | break | continue | observe | reward | potential
- *      | param | fn_def | model_def | guide_def | data_decl (top level only) | assignment | expr */
+ *      | param | fn_def | model_def | guide_def | objective_def | data_decl (top level only)
+ *      | assignment | expr */
 static Node *parse_stmt(Parser *p, bool top) {
     const Token *t = peek(p);
     switch (t->kind) {
@@ -599,7 +618,7 @@ static Node *parse_stmt(Parser *p, bool top) {
     case TK_CONTINUE: return ast_new(p->a, N_CONTINUE, advance(p)->loc);
     case TK_OBSERVE: return parse_observe(p);
     case TK_PARAM: return parse_param_decl(p);
-    case TK_FN: case TK_MODEL: case TK_GUIDE: case TK_DATA:
+    case TK_FN: case TK_MODEL: case TK_GUIDE: case TK_OBJECTIVE: case TK_DATA:
         if (!top) return error_at(p, t->loc, "'%s' definitions are only allowed at top level", t->text);
         return t->kind == TK_DATA ? parse_data_decl(p) : parse_fn_def(p);
     default: return parse_simple(p);

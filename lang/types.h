@@ -14,6 +14,7 @@ typedef enum TypeKind {
     TY_FN,       /* params -> ret (functions and models) */
     TY_DIST,     /* a distribution over elem (real or int); only used by sample, observe, lpdf */
     TY_POSTERIOR,/* weighted draws of a model's return value elem */
+    TY_DRAWS,    /* draws(K) in an objective: the log weights and log q of K guide draws */
 } TypeKind;
 
 typedef struct Type Type;
@@ -25,7 +26,7 @@ struct Type {
     Type *ret;           /* TY_FN */
 };
 
-extern Type *ty_error, *ty_never, *ty_unit, *ty_bool, *ty_int, *ty_real, *ty_string;
+extern Type *ty_error, *ty_never, *ty_unit, *ty_bool, *ty_int, *ty_real, *ty_string, *ty_draws;
 
 Type *ty_array(Arena *a, Type *elem);
 Type *ty_fn(Arena *a, Type **params, int nparams, Type *ret);

@@ -25,6 +25,7 @@ void rt_print_real(double x);
 void rt_print_int(int64_t x);
 void rt_print_bool(int64_t x);
 void rt_print_string(const char *s);
+int64_t rt_str_eq(const char *a, const char *b);   /* 1 when the texts are equal */
 void rt_print_array(const rt_array *a, int64_t base_kind, int64_t depth);
 void rt_print_space(void);
 void rt_print_newline(void);

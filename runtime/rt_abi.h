@@ -11,7 +11,7 @@
 #define RT_ABI(X) \
     /* output (rt_print.c) */ \
     X(rt_print_real, "v", "d") X(rt_print_int, "v", "i") X(rt_print_bool, "v", "i") \
-    X(rt_print_string, "v", "p") X(rt_print_array, "v", "pii") \
+    X(rt_print_string, "v", "p") X(rt_print_array, "v", "pii") X(rt_str_eq, "i", "pp") \
     X(rt_print_space, "v", "") X(rt_print_newline, "v", "") \
     /* arrays (rt_array.c) */ \
     X(rt_array_new, "p", "ii") X(rt_array_copy, "p", "pi") \
@@ -43,15 +43,17 @@
     X(rt_ad_exp, "i", "i") X(rt_ad_log, "i", "i") X(rt_ad_sqrt, "i", "i") X(rt_ad_sin, "i", "i") \
     X(rt_ad_cos, "i", "i") X(rt_ad_tan, "i", "i") X(rt_ad_atan, "i", "i") X(rt_ad_tanh, "i", "i") \
     X(rt_ad_lgamma, "i", "i") X(rt_ad_log1p, "i", "i") X(rt_ad_expm1, "i", "i") X(rt_ad_abs, "i", "i") \
+    X(rt_ad_stop_grad, "i", "i") \
     /* variational inference (rt_vi.c) */ \
     X(rt_vi_add_logp, "v", "i") X(rt_vi_param, "i", "i") X(rt_vi_model_site, "i", "iipp") \
     X(rt_vi_guide_normal, "i", "iipiip") X(rt_vi_guide_lognormal, "i", "iipiip") \
     X(rt_vi_guide_score, "i", "iipiip") X(rt_vi_guide_score_int, "i", "iipiip") X(rt_vi_rng, "p", "") \
-    X(rt_vi_values, "p", "p") \
+    X(rt_vi_values, "p", "p") X(rt_vi_enum_value, "i", "iip") X(rt_vi_guide_enum, "i", "iipiip") \
+    X(rt_vi_draws, "p", "ip") X(rt_vi_stop_grad_array, "p", "p") \
     X(rt_vi_return, "v", "i") X(rt_vi_return_value, "v", "d") X(rt_vi_lift_array, "p", "pi") \
     X(rt_vi_sum, "i", "p") X(rt_vi_mean, "i", "pp") X(rt_vi_logsumexp, "i", "p") \
     X(rt_vi_lpmf_categorical, "i", "ipp") X(rt_vi_params, "p", "p") X(rt_vi_history, "p", "p") \
-    X(rt_infer_vi, "p", "ppiiidp") \
+    X(rt_infer_vi, "p", "ppppiiidp") \
     X(rt_plot_posterior, "v", "p")
 
 /* Data symbols JIT-compiled code reads (declared in rt.h): generated code loads the i32

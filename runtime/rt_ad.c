@@ -168,6 +168,20 @@ void rt_ad_free(void)
     tape_release(cur);
 }
 
+rt_ad_mark rt_ad_mark_here(void)
+{
+    ad_tape *t = tape();
+    return (rt_ad_mark){t->n, t->pn, t->mn};
+}
+
+void rt_ad_rewind(rt_ad_mark m)
+{
+    ad_tape *t = tape();
+    if (m.n > t->n || m.pn > t->pn || m.mn > t->mn || (t->ninput && t->input[t->ninput - 1] >= m.n))
+        rt_fail(NULL, "internal error: rewinding the gradient tape past its inputs or forwards");
+    t->n = m.n, t->pn = m.pn, t->mn = m.mn;
+}
+
 int64_t rt_ad_ninputs(void) { return tape()->ninput; }
 int64_t rt_ad_size(void) { return tape()->n; }
 
@@ -493,15 +507,28 @@ static void backward(ad_tape *t, int64_t out)
     }
 }
 
-void rt_ad_grad(int64_t out, double *grad, int64_t ninputs)
+static void backward_from(ad_tape *t, int64_t out)
 {
-    ad_tape *t = tape();
     value_of(t, out);
     memset(t->adj, 0, (size_t)t->n * sizeof *t->adj);   /* matvec outputs past out too */
     t->adj[out] = 1;
     backward(t, out);
+}
+
+void rt_ad_grad(int64_t out, double *grad, int64_t ninputs)
+{
+    ad_tape *t = tape();
+    backward_from(t, out);
     for (int64_t k = 0; k < ninputs; k++)
         grad[k] = k < t->ninput ? t->adj[t->input[k]] : 0;
+}
+
+void rt_ad_adjoints(int64_t out, const int64_t *h, int64_t n, double *adj)
+{
+    ad_tape *t = tape();
+    backward_from(t, out);
+    for (int64_t k = 0; k < n; k++)
+        adj[k] = (value_of(t, h[k]), t->adj[h[k]]);   /* value_of checks the handle */
 }
 
 /* ---- continuous log densities ----

@@ -22,6 +22,13 @@ int64_t rt_ad_ninputs(void);
 int64_t rt_ad_size(void);        /* nodes on the tape */
 /* Same value, derivative 0: the node is a constant (DiCE-style surrogates). */
 int64_t rt_ad_stop_grad(int64_t h);
+/* d out / d h[k] for the nodes h[0..n) (any nodes, not only inputs), by a backward pass. */
+void rt_ad_adjoints(int64_t out, const int64_t *h, int64_t n, double *adj);
+/* A position on the calling thread's tape, and a return to it: the nodes made since are
+ * dropped (their handles become invalid). For values computed on the tape only to be read. */
+typedef struct rt_ad_mark { int64_t n, pn, mn; } rt_ad_mark;
+rt_ad_mark rt_ad_mark_here(void);
+void rt_ad_rewind(rt_ad_mark m);
 /* Backward pass from out (seeded with adjoint 1): grad[i] = d out / d input i for
  * i < ninputs. Entries past rt_ad_ninputs() are 0. Can be called again for another out. */
 void rt_ad_grad(int64_t out, double *grad, int64_t ninputs);

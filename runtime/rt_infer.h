@@ -60,7 +60,7 @@ typedef struct rt_posterior {
     int64_t resamples;                  /* SMC: resampling steps taken */
     rt_array *ess_history;              /* the ESS after each step (IS: one step) */
     /* VI: the fitted guide's parameters and the objective at each step */
-    const char *guide_name;
+    const char *guide_name, *objective_name;
     int64_t nparams;
     const char *const *param_names;
     double *params;

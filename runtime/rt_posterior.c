@@ -256,8 +256,8 @@ static void print_fit(const rt_posterior *p)
     for (int64_t i = from; i < n; i++)
         sum += p->history->at.d[i];
     if (n)
-        printf("\n  objective (elbo) over the last %lld of %lld steps: %.6g", (long long)(n - from),
-               (long long)n, sum / (double)(n - from));
+        printf("\n  objective (%s) over the last %lld of %lld steps: %.6g", p->objective_name,
+               (long long)(n - from), (long long)n, sum / (double)(n - from));
 }
 
 void rt_print_posterior(const rt_posterior *p)

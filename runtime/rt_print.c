@@ -49,6 +49,7 @@ void rt_print_real(double x)
 void rt_print_int(int64_t x) { printf("%lld", (long long)x); }
 void rt_print_bool(int64_t x) { fputs(x ? "true" : "false", stdout); }
 void rt_print_string(const char *s) { fputs(s ? s : "", stdout); }
+int64_t rt_str_eq(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : "") == 0; }
 void rt_print_space(void) { putchar(' '); }
 void rt_print_newline(void) { putchar('\n'); }
 

@@ -450,7 +450,8 @@ static void check_output(const char *path)
         rt_failf(NULL, "cannot write output file '%s': %s", path, strerror(errno));
 }
 
-static const rt_posterior *infer(const run_opts *o, const rt_model_entry *e, const rt_vi_problem *q)
+static const rt_posterior *infer(const run_opts *o, const rt_program *prog, const rt_model_entry *e,
+                                  const rt_vi_problem *q)
 {
     void *args = rt_frame_new(8 * e->nparams);
     if (e->bind_args)
@@ -459,7 +460,7 @@ static const rt_posterior *infer(const run_opts *o, const rt_model_entry *e, con
     if (o->method == METHOD_IS)
         return rt_infer_is(e->model, args, o->particles, 1, NULL);
     if (o->method == METHOD_VI)
-        return rt_infer_vi(q, args, o->particles, o->steps, o->optimizer, o->lr, NULL);
+        return rt_infer_vi(q, args, prog->elbo, NULL, o->particles, o->steps, o->optimizer, o->lr, NULL);
     return rt_infer_smc(e->model, args, o->particles, o->scheme, o->ess, o->threads, 1, NULL);
 }
 
@@ -498,7 +499,7 @@ static int run_model(const run_opts *o, const rt_program *prog, const rt_model_e
         check_output(o->output);
     rt_init(&(rt_options){ o->data_path, o->seed, true });
     prog->main();
-    const rt_posterior *post = infer(o, e, q);
+    const rt_posterior *post = infer(o, prog, e, q);
     add_fit(&c, post);
     write_output(o, post, &c);
     config_free(&c);

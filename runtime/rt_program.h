@@ -24,6 +24,7 @@ typedef struct rt_program {
     int64_t is_script;            /* the file has top-level statements */
     int64_t nmodels;
     const rt_model_entry *models;
+    const struct rt_vi_objective *elbo;   /* --method vi's objective; NULL without guides */
 } rt_program;
 
 /* main() of a built binary and of `ppl run` (argv[0] is the program's name as usage lines

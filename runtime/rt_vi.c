@@ -7,20 +7,41 @@
 #include "rt_dist.h"
 #include "rt_vi.h"
 
-enum { MAX_INDICES = 8, IS_DRAWS = 1000 };
+enum { MAX_INDICES = 8, IS_DRAWS = 1000, MAX_ENUM_SITES = 64, MAX_ENUM_PASSES = 4096 };
 
 /* h: a handle for a real site, the drawn int for a discrete one (is_int). */
 typedef struct SiteValue { int64_t site, nidx, idx[MAX_INDICES], h; bool is_int; } SiteValue;
 
-/* One evaluation of guide and model (one thread runs VI). */
+/* One draws(K) call of an objective evaluation: per draw its log weight and log q (handles)
+ * and the log q of its score-function sites (a handle, or -1 when it has none). */
+typedef struct DrawCall { int64_t n, *score; rt_array *logw, *logq; int64_t logz; } DrawCall;
+
+/* The state of the fit (one thread runs VI). */
 static struct {
+    /* one evaluation of guide and model */
     const int64_t *params;
     int64_t logp, logq, ret;
-    int64_t score;            /* log q of the sites without a reparameterization */
+    int64_t logq_fixed;       /* log q with the drawn values held fixed (no path through x) */
+    int64_t score;            /* log q of the sites without a reparameterization, or -1 */
     double ret_value;
     SiteValue *sites;
     int64_t nsites, cap;
     rt_rng rng;
+    /* one evaluation of the objective: its draws(K) calls */
+    const rt_vi_problem *prob;
+    const void *args;
+    int64_t particles, stream_a, stream_b, next_draw;
+    DrawCall *calls;
+    int64_t ncalls, calls_cap;
+    bool has_score;
+    /* re-running the objective for a baseline: draws(K) replays call `replay_call` with
+     * draw `replay_draw` replaced by the mean of the others */
+    bool replaying;
+    int64_t replay_call, replay_draw, replay_next;
+    /* enumeration: the values of the enumerated sites in this pass (an odometer over
+     * their supports, in the order the sites were met) and their log q */
+    bool enumerating;
+    int64_t enum_size[MAX_ENUM_SITES], enum_value[MAX_ENUM_SITES], nenum, enum_next, enum_logq;
 } vi;
 
 void rt_vi_add_logp(int64_t h) { vi.logp = rt_ad_add(vi.logp, h); }
@@ -45,13 +66,20 @@ static void record(int64_t site, int64_t nidx, const int64_t *idx, int64_t h, bo
     v->is_int = is_int;
 }
 
+static void add_logq(int64_t lq, int64_t lq_fixed) {
+    vi.logq = rt_ad_add(vi.logq, lq);
+    vi.logq_fixed = rt_ad_add(vi.logq_fixed, lq_fixed);
+}
+
 static int64_t guide_draw(int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma,
                           bool log_normal, const char *loc) {
     double eps = rt_sample_normal(&vi.rng, 0, 1, loc);
     int64_t z = rt_ad_add(mu, rt_ad_mul(sigma, rt_ad_const(eps)));
-    int64_t x = log_normal ? rt_ad_exp(z) : z;
+    int64_t x = log_normal ? rt_ad_exp(z) : z, x_fixed = rt_ad_stop_grad(x);
     int64_t lq = log_normal ? rt_ad_lpdf_lognormal(x, mu, sigma, loc) : rt_ad_lpdf_normal(x, mu, sigma, loc);
-    vi.logq = rt_ad_add(vi.logq, lq);
+    int64_t lq_fixed = log_normal ? rt_ad_lpdf_lognormal(x_fixed, mu, sigma, loc)
+                                  : rt_ad_lpdf_normal(x_fixed, mu, sigma, loc);
+    add_logq(lq, lq_fixed);
     record(site, nidx, idx, x, false, loc);
     return x;
 }
@@ -66,8 +94,8 @@ int64_t rt_vi_guide_lognormal(int64_t site, int64_t nidx, const int64_t *idx, in
 
 static int64_t score_site(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, bool is_int,
                           const char *loc) {
-    vi.logq = rt_ad_add(vi.logq, lq);
-    vi.score = rt_ad_add(vi.score, lq);
+    add_logq(lq, lq);
+    vi.score = vi.score < 0 ? lq : rt_ad_add(vi.score, lq);
     record(site, nidx, idx, x, is_int, loc);
     return x;
 }
@@ -78,6 +106,39 @@ int64_t rt_vi_guide_score(int64_t site, int64_t nidx, const int64_t *idx, int64_
 
 int64_t rt_vi_guide_score_int(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc) {
     return score_site(site, nidx, idx, x, lq, true, loc);
+}
+
+/* An enumerated site: while fitting, the value of this pass of the odometer (a new site
+ * starts at 0); otherwise (importance sampling with the fitted guide) the drawn value. */
+int64_t rt_vi_enum_value(int64_t support, int64_t drawn, const char *loc) {
+    if (!vi.enumerating) return drawn;
+    if (support < 1) rt_failf(loc, "vi: an enumerated site needs at least one value, found %lld", (long long)support);
+    if (vi.enum_next == vi.nenum) {
+        if (vi.nenum == MAX_ENUM_SITES)
+            rt_failf(loc, "vi: more than %d enumerated sites in one evaluation of the objective; use by \"score\" "
+                     "for some", MAX_ENUM_SITES);
+        vi.enum_size[vi.nenum] = support;
+        vi.enum_value[vi.nenum++] = 0;
+    }
+    return vi.enum_value[vi.enum_next++];
+}
+
+/* Its log q (at the enumerated value) joins log q and the pass's enumeration weight. */
+int64_t rt_vi_guide_enum(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc) {
+    add_logq(lq, lq);
+    if (vi.enumerating) vi.enum_logq = rt_ad_add(vi.enum_logq, lq);
+    record(site, nidx, idx, x, true, loc);
+    return x;
+}
+
+/* The next pass of the odometer: false after the last one. */
+static bool enum_advance(void) {
+    while (vi.nenum > 0) {
+        int64_t i = vi.nenum - 1;
+        if (++vi.enum_value[i] < vi.enum_size[i]) return true;
+        vi.nenum--;
+    }
+    return false;
 }
 
 rt_array *rt_vi_values(const rt_array *h) {
@@ -123,25 +184,96 @@ int64_t rt_vi_lpmf_categorical(int64_t y, const rt_array *probs, const char *loc
     return rt_ad_lpmf_categorical(y, probs->at.i, probs->len, loc);
 }
 
-/* ---- the fit ---- */
+rt_array *rt_vi_stop_grad_array(const rt_array *h) {
+    rt_array *out = rt_array_new(h->len, 0);
+    for (int64_t i = 0; i < h->len; i++) out->at.i[i] = rt_ad_stop_grad(h->at.i[i]);
+    return out;
+}
 
-/* Runs guide then model on a fresh record of sites; returns log p - log q (and in *score the
- * log q of the score-function sites). */
-static int64_t evaluate(const rt_vi_problem *prob, const void *args, uint64_t stream, int64_t *score) {
+/* ---- draws ---- */
+
+/* Runs guide then model on a fresh record of sites; returns log p - log q, with the log q
+ * of the score-function sites in *score (-1: none) and log q at fixed values in *logq. */
+static int64_t evaluate(const rt_vi_problem *prob, const void *args, uint64_t stream, int64_t *score, int64_t *logq) {
     vi.nsites = 0;
-    vi.logp = vi.logq = vi.score = rt_ad_const(0);
+    vi.logp = vi.logq = vi.logq_fixed = rt_ad_const(0);
+    vi.score = -1;
     vi.ret = -1;
     vi.ret_value = 0;
     rt_rng_init(&vi.rng, rt_seed, stream);
     prob->guide_ad(args);
     prob->model_ad(args);
     if (score) *score = vi.score;
+    if (logq) *logq = vi.logq_fixed;
     return rt_ad_sub(vi.logp, vi.logq);
 }
+
+static rt_draws *draws_value(rt_array *logw, rt_array *logq, int64_t logz) {
+    rt_draws *d = rt_alloc(sizeof *d, true);
+    d->logw = logw;
+    d->logq = logq;
+    d->logz = logz;
+    return d;
+}
+
+static DrawCall *new_call(int64_t n) {
+    if (vi.ncalls == vi.calls_cap) {
+        int64_t cap = vi.calls_cap ? 2 * vi.calls_cap : 4;
+        DrawCall *c = rt_alloc(sizeof *c * (size_t)cap, true);
+        if (vi.ncalls) memcpy(c, vi.calls, sizeof *c * (size_t)vi.ncalls);
+        vi.calls = c;
+        vi.calls_cap = cap;
+    }
+    DrawCall *c = &vi.calls[vi.ncalls++];
+    *c = (DrawCall){n, rt_alloc(sizeof(int64_t) * (size_t)n, false), rt_array_new(n, 0), rt_array_new(n, 0)};
+    return c;
+}
+
+/* The mean of the values of h without element k, as a constant. */
+static int64_t mean_of_others(const rt_array *h, int64_t k) {
+    double sum = 0;
+    for (int64_t j = 0; j < h->len; j++)
+        if (j != k) sum += rt_ad_value(h->at.i[j]);
+    return rt_ad_const(sum / (double)(h->len - 1));
+}
+
+static rt_array *constants(const rt_array *h, int64_t k) {
+    rt_array *out = rt_array_new(h->len, 0);
+    for (int64_t j = 0; j < h->len; j++) out->at.i[j] = j == k ? mean_of_others(h, k) : rt_ad_const(rt_ad_value(h->at.i[j]));
+    return out;
+}
+
+/* A baseline pass: the recorded draws, the one being left out replaced by the others' mean. */
+static rt_draws *replayed_draws(int64_t n, const char *loc) {
+    if (vi.replay_next >= vi.ncalls || vi.calls[vi.replay_next].n != n)
+        rt_fail(loc, "vi: an objective must call draws the same way each time it runs");
+    DrawCall *c = &vi.calls[vi.replay_next];
+    int64_t k = vi.replay_next++ == vi.replay_call ? vi.replay_draw : -1;
+    return draws_value(constants(c->logw, k), constants(c->logq, k), c->logz);
+}
+
+rt_draws *rt_vi_draws(int64_t n, const char *loc) {
+    if (n < 0) n = vi.particles;
+    if (n < 1) rt_failf(loc, "draws: the number of draws must be at least 1, found %lld", (long long)n);
+    if (!vi.prob) rt_fail(loc, "draws: no fit is running");
+    if (vi.replaying) return replayed_draws(n, loc);
+    DrawCall *c = new_call(n);
+    for (int64_t k = 0; k < n; k++) {
+        uint64_t stream = rt_rng_stream_id((uint64_t)vi.stream_a, (uint64_t)vi.stream_b, (uint64_t)vi.next_draw++);
+        c->logw->at.i[k] = evaluate(vi.prob, vi.args, stream, &c->score[k], &c->logq->at.i[k]);
+        vi.has_score |= c->score[k] >= 0;
+    }
+    c->logz = rt_ad_const(rt_ad_value(rt_ad_logsumexp(c->logw->at.i, n)) - log((double)n));
+    return draws_value(c->logw, c->logq, c->logz);
+}
+
+/* ---- the fit ---- */
 
 typedef struct Fit {
     const rt_vi_problem *prob;
     const void *args;
+    const rt_vi_objective *objective;
+    const void *objective_args;
     double *theta, *grad, *m, *v;
     int64_t *handles;
     uint64_t call;
@@ -153,26 +285,85 @@ static void start_tape(Fit *f) {
     vi.params = f->handles;
 }
 
-/* The ELBO estimate of one step (on the tape) from `particles` draws. Its value is the mean
- * of f = log p - log q; for sites without a reparameterization each draw also adds the
- * DiCE-style surrogate (f_p - b_p)(s_p - stop_grad(s_p)), whose value is 0 and whose
- * gradient is the score-function term, with s_p that draw's log q of those sites and b_p
- * the leave-one-out baseline, the mean of the other draws' f (0 for a single draw). */
-static int64_t objective(Fit *f, int64_t step, int64_t particles) {
-    start_tape(f);
-    int64_t *fs = rt_alloc(16 * (size_t)particles, false), *ss = fs + particles;
-    double total = 0;
-    for (int64_t p = 0; p < particles; p++) {
-        fs[p] = evaluate(f->prob, f->args, rt_rng_stream_id(f->call, (uint64_t)step, (uint64_t)p), &ss[p]);
-        total += rt_ad_value(fs[p]);
-    }
+/* The objective's value with draw k of draws call c left out (replaced by the mean of the
+ * others), computed on the tape and rewound: the baseline for that draw's score term. */
+static double baseline(Fit *f, int64_t c, int64_t k) {
+    rt_ad_mark mark = rt_ad_mark_here();
+    vi.replaying = true;
+    vi.replay_call = c, vi.replay_draw = k, vi.replay_next = 0;
+    double b = rt_ad_value(f->objective->fn(f->objective_args));
+    vi.replaying = false;
+    rt_ad_rewind(mark);
+    return b;
+}
+
+/* Whether the objective's value has a gradient in some draw's log weight. A gradient
+ * surrogate such as rws uses the weights only through stop_grad and states its gradient
+ * itself through d.logq: it gets no score-function term. */
+static bool depends_on_weights(int64_t objective) {
+    int64_t n = 0;
+    for (int64_t c = 0; c < vi.ncalls; c++) n += vi.calls[c].n;
+    int64_t *h = rt_alloc(sizeof(int64_t) * (size_t)n, false);
+    double *adj = rt_alloc(sizeof(double) * (size_t)n, false);
+    for (int64_t c = 0, at = 0; c < vi.ncalls; at += vi.calls[c++].n)
+        memcpy(h + at, vi.calls[c].logw->at.i, sizeof(int64_t) * (size_t)vi.calls[c].n);
+    rt_ad_adjoints(objective, h, n, adj);
+    for (int64_t k = 0; k < n; k++)
+        if (adj[k] != 0) return true;
+    return false;
+}
+
+/* For the score-function sites, the DiCE-style surrogate sum over draws of
+ * (L - b) (s - stop_grad(s)): value 0, gradient the score-function term of L's gradient,
+ * with s the draw's log q of those sites and b its leave-one-out baseline (0 for a lone
+ * draw). For L = mean(logw) the baseline is the leave-one-out mean of the other draws. */
+static int64_t score_surrogate(Fit *f, int64_t objective) {
     int64_t sum = rt_ad_const(0);
-    for (int64_t p = 0; p < particles; p++) {
-        double fp = rt_ad_value(fs[p]), base = particles > 1 ? (total - fp) / (double)(particles - 1) : 0;
-        int64_t surrogate = rt_ad_mul(rt_ad_const(fp - base), rt_ad_sub(ss[p], rt_ad_stop_grad(ss[p])));
-        sum = rt_ad_add(sum, rt_ad_add(fs[p], surrogate));
+    if (!vi.has_score || !depends_on_weights(objective)) return sum;
+    double l = rt_ad_value(objective);
+    int64_t ncalls = vi.ncalls;
+    for (int64_t c = 0; c < ncalls; c++) {
+        DrawCall *call = &vi.calls[c];
+        for (int64_t k = 0; k < call->n; k++) {
+            int64_t s = call->score[k];
+            if (s < 0) continue;
+            double b = call->n > 1 ? baseline(f, c, k) : 0;
+            sum = rt_ad_add(sum, rt_ad_mul(rt_ad_const(l - b), rt_ad_sub(s, rt_ad_stop_grad(s))));
+        }
     }
-    return rt_ad_div(sum, rt_ad_const((double)particles));
+    return sum;
+}
+
+/* One run of the objective program with its surrogate, weighted by the probability of the
+ * enumerated sites' values in this pass. */
+static int64_t objective_pass(Fit *f) {
+    vi.ncalls = 0;
+    vi.next_draw = 0;
+    vi.has_score = false;
+    vi.enum_next = 0;
+    vi.enum_logq = rt_ad_const(0);
+    int64_t l = f->objective->fn(f->objective_args);
+    int64_t term = rt_ad_add(l, score_surrogate(f, l));
+    return vi.nenum ? rt_ad_mul(rt_ad_exp(vi.enum_logq), term) : term;
+}
+
+/* The objective of one step, on the tape: the sum over the passes of the enumerated sites'
+ * odometer (one pass when there are none), each draw on a stream of (fit, step, draw). */
+static int64_t objective(Fit *f, int64_t step, const char *loc) {
+    start_tape(f);
+    vi.stream_a = (int64_t)f->call, vi.stream_b = step;
+    vi.enumerating = true;
+    vi.nenum = 0;
+    int64_t total = rt_ad_const(0);
+    for (int64_t pass = 0;; pass++) {
+        if (pass == MAX_ENUM_PASSES)
+            rt_failf(loc, "vi: enumerating the guide's sites takes more than %d runs of the objective; use by "
+                     "\"score\" for some", MAX_ENUM_PASSES);
+        total = rt_ad_add(total, objective_pass(f));
+        if (!enum_advance()) break;
+    }
+    vi.enumerating = false;
+    return total;
 }
 
 /* Ascent: Adam (beta 0.9, 0.999, eps 1e-8, bias-corrected) or plain gradient steps. */
@@ -224,7 +415,7 @@ static rt_posterior *fitted_posterior(Fit *f, int64_t steps, const char *loc) {
     rt_posterior *post = rt_post_new(f->prob->model, "vi", IS_DRAWS);
     for (int64_t i = 0; i < IS_DRAWS; i++) {
         start_tape(f);
-        int64_t w = evaluate(f->prob, f->args, rt_rng_stream_id(f->call, (uint64_t)steps + 1, (uint64_t)i), NULL);
+        int64_t w = evaluate(f->prob, f->args, rt_rng_stream_id(f->call, (uint64_t)steps + 1, (uint64_t)i), NULL, NULL);
         post->logw[i] = rt_ad_value(w);
         post->value[i] = vi.ret_value;
         post->trace_start[i] = post->trace.len;
@@ -235,24 +426,28 @@ static rt_posterior *fitted_posterior(Fit *f, int64_t steps, const char *loc) {
     return post;
 }
 
-rt_posterior *rt_infer_vi(const rt_vi_problem *prob, const void *args, int64_t particles, int64_t steps,
-                          int64_t optimizer, double lr, const char *loc) {
+rt_posterior *rt_infer_vi(const rt_vi_problem *prob, const void *args, const rt_vi_objective *objective_desc,
+                          const void *objective_args, int64_t particles, int64_t steps, int64_t optimizer, double lr,
+                          const char *loc) {
     check_vi_options(particles, steps, lr, loc);
     int64_t n = prob->nparams;
-    Fit f = {prob, args, doubles(n), doubles(n), doubles(n), doubles(n), rt_alloc(8 * (size_t)(n + 1), false),
-             rt_infer_count++};
+    Fit f = {prob, args, objective_desc, objective_args, doubles(n), doubles(n), doubles(n), doubles(n),
+             rt_alloc(8 * (size_t)(n + 1), false), rt_infer_count++};
     prob->guide_init(args, f.theta);
+    vi.prob = prob, vi.args = args, vi.particles = particles;
     rt_array *history = rt_array_new(steps, 0);
     for (int64_t step = 0; step < steps; step++) {
         if (rt_interrupted) rt_interrupt(loc);
-        int64_t obj = objective(&f, step, particles);
+        int64_t obj = objective(&f, step, loc);
         history->at.d[step] = rt_ad_value(obj);
         rt_ad_grad(obj, f.grad, n);
         check_gradient(&f, step, loc);
         update(&f, step, optimizer, lr);
     }
+    vi.prob = NULL;
     rt_posterior *post = fitted_posterior(&f, steps, loc);
     post->guide_name = prob->guide_name;
+    post->objective_name = objective_desc->name;
     post->nparams = n;
     post->param_names = prob->param_names;
     post->params = f.theta;

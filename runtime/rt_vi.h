@@ -19,6 +19,19 @@ typedef struct rt_vi_problem {
     const char *guide_name;
 } rt_vi_problem;
 
+/* An objective (§9.11): a program over guide draws whose value the fit maximizes. fn takes
+ * the objective's args block (8 bytes per argument; reals as doubles) and returns a handle
+ * on the tape; inside it, draws(K) (rt_vi_draws) runs guide and model K times. */
+typedef struct rt_vi_objective {
+    int64_t (*fn)(const void *args);
+    const char *name;
+} rt_vi_objective;
+
+/* draws(K): the log weights log p - log q and log q (with the drawn values held fixed, so
+ * its gradient has no path through the draws) of K guide draws, as arrays of handles, and
+ * logz, log of the mean weight, a constant handle that the baseline runs keep unchanged. */
+typedef struct rt_draws { rt_array *logw, *logq; int64_t logz; } rt_draws;
+
 /* ---- called by generated code (rows in rt_abi.h) ---- */
 void rt_vi_add_logp(int64_t h);            /* observe, reward and the model's sample sites */
 int64_t rt_vi_param(int64_t k);            /* the k-th param's handle in this evaluation */
@@ -34,6 +47,14 @@ rt_rng *rt_vi_rng(void);
 /* The same for a discrete site: x is the drawn int itself (what the model's site returns). */
 int64_t rt_vi_guide_score_int(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc);
 rt_array *rt_vi_values(const rt_array *handles);   /* the values of an array of handles */
+/* An enumerated site (by "enum"): rt_vi_enum_value gives the value of this pass while
+ * fitting (support: the number of values) and `drawn` otherwise; rt_vi_guide_enum records
+ * it with its log q, which weights the pass. */
+int64_t rt_vi_enum_value(int64_t support, int64_t drawn, const char *loc);
+int64_t rt_vi_guide_enum(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc);
+/* draws(n) in an objective; n = -1 takes the vi's `particles` */
+rt_draws *rt_vi_draws(int64_t n, const char *loc);
+rt_array *rt_vi_stop_grad_array(const rt_array *handles);
 /* The model's sample site: the value the guide drew for the same address (a handle for a
  * real site, the int itself for a discrete one). */
 int64_t rt_vi_model_site(int64_t site, int64_t nidx, const int64_t *idx, const char *loc);
@@ -52,12 +73,15 @@ rt_array *rt_vi_history(const rt_posterior *p);
 
 enum { RT_OPT_ADAM = 0, RT_OPT_SGD = 1 };
 
-/* Fits the guide by `steps` steps of the optimizer on the ELBO estimated with `particles`
- * draws, then returns the posterior of importance sampling with the fitted guide as the
- * proposal (1000 draws): its log evidence, the return value's mean and sd, the sites, plus
- * the fitted params and the objective's history. A non-finite gradient is a runtime error
- * naming the step and the param. */
-rt_posterior *rt_infer_vi(const rt_vi_problem *prob, const void *args, int64_t particles, int64_t steps,
-                          int64_t optimizer, double lr, const char *loc);
+/* Fits the guide by `steps` steps of the optimizer on the objective (draws() takes
+ * `particles` draws), then returns the posterior of importance sampling with the fitted
+ * guide as the proposal (1000 draws): its log evidence, the return value's mean and sd, the
+ * sites, plus the fitted params and the objective's history. Each step runs the objective
+ * once per joint value of the enumerated sites, and once more per draw with score-function
+ * sites, for its baseline. A non-finite gradient is a runtime error naming the step and
+ * the param. */
+rt_posterior *rt_infer_vi(const rt_vi_problem *prob, const void *args, const rt_vi_objective *objective,
+                          const void *objective_args, int64_t particles, int64_t steps, int64_t optimizer, double lr,
+                          const char *loc);
 
 #endif
