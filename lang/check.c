@@ -105,9 +105,12 @@ static Type *check_name(Checker *c, Node *e) {
     }
     e->name.sym = sym;
     if (sym->kind == SYM_GLOBAL && c->fn && !sym->used_by) sym->used_by = c->fn->fn.name;
-    if (sym->kind == SYM_FN || sym->kind == SYM_OBJECTIVE) {
-        diag_error(e->loc, "'%s' is %s; functions are not values (call it)", sym->name,
-                   sym->kind == SYM_FN ? "a function" : "an objective");
+    if (sym->kind == SYM_FN) {
+        diag_error(e->loc, "'%s' is a function; functions are not values (call it)", sym->name);
+        return ty_error;
+    }
+    if (sym->kind == SYM_OBJECTIVE) {
+        diag_error(e->loc, "'%s' is an objective: use it as `vi(objective = %s)`", sym->name, sym->name);
         return ty_error;
     }
     return sym->type;

@@ -55,6 +55,14 @@ void rt_rethrow(void)
     rt_fail(held_has_loc ? held_loc : NULL, held_msg);
 }
 
+static __thread const char *context_loc, *context_what;
+
+void rt_error_context(const char *loc, const char *what)
+{
+    context_loc = loc;
+    context_what = what;
+}
+
 /* Prints the message and exits or recovers; a NULL loc means the error has no source
  * position. A progress bar on screen is erased first. */
 _Noreturn void rt_fail(const char *loc, const char *msg)
@@ -67,6 +75,9 @@ _Noreturn void rt_fail(const char *loc, const char *msg)
     rt_progress_abandon();
     fflush(stdout);
     fprintf(stderr, "%s: error: %s\n", loc ? loc : "ppl", msg);
+    if (context_loc && (!loc || strcmp(loc, context_loc) != 0))
+        fprintf(stderr, "%s: note: %s\n", context_loc, context_what);
+    context_loc = NULL;
     if (recover)
         longjmp(*recovery, 1);
     exit(1);

@@ -435,6 +435,7 @@ rt_posterior *rt_infer_vi(const rt_vi_problem *prob, const void *args, const rt_
              rt_alloc(8 * (size_t)(n + 1), false), rt_infer_count++};
     prob->guide_init(args, f.theta);
     vi.prob = prob, vi.args = args, vi.particles = particles;
+    rt_error_context(loc, "in the fit of this vi");
     rt_array *history = rt_array_new(steps, 0);
     for (int64_t step = 0; step < steps; step++) {
         if (rt_interrupted) rt_interrupt(loc);
@@ -446,6 +447,7 @@ rt_posterior *rt_infer_vi(const rt_vi_problem *prob, const void *args, const rt_
     }
     vi.prob = NULL;
     rt_posterior *post = fitted_posterior(&f, steps, loc);
+    rt_error_context(NULL, NULL);
     post->guide_name = prob->guide_name;
     post->objective_name = objective_desc->name;
     post->nparams = n;
