@@ -86,6 +86,7 @@ const Type *cg_arg_type(Node *e, int i);
 LLVMValueRef cg_dist_function(Cg *g, int which, int kind);
 LLVMValueRef cg_dist_call(Cg *g, Node *dist, int which, LLVMValueRef first);
 LLVMValueRef cg_expr(Cg *g, Node *e);
+LLVMValueRef cg_mat_index(Cg *g, Node *e);
 void cg_stmt(Cg *g, Node *s);
 void cg_begin_function(Cg *g, LLVMValueRef fn, const Type *ret);
 void cg_end_function(Cg *g, const Type *ret);

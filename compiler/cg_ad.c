@@ -47,6 +47,11 @@ static int ad_arith_fn(TokKind op) {
 }
 
 static bool ad_binary(Cg *g, Node *e, LLVMValueRef *v) {
+    if (e->binary.lhs->type->kind == TY_MAT) {   /* X * w: one rt_ad_matvec node */
+        LLVMValueRef args[3] = {cg_expr(g, e->binary.lhs), cg_expr(g, e->binary.rhs), cg_loc_string(g, e->loc)};
+        *v = cg_rt_call(g, RTF_rt_vi_matvec, args, 3);
+        return true;
+    }
     if (e->binary.lhs->type->kind != TY_REAL) return false;
     TokKind op = e->binary.op;
     LLVMValueRef l = cg_expr(g, e->binary.lhs), r = cg_expr(g, e->binary.rhs);
@@ -110,6 +115,7 @@ static bool ad_builtin(Cg *g, Node *e, LLVMValueRef *v) {
     if (fn >= 0) *v = cg_rt_call(g, fn, (LLVMValueRef[]){cg_arg(g, e, 0)}, 1);
     else if (id == BI_FLOOR || id == BI_CEIL || id == BI_SD || id == BI_QUANTILE) *v = ad_plain(g, e);
     else if (id == BI_LPDF) *v = ad_dist_call(g, e->call.args.items[0], cg_arg(g, e, 1));
+    else if (id == BI_MAT) *v = cg_rt_call(g, RTF_rt_vi_mat, (LLVMValueRef[]){cg_arg(g, e, 0), cg_loc_string(g, e->loc)}, 2);
     else if (!real) return false;
     else if (id == BI_ABS) *v = cg_rt_call(g, RTF_rt_ad_abs, (LLVMValueRef[]){cg_arg(g, e, 0)}, 1);
     else if (cg_arg_type(e, 0)->kind == TY_POSTERIOR) *v = ad_plain(g, e);
@@ -190,6 +196,10 @@ bool cg_ad_expr(Cg *g, Node *e, LLVMValueRef *v) {
         *v = cg_rt_call(g, RTF_rt_ad_neg, (LLVMValueRef[]){cg_expr(g, e->binary.lhs)}, 1);
         return true;
     case N_BINARY: return ad_binary(g, e, v);
+    case N_INDEX:   /* a mat's element is a constant; array elements are handles already */
+        if (!e->index.col) return false;
+        *v = ad_const(g, cg_mat_index(g, e));
+        return true;
     case N_CALL: return ad_call(g, e, v);
     case N_SAMPLE: *v = ad_sample(g, e); return true;
     case N_FIELD:

@@ -15,7 +15,8 @@
 #define OTHER_BUILTINS(X) \
     X(PRINT, "print") X(LEN, "len") X(SUM, "sum") X(MEAN, "mean") X(MIN, "min") X(MAX, "max") \
     X(ABS, "abs") X(LOGSUMEXP, "logsumexp") X(DIV, "div") \
-    X(SD, "sd") X(QUANTILE, "quantile") X(LPDF, "lpdf") X(PLOT, "plot")
+    X(SD, "sd") X(QUANTILE, "quantile") X(LPDF, "lpdf") X(PLOT, "plot") \
+    X(ROWS, "rows") X(COLS, "cols") X(MAT, "mat")
 
 typedef enum BuiltinId {
     BI_NONE,

@@ -28,7 +28,10 @@
     X(rt_fail, "n", "pp") X(rt_fail_index, "n", "pii") X(rt_interrupt, "n", "p") \
     /* data binding (rt_data.c) */ \
     X(rt_data_has, "i", "p") X(rt_data_real, "d", "pp") X(rt_data_int, "i", "pp") \
-    X(rt_data_bool, "i", "pp") X(rt_data_array, "p", "piip") \
+    X(rt_data_bool, "i", "pp") X(rt_data_array, "p", "piip") X(rt_data_mat, "p", "pp") \
+    /* mats (rt_mat.c) */ \
+    X(rt_mat_from_rows, "p", "pp") X(rt_mat_get, "d", "piip") X(rt_mat_vec, "p", "ppp") \
+    X(rt_print_mat, "v", "p") X(rt_vi_matvec, "p", "ppp") X(rt_vi_mat, "p", "pp") \
     /* memory (rt_init.c) */ \
     X(rt_gc_root, "v", "p") X(rt_session_load, "i", "p") X(rt_session_store, "v", "pi") \
     /* models and inference (rt_infer.c, rt_posterior.c, rt_plot.c; rt_infer.h) */ \
