@@ -96,6 +96,7 @@ void cg_define_fn_as(Cg *g, Node *f, LLVMValueRef fn);
 LLVMValueRef cg_frame_field(Cg *g, int64_t offset, const char *name);
 LLVMValueRef cg_sample(Cg *g, Node *e);
 void cg_observe(Cg *g, Node *s);
+LLVMValueRef cg_observe_array(Cg *g, Node *s);
 void cg_reward(Cg *g, Node *s);
 void cg_potential(Cg *g, Node *s);
 LLVMValueRef cg_infer(Cg *g, Node *e);

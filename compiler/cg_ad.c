@@ -225,7 +225,8 @@ bool cg_ad_stmt(Cg *g, Node *s) {
     LLVMValueRef v;
     switch (s->kind) {
     case N_OBSERVE:
-        v = ad_dist_call(g, s->observe.dist, cg_expr(g, s->observe.value));
+        if (s->observe.value->type->kind == TY_ARRAY) v = cg_observe_array(g, s);
+        else v = ad_dist_call(g, s->observe.dist, cg_expr(g, s->observe.value));
         cg_rt_call(g, RTF_rt_vi_add_logp, &v, 1);
         return true;
     case N_REWARD:

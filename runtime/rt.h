@@ -64,6 +64,16 @@ void rt_print_mat(const rt_mat *m);   /* mat([[1.0, 2.0], [3.0, 4.0]]) */
 rt_array *rt_vi_matvec(const rt_mat *m, const rt_array *w, const char *loc);
 rt_mat *rt_vi_mat(const rt_array *rows, const char *loc);
 
+/* observe ys ~ normal(mu, sigma) and observe ys ~ bernoulli_logit(eta) for arrays ys
+ * (rt_observe.c): the sum of the elements' log densities. An array parameter (non-NULL)
+ * must have ys's length (else an error at loc); a NULL one is the scalar after it, for
+ * every element. The rt_vi_ forms take tape handles for reals (gradient specializations)
+ * and return one node: rt_ad_sum_lpdf_normal or rt_ad_sum_lpmf_bernoulli_logit. */
+double rt_obs_normal(const rt_array *y, const rt_array *mu, double mu1, double sigma, const char *loc);
+double rt_obs_bernoulli_logit(const rt_array *y, const rt_array *eta, double eta1, const char *loc);
+int64_t rt_vi_obs_normal(const rt_array *y, const rt_array *mu, int64_t mu1, int64_t sigma, const char *loc);
+int64_t rt_vi_obs_bernoulli_logit(const rt_array *y, const rt_array *eta, int64_t eta1, const char *loc);
+
 double rt_exp(double), rt_log(double), rt_sqrt(double), rt_sin(double), rt_cos(double),
        rt_tan(double), rt_atan(double), rt_tanh(double), rt_lgamma(double), rt_log1p(double),
        rt_expm1(double), rt_floor(double), rt_ceil(double), rt_pow(double, double);

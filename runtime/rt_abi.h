@@ -32,6 +32,9 @@
     /* mats (rt_mat.c) */ \
     X(rt_mat_from_rows, "p", "pp") X(rt_mat_get, "d", "piip") X(rt_mat_vec, "p", "ppp") \
     X(rt_print_mat, "v", "p") X(rt_vi_matvec, "p", "ppp") X(rt_vi_mat, "p", "pp") \
+    /* observing arrays (rt_observe.c) */ \
+    X(rt_obs_normal, "d", "ppddp") X(rt_obs_bernoulli_logit, "d", "ppdp") \
+    X(rt_vi_obs_normal, "i", "ppiip") X(rt_vi_obs_bernoulli_logit, "i", "ppip") \
     /* memory (rt_init.c) */ \
     X(rt_gc_root, "v", "p") X(rt_session_load, "i", "p") X(rt_session_store, "v", "pi") \
     /* models and inference (rt_infer.c, rt_posterior.c, rt_plot.c; rt_infer.h) */ \
