@@ -236,7 +236,8 @@ bool cg_ad_stmt(Cg *g, Node *s) {
     case N_POTENTIAL: return true;
     case N_PARAM_DECL:
         v = cg_const_int(g, gparam_index(g->ad_guide, s));
-        cg_bind_symbol(g, s->let.sym, cg_rt_call(g, RTF_rt_vi_param, &v, 1));
+        v = cg_rt_call(g, s->let.sym->type->kind == TY_REAL ? RTF_rt_vi_param : RTF_rt_vi_param_array, &v, 1);
+        cg_bind_symbol(g, s->let.sym, v);
         return true;
     default: return false;
     }
@@ -322,16 +323,18 @@ static LLVMValueRef define_ad_guide(Cg *g, Node *q) {
     return fn;
 }
 
-/* void init(args, out): the params' initial values, in order (each may use earlier ones). */
+/* void init(args, theta): the params' initial values, in order (each may use earlier ones),
+ * appended to the flat vector theta (rt_vi_theta); an array param's value fixes its length. */
 static LLVMValueRef define_guide_init(Cg *g, Node *q) {
     LLVMValueRef fn = void_function(g, "ppl.vi.init.%s", q->fn.name, 2);
     cg_begin_function(g, fn, ty_unit);
     bind_args(g, q, LLVMGetParam(fn, 0));
     for (int k = 0; k < q->fn.gparams.len; k++) {
         Node *d = q->fn.gparams.items[k];
-        LLVMValueRef v = cg_expr(g, d->let.init), at = cg_const_int(g, k);
+        LLVMValueRef v = cg_expr(g, d->let.init);
         cg_bind_symbol(g, d->let.sym, v);
-        LLVMBuildStore(g->b, v, LLVMBuildGEP2(g->b, g->t_real, LLVMGetParam(fn, 1), &at, 1, ""));
+        LLVMValueRef args[3] = {LLVMGetParam(fn, 1), cg_const_int(g, k), v};
+        cg_rt_call(g, d->let.sym->type->kind == TY_REAL ? RTF_rt_vi_init_real : RTF_rt_vi_init_array, args, 3);
     }
     cg_end_function(g, ty_unit);
     return fn;

@@ -325,17 +325,25 @@ void check_weight_stmt(Checker *c, Node *s) {
 
 /* ---- guides, params and models ---- */
 
-/* param name: real = init - a variational parameter, at the top level of a guide body. */
+static bool is_param_type(const Type *t) {
+    return t->kind == TY_REAL || (t->kind == TY_ARRAY && t->elem->kind == TY_REAL);
+}
+
+/* param name: real = init, or param name: real[] = init (the value fixes the length) - a
+ * variational parameter, at the top level of a guide body (the parser requires the type). */
 void check_param_decl(Checker *c, Node *s) {
     if (!c->in_guide || c->loop_depth || !c->stmt_level) {
         diag_error(s->loc, "'param' declarations belong at the top level of a guide");
         return;
     }
     Type *t = s->let.ann ? s->let.ann : ty_real;
-    if (t->kind != TY_REAL) diag_error(s->loc, "a param must be a real (for now), found %s", check_tname(c, t));
+    bool ok = is_param_type(t);
+    if (!ok) diag_error(s->loc, "a param must be a real or a real[], found %s", check_tname(c, t));
     if (!s->let.init) diag_error(s->loc, "param '%s' needs an initial value: param %s: real = ...", s->let.name, s->let.name);
-    else check_expect(c, &s->let.init, ty_real);
-    s->let.sym = check_declare(c, SYM_LOCAL, s->let.name, ty_real, s->loc, s);
+    else if (ok) check_expect(c, &s->let.init, t);
+    else check_expr(c, s->let.init, NULL);
+    if (!ok) t = ty_real;
+    s->let.sym = check_declare(c, SYM_LOCAL, s->let.name, t, s->loc, s);
     vec_push(c->a, &c->model->fn.gparams, s);
 }
 

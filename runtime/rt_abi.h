@@ -50,7 +50,8 @@
     X(rt_ad_cos, "i", "i") X(rt_ad_tan, "i", "i") X(rt_ad_atan, "i", "i") X(rt_ad_tanh, "i", "i") \
     X(rt_ad_lgamma, "i", "i") X(rt_ad_log1p, "i", "i") X(rt_ad_expm1, "i", "i") X(rt_ad_abs, "i", "i") \
     /* variational inference (rt_vi.c) */ \
-    X(rt_vi_add_logp, "v", "i") X(rt_vi_param, "i", "i") X(rt_vi_model_site, "i", "iipp") \
+    X(rt_vi_add_logp, "v", "i") X(rt_vi_param, "i", "i") X(rt_vi_param_array, "p", "i") \
+    X(rt_vi_init_real, "v", "pid") X(rt_vi_init_array, "v", "pip") X(rt_vi_model_site, "i", "iipp") \
     X(rt_vi_guide_normal, "i", "iipiip") X(rt_vi_guide_lognormal, "i", "iipiip") \
     X(rt_vi_guide_score, "i", "iipiip") X(rt_vi_guide_score_int, "i", "iipiip") X(rt_vi_rng, "p", "") \
     X(rt_vi_values, "p", "p") \
