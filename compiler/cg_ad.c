@@ -26,8 +26,9 @@ static LLVMValueRef ad_binary_op(Cg *g, int id, LLVMValueRef l, LLVMValueRef r) 
     return cg_rt_call(g, id, args, 2);
 }
 
-/* An expression evaluated the ordinary way, its real result made a constant handle (for
- * what has no derivative: floor, posterior statistics). */
+/* An expression evaluated the ordinary way, its real result made a constant handle: only
+ * for what has no derivative and reads no real operand (posterior statistics), since real
+ * locals hold handles here. */
 static LLVMValueRef ad_plain(Cg *g, Node *e) {
     g->ad = false;
     LLVMValueRef v = cg_expr(g, e);
@@ -113,7 +114,13 @@ static bool ad_builtin(Cg *g, Node *e, LLVMValueRef *v) {
     bool real = e->type->kind == TY_REAL;
     int fn = ad_math_fn(id);
     if (fn >= 0) *v = cg_rt_call(g, fn, (LLVMValueRef[]){cg_arg(g, e, 0)}, 1);
-    else if (id == BI_FLOOR || id == BI_CEIL || id == BI_SD || id == BI_QUANTILE) *v = ad_plain(g, e);
+    else if (id == BI_FLOOR || id == BI_CEIL)   /* of the argument's value: locals hold handles */
+        *v = ad_const(g, cg_rt_call(g, id == BI_FLOOR ? RTF_rt_floor : RTF_rt_ceil,
+                                    (LLVMValueRef[]){ad_value(g, cg_arg(g, e, 0))}, 1));
+    else if (id == BI_QUANTILE)
+        *v = ad_const(g, cg_rt_call(g, RTF_rt_post_quantile, (LLVMValueRef[]){cg_arg(g, e, 0),
+                                    ad_value(g, cg_arg(g, e, 1)), cg_loc_string(g, e->loc)}, 3));
+    else if (id == BI_SD) *v = ad_plain(g, e);
     else if (id == BI_LPDF) *v = ad_dist_call(g, e->call.args.items[0], cg_arg(g, e, 1));
     else if (id == BI_MAT) *v = cg_rt_call(g, RTF_rt_vi_mat, (LLVMValueRef[]){cg_arg(g, e, 0), cg_loc_string(g, e->loc)}, 2);
     else if (!real) return false;
