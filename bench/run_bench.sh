@@ -3,7 +3,8 @@
 # running the binary, against `cc -O0` compiling and running the same program in C.
 # Usage (from the repo root, or `make bench`): sh bench/run_bench.sh ./ppl
 # Targets: `ppl run bench/small.ppl` and `ppl run examples/coin.ppl` (100 000 particles of
-# importance sampling) each under 0.5 s end to end.
+# importance sampling) each under 0.5 s end to end; further sections (SMC, VI, the REPL)
+# state theirs.
 set -u
 PPL=${1:-./ppl}
 OUT=build/bench
@@ -80,6 +81,43 @@ if [ -f "$SHARED/bench/pf_lgssm.c" ]; then
         mp=$(/usr/bin/time -f %M "$OUT/lgssm_ppl" --data "$SHARED/bench/lgssm.json" 2>&1 >/dev/null | tail -n 1)
         echo "  peak memory: C $mc KB, ppl $mp KB"
     fi
+fi
+
+# ---- VI: Bayesian logistic regression (N = 1000, D = 5, prior N(0, 1)) with a mean-field
+# Gaussian guide, the ELBO with 1 particle and Adam: gradient evaluations (= steps) per
+# second of `ppl build bench/logreg.ppl` in model mode, against bench/logreg_grad.c, the same
+# step with its gradient written by hand. ppl's rate comes from the difference of runs of
+# S1 and S2 steps (best of 3 each), which cancels start-up, reading the data and the 1000
+# importance-sampling draws after the fit; the C program times its loop itself (best of 3).
+# Target: ppl within 2x of the C rate. The fitted means are compared with the long NUTS run
+# of logreg_reference.json, in units of its posterior sds.
+if [ -f "$SHARED/bench/logreg.json" ]; then
+    ${CC:-cc} -O2 -std=c99 -D_GNU_SOURCE bench/logreg_grad.c -lcjson -lm -o "$OUT/logreg_grad" || exit 1
+    "$PPL" build bench/logreg.ppl -o "$OUT/logreg_ppl" || exit 1
+    S1=2000; S2=22000; RUNS=3
+    LR="$SHARED/bench/logreg.json"
+    vi_s1() { "$OUT/logreg_ppl" --data "$LR" --method vi --particles 1 --steps $S1 --seed 1 --quiet; }
+    vi_s2() { "$OUT/logreg_ppl" --data "$LR" --method vi --particles 1 --steps $S2 --seed 1 --quiet; }
+    t1=$(best_ms vi_s1); t2=$(best_ms vi_s2)
+    ppl_rate=$(awk -v a="$t1" -v b="$t2" -v n=$((S2 - S1)) 'BEGIN { printf "%.0f", n / ((b - a) / 1000) }')
+    c_rate=0
+    for i in 1 2 3; do
+        r=$("$OUT/logreg_grad" "$LR" $((S2 - S1)) | sed -n 's/^RESULT grad_per_s=\([0-9.]*\).*/\1/p')
+        c_rate=$(awk -v a="$c_rate" -v b="$r" 'BEGIN { printf "%.0f", (b > a ? b : a) }')
+    done
+    ref=$(tr -d '\n ' < "$SHARED/bench/logreg_reference.json")
+    mean=$(echo "$ref" | sed 's/.*"mean":\[\([^]]*\)\].*/\1/'); sd=$(echo "$ref" | sed 's/.*"sd":\[\([^]]*\)\].*/\1/')
+    fit=$(vi_s2 | sed -n 's/^# fitted mu\.[0-9]* = //p' | tr '\n' ',')
+    dev=$(awk -v m="$mean" -v s="$sd" -v f="$fit" 'BEGIN { split(m, M, ","); split(s, S, ","); split(f, F, ",")
+        for (j = 1; j <= 5; j++) { d = (F[j] - M[j]) / S[j]; if (d < 0) d = -d; if (d > x) x = d }; printf "%.2f", x }')
+    ratio_vi=$(awk -v a="$c_rate" -v b="$ppl_rate" 'BEGIN { printf "%.2f", a / b }')
+    echo
+    echo "VI, Bayesian logistic regression (N = 1000, D = 5), 1 particle, Adam: gradient evaluations per second"
+    printf '  %-34s %8s /s\n' "hand-written C (logreg_grad.c)" "$c_rate"
+    printf '  %-34s %8s /s   C is %sx faster\n' "ppl build bench/logreg.ppl" "$ppl_rate" "$ratio_vi"
+    echo "  fitted means after $S2 steps: at most $dev posterior sds from NUTS's"
+    if awk -v r="$ratio_vi" 'BEGIN { exit !(r <= 2) }'; then verdict=met; else verdict="NOT met"; fi
+    echo "target: ppl within 2x of the hand-written gradient: $verdict"
 fi
 
 # ---- REPL latency: input to printed result for a one-line function definition, a call,

@@ -26,8 +26,9 @@ static LLVMValueRef ad_binary_op(Cg *g, int id, LLVMValueRef l, LLVMValueRef r) 
     return cg_rt_call(g, id, args, 2);
 }
 
-/* An expression evaluated the ordinary way, its real result made a constant handle (for
- * what has no derivative: floor, posterior statistics). */
+/* An expression evaluated the ordinary way, its real result made a constant handle: only
+ * for what has no derivative and reads no real operand (posterior statistics), since real
+ * locals hold handles here. */
 static LLVMValueRef ad_plain(Cg *g, Node *e) {
     g->ad = false;
     LLVMValueRef v = cg_expr(g, e);
@@ -47,6 +48,11 @@ static int ad_arith_fn(TokKind op) {
 }
 
 static bool ad_binary(Cg *g, Node *e, LLVMValueRef *v) {
+    if (e->binary.lhs->type->kind == TY_MAT) {   /* X * w: one rt_ad_matvec node */
+        LLVMValueRef args[3] = {cg_expr(g, e->binary.lhs), cg_expr(g, e->binary.rhs), cg_loc_string(g, e->loc)};
+        *v = cg_rt_call(g, RTF_rt_vi_matvec, args, 3);
+        return true;
+    }
     if (e->binary.lhs->type->kind != TY_REAL) return false;
     TokKind op = e->binary.op;
     LLVMValueRef l = cg_expr(g, e->binary.lhs), r = cg_expr(g, e->binary.rhs);
@@ -121,8 +127,15 @@ static bool ad_builtin(Cg *g, Node *e, LLVMValueRef *v) {
     if (id == BI_DRAWS) *v = ad_draws(g, e);
     else if (id == BI_STOP_GRAD) *v = ad_stop_grad(g, e);
     else if (fn >= 0) *v = cg_rt_call(g, fn, (LLVMValueRef[]){cg_arg(g, e, 0)}, 1);
-    else if (id == BI_FLOOR || id == BI_CEIL || id == BI_SD || id == BI_QUANTILE) *v = ad_plain(g, e);
+    else if (id == BI_FLOOR || id == BI_CEIL)   /* of the argument's value: locals hold handles */
+        *v = ad_const(g, cg_rt_call(g, id == BI_FLOOR ? RTF_rt_floor : RTF_rt_ceil,
+                                    (LLVMValueRef[]){ad_value(g, cg_arg(g, e, 0))}, 1));
+    else if (id == BI_QUANTILE)
+        *v = ad_const(g, cg_rt_call(g, RTF_rt_post_quantile, (LLVMValueRef[]){cg_arg(g, e, 0),
+                                    ad_value(g, cg_arg(g, e, 1)), cg_loc_string(g, e->loc)}, 3));
+    else if (id == BI_SD) *v = ad_plain(g, e);
     else if (id == BI_LPDF) *v = ad_dist_call(g, e->call.args.items[0], cg_arg(g, e, 1));
+    else if (id == BI_MAT) *v = cg_rt_call(g, RTF_rt_vi_mat, (LLVMValueRef[]){cg_arg(g, e, 0), cg_loc_string(g, e->loc)}, 2);
     else if (!real) return false;
     else if (id == BI_ABS) *v = cg_rt_call(g, RTF_rt_ad_abs, (LLVMValueRef[]){cg_arg(g, e, 0)}, 1);
     else if (cg_arg_type(e, 0)->kind == TY_POSTERIOR) *v = ad_plain(g, e);
@@ -226,6 +239,10 @@ bool cg_ad_expr(Cg *g, Node *e, LLVMValueRef *v) {
         *v = cg_rt_call(g, RTF_rt_ad_neg, (LLVMValueRef[]){cg_expr(g, e->binary.lhs)}, 1);
         return true;
     case N_BINARY: return ad_binary(g, e, v);
+    case N_INDEX:   /* a mat's element is a constant; array elements are handles already */
+        if (!e->index.col) return false;
+        *v = ad_const(g, cg_mat_index(g, e));
+        return true;
     case N_CALL: return ad_call(g, e, v);
     case N_SAMPLE: *v = ad_sample(g, e); return true;
     case N_FIELD:   /* a posterior's real fields are constants; draws' fields are handles already */
@@ -251,7 +268,8 @@ bool cg_ad_stmt(Cg *g, Node *s) {
     LLVMValueRef v;
     switch (s->kind) {
     case N_OBSERVE:
-        v = ad_dist_call(g, s->observe.dist, cg_expr(g, s->observe.value));
+        if (s->observe.value->type->kind == TY_ARRAY) v = cg_observe_array(g, s);
+        else v = ad_dist_call(g, s->observe.dist, cg_expr(g, s->observe.value));
         cg_rt_call(g, RTF_rt_vi_add_logp, &v, 1);
         return true;
     case N_REWARD:
@@ -261,7 +279,8 @@ bool cg_ad_stmt(Cg *g, Node *s) {
     case N_POTENTIAL: return true;
     case N_PARAM_DECL:
         v = cg_const_int(g, gparam_index(g->ad_guide, s));
-        cg_bind_symbol(g, s->let.sym, cg_rt_call(g, RTF_rt_vi_param, &v, 1));
+        v = cg_rt_call(g, s->let.sym->type->kind == TY_REAL ? RTF_rt_vi_param : RTF_rt_vi_param_array, &v, 1);
+        cg_bind_symbol(g, s->let.sym, v);
         return true;
     default: return false;
     }
@@ -347,16 +366,18 @@ static LLVMValueRef define_ad_guide(Cg *g, Node *q) {
     return fn;
 }
 
-/* void init(args, out): the params' initial values, in order (each may use earlier ones). */
+/* void init(args, theta): the params' initial values, in order (each may use earlier ones),
+ * appended to the flat vector theta (rt_vi_theta); an array param's value fixes its length. */
 static LLVMValueRef define_guide_init(Cg *g, Node *q) {
     LLVMValueRef fn = void_function(g, "ppl.vi.init.%s", q->fn.name, 2);
     cg_begin_function(g, fn, ty_unit);
     bind_args(g, q, LLVMGetParam(fn, 0));
     for (int k = 0; k < q->fn.gparams.len; k++) {
         Node *d = q->fn.gparams.items[k];
-        LLVMValueRef v = cg_expr(g, d->let.init), at = cg_const_int(g, k);
+        LLVMValueRef v = cg_expr(g, d->let.init);
         cg_bind_symbol(g, d->let.sym, v);
-        LLVMBuildStore(g->b, v, LLVMBuildGEP2(g->b, g->t_real, LLVMGetParam(fn, 1), &at, 1, ""));
+        LLVMValueRef args[3] = {LLVMGetParam(fn, 1), cg_const_int(g, k), v};
+        cg_rt_call(g, d->let.sym->type->kind == TY_REAL ? RTF_rt_vi_init_real : RTF_rt_vi_init_array, args, 3);
     }
     cg_end_function(g, ty_unit);
     return fn;

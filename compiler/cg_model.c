@@ -63,7 +63,35 @@ LLVMValueRef cg_sample(Cg *g, Node *e) {
     return v;
 }
 
+/* observe ys ~ normal(mu, sigma) or bernoulli_logit(eta) for an array ys: the sum of the
+ * elements' log densities (a tape handle in a gradient specialization). The first
+ * parameter is passed as an array and a scalar, one of them unused (rt_observe.c). */
+LLVMValueRef cg_observe_array(Cg *g, Node *s) {
+    Node *d = s->observe.dist;
+    bool normal = strcmp(cg_dist_sig[d->call.dist - 1].name, "normal") == 0;
+    LLVMValueRef args[5];
+    int n = 0;
+    args[n++] = cg_expr(g, s->observe.value);
+    for (int i = 0; i < d->call.args.len; i++) {
+        Node *a = d->call.args.items[i];
+        LLVMValueRef v = cg_expr(g, a);
+        bool array = a->type->kind == TY_ARRAY;
+        if (i == 0) args[n++] = array ? v : LLVMConstNull(g->t_ptr);
+        if (i > 0 || !array) args[n++] = v;
+        else args[n++] = LLVMConstNull(g->ad ? g->t_int : g->t_real);
+    }
+    args[n++] = cg_loc_string(g, d->loc);
+    int fn = g->ad ? (normal ? RTF_rt_vi_obs_normal : RTF_rt_vi_obs_bernoulli_logit)
+                   : (normal ? RTF_rt_obs_normal : RTF_rt_obs_bernoulli_logit);
+    return cg_rt_call(g, fn, args, n);
+}
+
 void cg_observe(Cg *g, Node *s) {
+    if (s->observe.value->type->kind == TY_ARRAY) {
+        add_log_weight(g, cg_observe_array(g, s));
+        if (s != g->final_checkpoint) cg_checkpoint(g);
+        return;
+    }
     LLVMValueRef v = cg_expr(g, s->observe.value);
     add_log_weight(g, cg_dist_call(g, s->observe.dist, DIST_LPDF, v));
     if (s != g->final_checkpoint) cg_checkpoint(g);

@@ -28,7 +28,7 @@ LLVMTypeRef cg_llvm_type(Cg *g, const Type *t) {
     case TY_REAL: return g->ad ? g->t_int : g->t_real;
     case TY_INT: return g->t_int;
     case TY_BOOL: return g->t_bool;
-    case TY_STRING: case TY_ARRAY: case TY_POSTERIOR: case TY_DRAWS: return g->t_ptr;
+    case TY_STRING: case TY_MAT: case TY_ARRAY: case TY_POSTERIOR: case TY_DRAWS: return g->t_ptr;
     default: return g->t_void;
     }
 }
@@ -322,6 +322,10 @@ static LLVMValueRef cg_binary(Cg *g, Node *e) {
         LLVMValueRef eq = cg_rt_call(g, RTF_rt_str_eq, (LLVMValueRef[]){l, r}, 2);
         return LLVMBuildICmp(g->b, op == TK_EQ ? LLVMIntNE : LLVMIntEQ, eq, cg_const_int(g, 0), "streq");
     }
+    if (e->binary.lhs->type->kind == TY_MAT) {   /* X * w */
+        LLVMValueRef args[3] = {l, r, cg_loc_string(g, e->loc)};
+        return cg_rt_call(g, RTF_rt_mat_vec, args, 3);
+    }
     switch (op) {
     case TK_LT: case TK_LE: case TK_GT: case TK_GE: case TK_EQ: case TK_NE:
         return cg_compare(g, op, real, l, r);
@@ -332,7 +336,15 @@ static LLVMValueRef cg_binary(Cg *g, Node *e) {
     }
 }
 
+/* X[i, j]: a double (the runtime checks both bounds). */
+LLVMValueRef cg_mat_index(Cg *g, Node *e) {
+    LLVMValueRef args[4] = {cg_expr(g, e->index.base), cg_expr(g, e->index.index), cg_expr(g, e->index.col),
+                            cg_loc_string(g, e->loc)};
+    return cg_rt_call(g, RTF_rt_mat_get, args, 4);
+}
+
 static LLVMValueRef cg_index(Cg *g, Node *e) {
+    if (e->index.col) return cg_mat_index(g, e);
     LLVMValueRef arr = cg_expr(g, e->index.base);
     LLVMValueRef idx = cg_expr(g, e->index.index);
     bounds_check(g, arr, idx, e->loc);
@@ -448,10 +460,12 @@ static void cg_print_value(Cg *g, LLVMValueRef v, const Type *t) {
     case TY_BOOL: v = LLVMBuildZExt(g->b, v, g->t_int, ""); cg_rt_call(g, RTF_rt_print_bool, &v, 1); break;
     case TY_STRING: cg_rt_call(g, RTF_rt_print_string, &v, 1); break;
     case TY_POSTERIOR: cg_rt_call(g, RTF_rt_print_posterior, &v, 1); break;
+    case TY_MAT: cg_rt_call(g, RTF_rt_print_mat, &v, 1); break;
     case TY_ARRAY: {
         int depth;
         const Type *base = ty_base(t, &depth);
-        long long kind = base->kind == TY_REAL ? 0 : base->kind == TY_INT ? 1 : base->kind == TY_BOOL ? 2 : 3;
+        long long kind = base->kind == TY_REAL ? 0 : base->kind == TY_INT ? 1 : base->kind == TY_BOOL ? 2
+                       : base->kind == TY_MAT ? 4 : 3;   /* rt.h's RT_REAL ... RT_MAT */
         LLVMValueRef args[3] = {v, cg_const_int(g, kind), cg_const_int(g, depth)};
         cg_rt_call(g, RTF_rt_print_array, args, 3);
         break;
@@ -533,6 +547,14 @@ static LLVMValueRef cg_builtin(Cg *g, Node *e, BuiltinId id) {
     switch (id) {
     case BI_PRINT: return cg_print(g, e);
     case BI_LEN: return array_len(g, cg_arg(g, e, 0));
+    case BI_ROWS: case BI_COLS: {   /* rt_mat: rows, then cols */
+        LLVMValueRef at = cg_const_int(g, id == BI_COLS);
+        return LLVMBuildLoad2(g->b, g->t_int, LLVMBuildGEP2(g->b, g->t_int, cg_arg(g, e, 0), &at, 1, ""), "dim");
+    }
+    case BI_MAT: {
+        LLVMValueRef args[2] = {cg_arg(g, e, 0), cg_loc_string(g, e->loc)};
+        return cg_rt_call(g, RTF_rt_mat_from_rows, args, 2);
+    }
     case BI_SUM: case BI_MEAN: return cg_reduction(g, e, id);
     case BI_MIN: case BI_MAX: return cg_min_max(g, e, id);
     case BI_ABS: return cg_abs(g, e);
@@ -807,6 +829,10 @@ static LLVMValueRef data_read(Cg *g, const Type *t, LLVMValueRef name, LLVMValue
     int depth;
     const Type *base = ty_base(t, &depth);
     long long kind = base->kind == TY_REAL ? 0 : base->kind == TY_INT ? 1 : 2;
+    if (base->kind == TY_MAT) {   /* the checker allows no arrays of mats as data */
+        LLVMValueRef args[2] = {name, loc};
+        return cg_rt_call(g, RTF_rt_data_mat, args, 2);
+    }
     if (depth > 0) {
         LLVMValueRef args[4] = {name, cg_const_int(g, kind), cg_const_int(g, depth), loc};
         return cg_rt_call(g, RTF_rt_data_array, args, 4);

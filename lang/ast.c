@@ -141,7 +141,10 @@ static void dump_kids(Arena *a, Sx *s, const Node *n) {
     case N_UNARY: case N_CONVERT: add_node(a, s, n->binary.lhs); break;
     case N_BINARY: add_node(a, s, n->binary.lhs); add_node(a, s, n->binary.rhs); break;
     case N_CALL: dump_call(a, s, n); break;
-    case N_INDEX: add_node(a, s, n->index.base); add_node(a, s, n->index.index); break;
+    case N_INDEX:
+        add_node(a, s, n->index.base); add_node(a, s, n->index.index);
+        if (n->index.col) add_node(a, s, n->index.col);
+        break;
     case N_FIELD: add_node(a, s, n->field.base); break;
     case N_ARRAY: dump_nodes(a, s, &n->array.elems); break;
     case N_COMPREHENSION:

@@ -16,6 +16,7 @@
     X(PRINT, "print") X(LEN, "len") X(SUM, "sum") X(MEAN, "mean") X(MIN, "min") X(MAX, "max") \
     X(ABS, "abs") X(LOGSUMEXP, "logsumexp") X(DIV, "div") \
     X(SD, "sd") X(QUANTILE, "quantile") X(LPDF, "lpdf") X(PLOT, "plot") \
+    X(ROWS, "rows") X(COLS, "cols") X(MAT, "mat") \
     X(DRAWS, "draws") X(STOP_GRAD, "stop_grad") X(FAIL, "fail")
 
 typedef enum BuiltinId {

@@ -125,7 +125,11 @@ static Type *check_unary(Checker *c, Node *e) {
     return ty_error;
 }
 
+static bool is_real_array(const Type *t) { return t->kind == TY_ARRAY && t->elem->kind == TY_REAL; }
+
 static Type *binary_result(Checker *c, Node *e, Type *l, Type *r) {
+    if (l->kind == TY_MAT || r->kind == TY_MAT)   /* the matrix-vector product X * w only */
+        return e->binary.op == TK_STAR && l->kind == TY_MAT && is_real_array(r) ? r : NULL;
     bool num = ty_is_numeric(l) && ty_is_numeric(r);
     bool both_int = l->kind == TY_INT && r->kind == TY_INT;
     switch (e->binary.op) {
@@ -158,7 +162,7 @@ static void promote_operands(Checker *c, Node *e, Type *result) {
 
 static Type *check_binary(Checker *c, Node *e) {
     Type *l = check_expr(c, e->binary.lhs, NULL);
-    Type *r = check_expr(c, e->binary.rhs, NULL);
+    Type *r = check_expr(c, e->binary.rhs, l->kind == TY_MAT ? ty_array(c->a, ty_real) : NULL);
     if (check_is_poison(l) || check_is_poison(r)) return ty_error;
     Type *t = binary_result(c, e, l, r);
     if (!t) {
@@ -170,12 +174,27 @@ static Type *check_binary(Checker *c, Node *e) {
     return t;
 }
 
+static void check_int_index(Checker *c, Node *i) {
+    Type *t = check_expr(c, i, NULL);
+    if (!check_is_poison(t) && t->kind != TY_INT)
+        diag_error(i->loc, "index must be int, found %s", check_tname(c, t));
+}
+
+/* a[i] for an array, X[i, j] for a mat */
 static Type *check_index(Checker *c, Node *e) {
     Type *base = check_expr(c, e->index.base, NULL);
-    Type *idx = check_expr(c, e->index.index, NULL);
-    if (!check_is_poison(idx) && idx->kind != TY_INT)
-        diag_error(e->index.index->loc, "index must be int, found %s", check_tname(c, idx));
+    check_int_index(c, e->index.index);
+    if (e->index.col) check_int_index(c, e->index.col);
     if (check_is_poison(base)) return ty_error;
+    if (base->kind == TY_MAT && !e->index.col) {
+        diag_error(e->loc, "a mat takes two indices: X[i, j]");
+        return ty_error;
+    }
+    if (base->kind == TY_MAT) return ty_real;
+    if (e->index.col && base->kind == TY_ARRAY) {
+        diag_error(e->index.col->loc, "an array takes one index; for an array of arrays write a[i][j]");
+        return ty_error;
+    }
     if (base->kind != TY_ARRAY) {
         diag_error(e->index.base->loc, "cannot index a value of type %s", check_tname(c, base));
         return ty_error;
@@ -419,6 +438,27 @@ static Type *check_fail(Checker *c, Node *e) {
     return ty_never;
 }
 
+/* rows(X), cols(X): a mat's shape */
+static Type *check_mat_shape(Checker *c, Node *e, const char *name) {
+    if (!check_arity(e, name, 1)) return ty_error;
+    Node *arg = e->call.args.items[0];
+    Type *t = check_expr(c, arg, NULL);
+    if (!check_is_poison(t) && t->kind != TY_MAT)
+        diag_error(arg->loc, "'%s' expects a mat, found %s", name, check_tname(c, t));
+    return ty_int;
+}
+
+/* mat(rows): a mat from a real[][] of equal-length rows (checked at run time) */
+static Type *check_mat_build(Checker *c, Node *e) {
+    if (!check_arity(e, "mat", 1)) return ty_error;
+    Node *arg = e->call.args.items[0];
+    Type *want = ty_array(c->a, ty_array(c->a, ty_real));
+    Type *t = check_expr(c, arg, want);
+    if (!check_is_poison(t) && !ty_equal(t, want))
+        diag_error(arg->loc, "'mat' expects the rows as a real[][], found %s", check_tname(c, t));
+    return ty_mat;
+}
+
 static Type *check_builtin(Checker *c, Node *e, const char *name, BuiltinId id) {
     static Type *one_real[1], *two_ints[2], *real_array[1];
     one_real[0] = ty_real;
@@ -445,6 +485,8 @@ static Type *check_builtin(Checker *c, Node *e, const char *name, BuiltinId id) 
     case BI_DRAWS: return check_draws(c, e);
     case BI_STOP_GRAD: return check_stop_grad(c, e);
     case BI_FAIL: return check_fail(c, e);
+    case BI_ROWS: case BI_COLS: return check_mat_shape(c, e, name);
+    case BI_MAT: return check_mat_build(c, e);
     default:   /* MATH_BUILTINS: real -> real */
         check_args_against(c, e, name, one_real, 1);
         return ty_real;
@@ -616,6 +658,12 @@ static void check_let(Checker *c, Node *s, bool top_level) {
     s->let.sym = sym;
 }
 
+static Node *mat_element(Node *target) {
+    for (; target->kind == N_INDEX; target = target->index.base)
+        if (target->index.col) return target;
+    return NULL;
+}
+
 static Node *assign_root(Node *target) {
     while (target->kind == N_INDEX) target = target->index.base;
     return target;
@@ -634,6 +682,12 @@ static void check_assign(Checker *c, Node *s) {
     Node *root = assign_root(s->assign.target);
     Type *t = check_expr(c, s->assign.target, NULL);
     Symbol *sym = root->kind == N_NAME ? root->name.sym : NULL;
+    Node *elem = mat_element(s->assign.target);
+    if (elem && !check_is_poison(t)) {
+        diag_error(elem->loc, "cannot assign to an element of a mat (mats are immutable; build a new one with mat(...))");
+        check_expr(c, s->assign.value, NULL);
+        return;
+    }
     if (sym && !sym->is_var) {
         diag_error(root->loc, why_not_assignable(sym), sym->name);
         check_expr(c, s->assign.value, NULL);
@@ -773,8 +827,11 @@ void check_fn(Checker *c, Node *f) {
 
 static void check_data(Checker *c, Node *d) {
     int depth;
-    if (ty_base(d->let.ann, &depth)->kind == TY_STRING)
+    const Type *base = ty_base(d->let.ann, &depth);
+    if (base->kind == TY_STRING)
         diag_error(d->loc, "data variable '%s': strings are not supported as data", d->let.name);
+    else if (base->kind == TY_MAT && depth > 0)
+        diag_error(d->loc, "data variable '%s': arrays of mats are not supported as data", d->let.name);
     if (d->let.init) check_expect(c, &d->let.init, d->let.ann);
     bool failed = false;
     d->let.sym = redeclare_global(c, d->let.name, d->let.ann, d->loc, &failed);

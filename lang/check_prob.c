@@ -308,9 +308,70 @@ static bool check_checkpoint_place(Checker *c, Node *s, const char *what) {
     return true;
 }
 
+/* The distributions an array can be observed against, element by element, as one term:
+ * their real parameters may be arrays of the values' length or reals (broadcast) where
+ * `arrays` has a letter 'a', and must be reals where it has 'd'. */
+static const struct { const char *name, *arrays; } vector_dists[] = {
+    {"normal", "ad"}, {"bernoulli_logit", "a"},
+};
+
+static int vector_dist(Checker *c, Node *d) {
+    if (d->kind != N_CALL || d->call.callee->kind != N_NAME || check_lookup(c, d->call.callee->name.name)) return -1;
+    for (size_t i = 0; i < sizeof vector_dists / sizeof vector_dists[0]; i++)
+        if (strcmp(vector_dists[i].name, d->call.callee->name.name) == 0) return (int)i;
+    return -1;
+}
+
+static void check_vector_param(Checker *c, Node *d, int i, char letter) {
+    Node **slot = (Node **)&d->call.args.items[i];
+    Type *t = check_expr(c, *slot, NULL);
+    if (check_is_poison(t)) return;
+    if (letter == 'a' && t->kind == TY_ARRAY && t->elem->kind == TY_REAL) return;
+    if (ty_is_numeric(t)) {
+        check_coerce(c, slot, ty_real);
+        return;
+    }
+    diag_error((*slot)->loc, "expected %s in an observe of an array, found %s",
+               letter == 'a' ? "real or real[]" : "real", check_tname(c, t));
+}
+
+/* observe ys ~ D(params): ys an array, observed element by element against D with each
+ * array parameter's matching element (lengths are checked at run time). */
+static void check_vector_observe(Checker *c, Node *s, Type *vt) {
+    Node *d = s->observe.dist;
+    int v = vector_dist(c, d);
+    if (v < 0) {
+        diag_error(d->loc, "an array can only be observed against normal(...) or bernoulli_logit(...) "
+                           "(observe its elements in a loop)");
+        return;
+    }
+    int kind = check_dist_lookup(vector_dists[v].name), n = (int)strlen(vector_dists[v].arrays);
+    if (d->call.args.len != n) {
+        diag_error(d->call.callee->loc, "'%s' expects %d argument%s, found %d", vector_dists[v].name, n,
+                   n == 1 ? "" : "s", d->call.args.len);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        if (d->call.argnames.items[i])
+            diag_error(((Node *)d->call.args.items[i])->loc, "unexpected named argument '%s'",
+                       (const char *)d->call.argnames.items[i]);
+        check_vector_param(c, d, i, vector_dists[v].arrays[i]);
+    }
+    Type *elem = dist_table[kind].discrete ? ty_int : ty_real;
+    d->call.dist = kind + 1;
+    d->type = ty_wrap(c->a, TY_DIST, elem);
+    if (!ty_equal(vt->elem, elem))
+        diag_error(s->observe.value->loc, "type mismatch: %s draws %s values, so the observed array must be %s[], "
+                   "found %s", vector_dists[v].name, check_tname(c, elem), check_tname(c, elem), check_tname(c, vt));
+}
+
 void check_observe(Checker *c, Node *s) {
     check_checkpoint_place(c, s, "observe");
-    check_expr(c, s->observe.value, NULL);
+    Type *vt = check_expr(c, s->observe.value, NULL);
+    if (vt->kind == TY_ARRAY) {
+        check_vector_observe(c, s, vt);
+        return;
+    }
     Type *d = check_dist(c, s->observe.dist);
     if (!check_is_poison(d)) check_coerce(c, &s->observe.value, d->elem);
 }
@@ -322,17 +383,25 @@ void check_weight_stmt(Checker *c, Node *s) {
 
 /* ---- guides, params and models ---- */
 
-/* param name: real = init - a variational parameter, at the top level of a guide body. */
+static bool is_param_type(const Type *t) {
+    return t->kind == TY_REAL || (t->kind == TY_ARRAY && t->elem->kind == TY_REAL);
+}
+
+/* param name: real = init, or param name: real[] = init (the value fixes the length) - a
+ * variational parameter, at the top level of a guide body (the parser requires the type). */
 void check_param_decl(Checker *c, Node *s) {
     if (!c->in_guide || c->loop_depth || !c->stmt_level) {
         diag_error(s->loc, "'param' declarations belong at the top level of a guide");
         return;
     }
     Type *t = s->let.ann ? s->let.ann : ty_real;
-    if (t->kind != TY_REAL) diag_error(s->loc, "a param must be a real (for now), found %s", check_tname(c, t));
+    bool ok = is_param_type(t);
+    if (!ok) diag_error(s->loc, "a param must be a real or a real[], found %s", check_tname(c, t));
     if (!s->let.init) diag_error(s->loc, "param '%s' needs an initial value: param %s: real = ...", s->let.name, s->let.name);
-    else check_expect(c, &s->let.init, ty_real);
-    s->let.sym = check_declare(c, SYM_LOCAL, s->let.name, ty_real, s->loc, s);
+    else if (ok) check_expect(c, &s->let.init, t);
+    else check_expr(c, s->let.init, NULL);
+    if (!ok) t = ty_real;
+    s->let.sym = check_declare(c, SYM_LOCAL, s->let.name, t, s->loc, s);
     vec_push(c->a, &c->model->fn.gparams, s);
 }
 

@@ -10,6 +10,7 @@ typedef enum TypeKind {
     TY_NEVER,    /* an expression that never yields (it returns, breaks or continues) */
     TY_UNIT,     /* statements, functions with no result */
     TY_BOOL, TY_INT, TY_REAL, TY_STRING,
+    TY_MAT,      /* a dense row-major matrix of reals (immutable) */
     TY_ARRAY,    /* elem[] */
     TY_FN,       /* params -> ret (functions and models) */
     TY_DIST,     /* a distribution over elem (real or int); only used by sample, observe, lpdf */
@@ -26,7 +27,7 @@ struct Type {
     Type *ret;           /* TY_FN */
 };
 
-extern Type *ty_error, *ty_never, *ty_unit, *ty_bool, *ty_int, *ty_real, *ty_string, *ty_draws;
+extern Type *ty_error, *ty_never, *ty_unit, *ty_bool, *ty_int, *ty_real, *ty_string, *ty_mat, *ty_draws;
 
 Type *ty_array(Arena *a, Type *elem);
 Type *ty_fn(Arena *a, Type **params, int nparams, Type *ret);
@@ -35,7 +36,7 @@ bool ty_equal(const Type *x, const Type *y);
 /* true when a value of type `from` may be used where `to` is expected (int -> real, error -> any). */
 bool ty_assignable(const Type *from, const Type *to);
 bool ty_is_numeric(const Type *t);        /* int or real */
-bool ty_has_pointers(const Type *t);      /* values the GC must trace: strings, arrays */
+bool ty_has_pointers(const Type *t);      /* values the GC must trace: strings, arrays, mats */
 /* For arrays: the scalar at the bottom and the nesting depth (real[][] -> real, 2). */
 const Type *ty_base(const Type *t, int *depth);
 const char *ty_name(Arena *a, const Type *t);   /* "real[][]", "fn(int, real) -> bool" */

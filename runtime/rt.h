@@ -17,8 +17,17 @@ typedef struct rt_array {
 
 #define RT_ARRAY_HEADER 16   /* byte offset of element 0; the code generator relies on it */
 
-/* Scalar kinds at the bottom of an array type, as generated code passes them. */
-enum { RT_REAL = 0, RT_INT = 1, RT_BOOL = 2, RT_STRING = 3 };
+/* Scalar kinds at the bottom of an array type, as generated code passes them (RT_MAT:
+ * an array of mats, for printing). */
+enum { RT_REAL = 0, RT_INT = 1, RT_BOOL = 2, RT_STRING = 3, RT_MAT = 4 };
+
+/* A mat: a dense row-major matrix of doubles, immutable, allocated with GC_malloc_atomic.
+ * Element (i, j) is d[i * cols + j]. The header has the size of rt_array's, so an empty
+ * rt_array (the code generator's default value) reads as a 0 x 0 mat. */
+typedef struct rt_mat {
+    int64_t rows, cols;
+    double d[];
+} rt_mat;
 
 /* ---- called by generated code (see rt_abi.h) ---- */
 void rt_print_real(double x);
@@ -45,6 +54,27 @@ int64_t rt_min_int(const rt_array *a, const char *loc);
 int64_t rt_max_int(const rt_array *a, const char *loc);
 double rt_logsumexp(const rt_array *a);                     /* empty array: -inf */
 
+/* mats (rt_mat.c); errors at loc */
+rt_mat *rt_mat_new(int64_t rows, int64_t cols);
+rt_mat *rt_mat_from_rows(const rt_array *rows, const char *loc);      /* mat(rows) */
+double rt_mat_get(const rt_mat *m, int64_t i, int64_t j, const char *loc);
+rt_array *rt_mat_vec(const rt_mat *m, const rt_array *w, const char *loc);   /* X * w, dgemv */
+void rt_print_mat(const rt_mat *m);   /* mat([[1.0, 2.0], [3.0, 4.0]]) */
+/* In gradient specializations (real[] values are arrays of tape handles): X * w as one
+ * rt_ad_matvec node, and mat(rows) (a mat is a constant of the gradient). */
+rt_array *rt_vi_matvec(const rt_mat *m, const rt_array *w, const char *loc);
+rt_mat *rt_vi_mat(const rt_array *rows, const char *loc);
+
+/* observe ys ~ normal(mu, sigma) and observe ys ~ bernoulli_logit(eta) for arrays ys
+ * (rt_observe.c): the sum of the elements' log densities. An array parameter (non-NULL)
+ * must have ys's length (else an error at loc); a NULL one is the scalar after it, for
+ * every element. The rt_vi_ forms take tape handles for reals (gradient specializations)
+ * and return one node: rt_ad_sum_lpdf_normal or rt_ad_sum_lpmf_bernoulli_logit. */
+double rt_obs_normal(const rt_array *y, const rt_array *mu, double mu1, double sigma, const char *loc);
+double rt_obs_bernoulli_logit(const rt_array *y, const rt_array *eta, double eta1, const char *loc);
+int64_t rt_vi_obs_normal(const rt_array *y, const rt_array *mu, int64_t mu1, int64_t sigma, const char *loc);
+int64_t rt_vi_obs_bernoulli_logit(const rt_array *y, const rt_array *eta, int64_t eta1, const char *loc);
+
 double rt_exp(double), rt_log(double), rt_sqrt(double), rt_sin(double), rt_cos(double),
        rt_tan(double), rt_atan(double), rt_tanh(double), rt_lgamma(double), rt_log1p(double),
        rt_expm1(double), rt_floor(double), rt_ceil(double), rt_pow(double, double);
@@ -70,6 +100,7 @@ double rt_data_real(const char *name, const char *loc);
 int64_t rt_data_int(const char *name, const char *loc);
 int64_t rt_data_bool(const char *name, const char *loc);
 rt_array *rt_data_array(const char *name, int64_t base_kind, int64_t depth, const char *loc);
+rt_mat *rt_data_mat(const char *name, const char *loc);   /* an array of equal-length rows */
 
 void rt_gc_root(void *addr);   /* registers an 8-byte global holding a GC pointer */
 

@@ -28,7 +28,13 @@
     X(rt_fail, "n", "pp") X(rt_fail_index, "n", "pii") X(rt_interrupt, "n", "p") \
     /* data binding (rt_data.c) */ \
     X(rt_data_has, "i", "p") X(rt_data_real, "d", "pp") X(rt_data_int, "i", "pp") \
-    X(rt_data_bool, "i", "pp") X(rt_data_array, "p", "piip") \
+    X(rt_data_bool, "i", "pp") X(rt_data_array, "p", "piip") X(rt_data_mat, "p", "pp") \
+    /* mats (rt_mat.c) */ \
+    X(rt_mat_from_rows, "p", "pp") X(rt_mat_get, "d", "piip") X(rt_mat_vec, "p", "ppp") \
+    X(rt_print_mat, "v", "p") X(rt_vi_matvec, "p", "ppp") X(rt_vi_mat, "p", "pp") \
+    /* observing arrays (rt_observe.c) */ \
+    X(rt_obs_normal, "d", "ppddp") X(rt_obs_bernoulli_logit, "d", "ppdp") \
+    X(rt_vi_obs_normal, "i", "ppiip") X(rt_vi_obs_bernoulli_logit, "i", "ppip") \
     /* memory (rt_init.c) */ \
     X(rt_gc_root, "v", "p") X(rt_session_load, "i", "p") X(rt_session_store, "v", "pi") \
     /* models and inference (rt_infer.c, rt_posterior.c, rt_plot.c; rt_infer.h) */ \
@@ -45,7 +51,8 @@
     X(rt_ad_lgamma, "i", "i") X(rt_ad_log1p, "i", "i") X(rt_ad_expm1, "i", "i") X(rt_ad_abs, "i", "i") \
     X(rt_ad_stop_grad, "i", "i") \
     /* variational inference (rt_vi.c) */ \
-    X(rt_vi_add_logp, "v", "i") X(rt_vi_param, "i", "i") X(rt_vi_model_site, "i", "iipp") \
+    X(rt_vi_add_logp, "v", "i") X(rt_vi_param, "i", "i") X(rt_vi_param_array, "p", "i") \
+    X(rt_vi_init_real, "v", "pid") X(rt_vi_init_array, "v", "pip") X(rt_vi_model_site, "i", "iipp") \
     X(rt_vi_guide_normal, "i", "iipiip") X(rt_vi_guide_lognormal, "i", "iipiip") \
     X(rt_vi_guide_score, "i", "iipiip") X(rt_vi_guide_score_int, "i", "iipiip") X(rt_vi_rng, "p", "") \
     X(rt_vi_values, "p", "p") X(rt_vi_enum_value, "i", "iip") X(rt_vi_guide_enum, "i", "iipiip") \

@@ -202,6 +202,13 @@ static double value_of(const ad_tape *t, int64_t h)
 
 double rt_ad_value(int64_t h) { return value_of(tape(), h); }
 
+bool rt_ad_is_const(int64_t h)
+{
+    ad_tape *t = tape();
+    value_of(t, h);
+    return t->node[h].op == AD_OP_const;
+}
+
 /* Validates n handles (and n itself) before a node that reads them is appended. */
 static void check_handles(const ad_tape *t, const int64_t *hs, int64_t n)
 {

@@ -2,6 +2,7 @@
  * of the gradient specialization of models and guides, in which every `real` is a handle. */
 #ifndef PPL_RT_AD_H
 #define PPL_RT_AD_H
+#include <stdbool.h>
 #include <stdint.h>
 #include "rt_dist_table.h"
 
@@ -20,6 +21,7 @@ int64_t rt_ad_input(double v);   /* a variable to differentiate by; numbered 0, 
 double rt_ad_value(int64_t h);
 int64_t rt_ad_ninputs(void);
 int64_t rt_ad_size(void);        /* nodes on the tape */
+bool rt_ad_is_const(int64_t h);  /* made by rt_ad_const: no input reaches it */
 /* Same value, derivative 0: the node is a constant (DiCE-style surrogates). */
 int64_t rt_ad_stop_grad(int64_t h);
 /* d out / d h[k] for the nodes h[0..n) (any nodes, not only inputs), by a backward pass. */

@@ -271,6 +271,23 @@ static rt_array *build_array(const cJSON *v, int64_t kind, int64_t depth,
     return a;
 }
 
+/* A mat: a JSON array of rows, each an array of reals, all of one length. */
+static rt_mat *build_mat(const cJSON *v, const char *name, const char *loc)
+{
+    char path[256] = "";
+    if (!cJSON_IsArray(v))
+        rt_failf(loc, "data variable '%s': expected a mat (an array of equal-length rows of reals), found %s",
+                 name, (describe(path, sizeof path, v), path));
+    rt_array *rows = build_array(v, RT_REAL, 2, name, loc, path);
+    for (int64_t i = 1; i < rows->len; i++) {
+        int64_t len = ((rt_array *)rows->at.p[i])->len, first = ((rt_array *)rows->at.p[0])->len;
+        if (len != first)
+            rt_failf(loc, "data variable '%s': a mat's rows must have equal lengths, but row [%lld] has %lld "
+                     "elements and row [0] has %lld", name, (long long)i, (long long)len, (long long)first);
+    }
+    return rt_mat_from_rows(rows, loc);
+}
+
 /* ---- called by generated code ---- */
 
 int64_t rt_data_has(const char *name)
@@ -311,4 +328,9 @@ rt_array *rt_data_array(const char *name, int64_t base_kind, int64_t depth, cons
 {
     char path[256] = "";
     return build_array(lookup(name, loc), base_kind, depth < 1 ? 1 : depth, name, loc, path);
+}
+
+rt_mat *rt_data_mat(const char *name, const char *loc)
+{
+    return build_mat(lookup(name, loc), name, loc);
 }

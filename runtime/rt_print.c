@@ -80,6 +80,7 @@ static void print_element(const rt_array *a, int64_t k, int64_t base_kind)
     case RT_REAL: rt_print_real(a->at.d[k]); break;
     case RT_INT: rt_print_int(a->at.i[k]); break;
     case RT_BOOL: rt_print_bool(a->at.i[k]); break;
+    case RT_MAT: rt_print_mat(a->at.p[k]); break;
     default: print_quoted(a->at.p[k]); break;
     }
 }

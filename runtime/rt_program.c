@@ -459,18 +459,32 @@ static const rt_posterior *infer(const run_opts *o, const rt_program *prog, cons
     rt_infer_count = 0;
     if (o->method == METHOD_IS)
         return rt_infer_is(e->model, args, o->particles, 1, NULL);
+    if (o->method == METHOD_VI && !prog->elbo)
+        rt_fail(NULL, "internal error: the program was compiled without the elbo objective");
     if (o->method == METHOD_VI)
         return rt_infer_vi(q, args, prog->elbo, NULL, o->particles, o->steps, o->optimizer, o->lr, NULL);
     return rt_infer_smc(e->model, args, o->particles, o->scheme, o->ess, o->threads, 1, NULL);
+}
+
+/* A fitted param's name as the CSV's columns name elements: `mu` stays, the element
+ * `mu[0]` of an array param becomes `mu.1`. */
+static void csv_param_name(char *out, size_t size, const char *name)
+{
+    const char *bracket = strchr(name, '[');
+    if (!bracket)
+        snprintf(out, size, "%s", name);
+    else
+        snprintf(out, size, "%.*s.%lld", (int)(bracket - name), name, atoll(bracket + 1) + 1);
 }
 
 /* vi: the fitted params, into the CSV's comments (not echoed: they are results). */
 static void add_fit(config *c, const rt_posterior *post)
 {
     for (int64_t k = 0; k < post->nparams; k++) {
-        char v[40];
+        char v[40], name[256];
         rt_format_real(v, sizeof v, post->params[k]);
-        config_add(c, "fitted %s = %s", post->param_names[k], v);
+        csv_param_name(name, sizeof name, post->param_names[k]);
+        config_add(c, "fitted %s = %s", name, v);
     }
 }
 

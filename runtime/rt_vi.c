@@ -1,6 +1,7 @@
 /* rt_vi.c - fitting a guide by stochastic gradient ascent on the ELBO (reparameterized draws,
  * reverse-mode AD), then importance sampling with the fitted guide as the proposal. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <gc.h>
 #include "rt_ad.h"
@@ -45,7 +46,51 @@ static struct {
 } vi;
 
 void rt_vi_add_logp(int64_t h) { vi.logp = rt_ad_add(vi.logp, h); }
-int64_t rt_vi_param(int64_t k) { return vi.params[k]; }
+
+/* ---- the params: one flat vector (rt_vi_theta), in declaration order ---- */
+
+static struct { const int64_t *offset, *len; } layout;   /* of the fit running */
+
+int64_t rt_vi_param(int64_t k) { return vi.params[layout.offset[k]]; }
+
+rt_array *rt_vi_param_array(int64_t k)
+{
+    rt_array *a = rt_array_new(layout.len[k], 0);
+    memcpy(a->at.i, vi.params + layout.offset[k], sizeof(int64_t) * (size_t)layout.len[k]);
+    return a;
+}
+
+static void theta_push(rt_vi_theta *t, int64_t k, const double *x, int64_t n, int64_t len)
+{
+    if (t->n + n > t->cap) {
+        int64_t cap = 2 * (t->n + n) + 8;
+        double *v = rt_alloc(sizeof(double) * (size_t)cap, false);
+        if (t->n) memcpy(v, t->v, sizeof(double) * (size_t)t->n);
+        t->v = v, t->cap = cap;
+    }
+    t->offset[k] = t->n, t->len[k] = len;
+    if (n) memcpy(t->v + t->n, x, sizeof(double) * (size_t)n);
+    t->n += n;
+}
+
+void rt_vi_init_real(rt_vi_theta *t, int64_t k, double x) { theta_push(t, k, &x, 1, -1); }
+void rt_vi_init_array(rt_vi_theta *t, int64_t k, const rt_array *a) { theta_push(t, k, a->at.d, a->len, a->len); }
+
+/* The flat vector's names: `mu` for a real param, `mu[0]`, `mu[1]`, ... for an array's. */
+static const char **flat_names(const rt_vi_problem *prob, const rt_vi_theta *t)
+{
+    const char **names = rt_alloc(sizeof(char *) * (size_t)(t->n + 1), true);
+    for (int64_t k = 0; k < prob->nparams; k++) {
+        if (t->len[k] < 0) names[t->offset[k]] = prob->param_names[k];
+        for (int64_t i = 0; i < t->len[k]; i++) {
+            size_t size = strlen(prob->param_names[k]) + 24;
+            char *s = rt_alloc(size, false);
+            snprintf(s, size, "%s[%lld]", prob->param_names[k], (long long)i);
+            names[t->offset[k] + i] = s;
+        }
+    }
+    return names;
+}
 void rt_vi_return(int64_t h) { vi.ret = h; vi.ret_value = rt_ad_value(h); }
 void rt_vi_return_value(double v) { vi.ret = -1; vi.ret_value = v; }
 
@@ -277,11 +322,13 @@ typedef struct Fit {
     double *theta, *grad, *m, *v;
     int64_t *handles;
     uint64_t call;
+    int64_t n;                /* the flat param vector's length */
+    const char **names;       /* its elements' names */
 } Fit;
 
 static void start_tape(Fit *f) {
     rt_ad_begin();
-    for (int64_t k = 0; k < f->prob->nparams; k++) f->handles[k] = rt_ad_input(f->theta[k]);
+    for (int64_t k = 0; k < f->n; k++) f->handles[k] = rt_ad_input(f->theta[k]);
     vi.params = f->handles;
 }
 
@@ -369,7 +416,7 @@ static int64_t objective(Fit *f, int64_t step, const char *loc) {
 /* Ascent: Adam (beta 0.9, 0.999, eps 1e-8, bias-corrected) or plain gradient steps. */
 static void update(Fit *f, int64_t step, int64_t optimizer, double lr) {
     double b1 = 0.9, b2 = 0.999, c1 = 1 - pow(b1, (double)(step + 1)), c2 = 1 - pow(b2, (double)(step + 1));
-    for (int64_t k = 0; k < f->prob->nparams; k++) {
+    for (int64_t k = 0; k < f->n; k++) {
         double g = f->grad[k];
         if (optimizer == RT_OPT_SGD) {
             f->theta[k] += lr * g;
@@ -382,10 +429,10 @@ static void update(Fit *f, int64_t step, int64_t optimizer, double lr) {
 }
 
 static void check_gradient(Fit *f, int64_t step, const char *loc) {
-    for (int64_t k = 0; k < f->prob->nparams; k++)
+    for (int64_t k = 0; k < f->n; k++)
         if (!isfinite(f->grad[k]))
             rt_failf(loc, "vi: the gradient of param '%s' of guide '%s' is not finite at step %lld",
-                     f->prob->param_names[k], f->prob->guide_name, (long long)step);
+                     f->names[k], f->prob->guide_name, (long long)step);
 }
 
 static double *doubles(int64_t n) { return rt_alloc(sizeof(double) * (size_t)n, false); }
@@ -430,10 +477,13 @@ rt_posterior *rt_infer_vi(const rt_vi_problem *prob, const void *args, const rt_
                           const void *objective_args, int64_t particles, int64_t steps, int64_t optimizer, double lr,
                           const char *loc) {
     check_vi_options(particles, steps, lr, loc);
-    int64_t n = prob->nparams;
-    Fit f = {prob, args, objective_desc, objective_args, doubles(n), doubles(n), doubles(n), doubles(n),
-             rt_alloc(8 * (size_t)(n + 1), false), rt_infer_count++};
-    prob->guide_init(args, f.theta);
+    int64_t *offset = rt_alloc(16 * (size_t)(prob->nparams + 1), false);
+    rt_vi_theta theta = {.offset = offset, .len = offset + prob->nparams + 1};
+    prob->guide_init(args, &theta);
+    layout.offset = theta.offset, layout.len = theta.len;
+    int64_t n = theta.n;
+    Fit f = {prob, args, objective_desc, objective_args, theta.v, doubles(n), doubles(n), doubles(n),
+             rt_alloc(8 * (size_t)(n + 1), false), rt_infer_count++, n, flat_names(prob, &theta)};
     vi.prob = prob, vi.args = args, vi.particles = particles;
     rt_error_context(loc, "in the fit of this vi");
     rt_array *history = rt_array_new(steps, 0);
@@ -451,7 +501,7 @@ rt_posterior *rt_infer_vi(const rt_vi_problem *prob, const void *args, const rt_
     post->guide_name = prob->guide_name;
     post->objective_name = objective_desc->name;
     post->nparams = n;
-    post->param_names = prob->param_names;
+    post->param_names = f.names;
     post->params = f.theta;
     post->history = history;
     return post;

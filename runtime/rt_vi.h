@@ -5,6 +5,15 @@
 #include <stdint.h>
 #include "rt_infer.h"
 
+/* The params' values as one flat vector, in declaration order: param k (a real, or a real[]
+ * whose length its initial value fixes) is v[offset[k] .. offset[k] + len[k]), len[k] = -1
+ * marking a real (one slot). Filled by guide_init through rt_vi_init_real/_array. */
+typedef struct rt_vi_theta {
+    double *v;
+    int64_t n, cap;
+    int64_t *offset, *len;
+} rt_vi_theta;
+
 /* What the compiler emits for each `infer M(args) by vi(guide = Q, ...)` pairing. The
  * gradient specializations of the model and the guide take the args block (rt_particle's
  * layout, 8 bytes per argument) and report to the functions below; the guide's sites carry
@@ -13,8 +22,8 @@ typedef struct rt_vi_problem {
     const rt_model *model;
     void (*model_ad)(const void *args);
     void (*guide_ad)(const void *args);
-    void (*guide_init)(const void *args, double *out);
-    int64_t nparams;
+    void (*guide_init)(const void *args, rt_vi_theta *theta);
+    int64_t nparams;                    /* param declarations (not the flat vector's length) */
     const char *const *param_names;
     const char *guide_name;
 } rt_vi_problem;
@@ -35,6 +44,9 @@ typedef struct rt_draws { rt_array *logw, *logq; int64_t logz; } rt_draws;
 /* ---- called by generated code (rows in rt_abi.h) ---- */
 void rt_vi_add_logp(int64_t h);            /* observe, reward and the model's sample sites */
 int64_t rt_vi_param(int64_t k);            /* the k-th param's handle in this evaluation */
+rt_array *rt_vi_param_array(int64_t k);    /* an array param's handles in this evaluation */
+void rt_vi_init_real(rt_vi_theta *theta, int64_t k, double x);        /* guide_init: param k */
+void rt_vi_init_array(rt_vi_theta *theta, int64_t k, const rt_array *a);
 /* A guide site: a reparameterized draw x (normal: mu + sigma * eps; lognormal: exp of it),
  * recorded for the model's site of the same address; its log density joins log q. */
 int64_t rt_vi_guide_normal(int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma, const char *loc);
@@ -66,8 +78,9 @@ int64_t rt_vi_mean(const rt_array *handles, const char *loc);
 int64_t rt_vi_logsumexp(const rt_array *handles);
 int64_t rt_vi_lpmf_categorical(int64_t y, const rt_array *probs, const char *loc);   /* handles */
 
-/* fit.params (the fitted params, in the guide's order) and fit.history (the objective at
- * each step); empty for posteriors of other methods. */
+/* fit.params (the fitted params, flattened in the guide's order: an array param gives its
+ * elements in place) and fit.history (the objective at each step); empty for posteriors of
+ * other methods. Flattened names are `mu` for a real, `mu[0]`, `mu[1]`, ... for an array. */
 rt_array *rt_vi_params(const rt_posterior *p);
 rt_array *rt_vi_history(const rt_posterior *p);
 

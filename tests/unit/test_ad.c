@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "rt.h"
 #include "rt_ad.h"
 #include "rt_dist.h"
 #include "rt_repl.h"
@@ -739,6 +740,101 @@ static void test_vectorized_densities(void **state)
     assert_true(g == 0);
 }
 
+/* ---- whole-array observations (rt_observe.c), as gradient code calls them ----
+ * Against the composition of scalar densities: observed values that are inputs (the
+ * per-element form), a broadcast scalar mean, and an array of means with constant values
+ * (one rt_ad_sum_lpdf_normal node); bernoulli_logit with a broadcast logit. */
+
+static rt_array *handle_array(const int64_t *h, int64_t n)
+{
+    rt_array *a = rt_array_new(n, 0);
+    for (int64_t k = 0; k < n; k++)
+        a->at.i[k] = h[k];
+    return a;
+}
+
+/* inputs y[0..n), mu, sigma */
+static int64_t build_obs_y(const int64_t *in, const void *ctx)
+{
+    int64_t n = ((const vec_ctx *)ctx)->n;
+    return rt_vi_obs_normal(handle_array(in, n), NULL, in[n], in[n + 1], LOC);
+}
+
+static int64_t build_obs_y_composed(const int64_t *in, const void *ctx)
+{
+    int64_t n = ((const vec_ctx *)ctx)->n, s = rt_ad_lpdf_normal(in[0], in[n], in[n + 1], LOC);
+    for (int64_t k = 1; k < n; k++)
+        s = rt_ad_add(s, rt_ad_lpdf_normal(in[k], in[n], in[n + 1], LOC));
+    return s;
+}
+
+/* inputs mu[0..n), sigma; constant values ys */
+static int64_t build_obs_mu(const int64_t *in, const void *ctx)
+{
+    const vec_ctx *c = ctx;
+    int64_t ys[MAXIN];
+    for (int64_t k = 0; k < c->n; k++)
+        ys[k] = C(c->ys[k]);
+    return rt_vi_obs_normal(handle_array(ys, c->n), handle_array(in, c->n), 0, in[c->n], LOC);
+}
+
+/* input: one logit for every y */
+static int64_t build_obs_bl(const int64_t *in, const void *ctx)
+{
+    const vec_ctx *c = ctx;
+    rt_array *y = rt_array_new(c->n, 0);
+    memcpy(y->at.i, c->y, sizeof(int64_t) * (size_t)c->n);
+    return rt_vi_obs_bernoulli_logit(y, NULL, in[0], LOC);
+}
+
+static int64_t build_obs_bl_composed(const int64_t *in, const void *ctx)
+{
+    const vec_ctx *c = ctx;
+    int64_t s = rt_ad_lpmf_bernoulli_logit(c->y[0], in[0], LOC);
+    for (int64_t k = 1; k < c->n; k++)
+        s = rt_ad_add(s, rt_ad_lpmf_bernoulli_logit(c->y[k], in[0], LOC));
+    return s;
+}
+
+static void test_observe_arrays(void **state)
+{
+    rt_rng_init(&rng, SEED, 12);
+    double v[MAXIN], ys[MAXIN];
+    int64_t y[MAXIN];
+    for (int p = 0; p < NPOINTS; p++) {
+        vec_ctx c = {unif_int(1, MAXIN - 3), NULL, y, ys};
+        for (int k = 0; k < c.n; k++)
+            v[k] = unif(-5, 5), y[k] = unif_int(0, 1), ys[k] = unif(-5, 5);
+        v[c.n] = unif(-3, 3), v[c.n + 1] = unif(0.3, 3);
+        check_same(build_obs_y, build_obs_y_composed, v, (int)c.n + 2, &c, 1e-13, "observe normal, values");
+        check_fd(build_obs_y, v, (int)c.n + 2, &c, "observe normal, values");
+        v[c.n] = v[c.n + 1];
+        check_same(build_obs_mu, build_sum_normal_composed, v, (int)c.n + 1, &c, 1e-13, "observe normal, means");
+        check_fd(build_obs_mu, v, (int)c.n + 1, &c, "observe normal, means");
+        check_same(build_obs_bl, build_obs_bl_composed, v, 1, &c, 1e-13, "observe bernoulli_logit");
+        check_fd(build_obs_bl, v, 1, &c, "observe bernoulli_logit");
+    }
+    rt_ad_begin();   /* constant values make one node */
+    rt_array *vals = handle_array((int64_t[]){C(1), C(2)}, 2);
+    int64_t mu = C(0), sigma = C(1), before = rt_ad_size();
+    rt_vi_obs_normal(vals, NULL, mu, sigma, LOC);
+    assert_int_equal(rt_ad_size() - before, 1);
+}
+
+static void bad_length(void)
+{
+    rt_ad_begin();
+    rt_vi_obs_bernoulli_logit(rt_array_new(3, 0), handle_array((int64_t[]){C(0), C(0)}, 2), 0, LOC);
+}
+
+static void test_observe_length(void **state)
+{
+    char err[1024];
+    int status = run_child(bad_length, err, sizeof err);
+    if (status != 1 || !strstr(err, LOC ": error: observe: the observed array has 3 elements, but 'logit_p' has 2"))
+        fail_msg("status %d, stderr: %s", status, err);
+}
+
 /* ---- matrix-vector products ---- */
 
 typedef struct mv_ctx { int64_t rows, cols; const double *X, *c; } mv_ctx;
@@ -1133,6 +1229,8 @@ int main(void)
         cmocka_unit_test(test_logsumexp_edges),
         cmocka_unit_test(test_dot_and_sum),
         cmocka_unit_test(test_vectorized_densities),
+        cmocka_unit_test(test_observe_arrays),
+        cmocka_unit_test(test_observe_length),
         cmocka_unit_test(test_matvec_fd),
         cmocka_unit_test(test_matvec_shapes),
         cmocka_unit_test(test_matvec_large),
