@@ -99,29 +99,60 @@ static void residual(const double *w, int64_t n, rt_rng *rng, int64_t *anc) {
         for (int64_t c = 0; c < count[i] && k < n; c++) anc[k++] = i;
 }
 
-/* Systematic counts straight from the cumulative weights: the hot path of SMC. */
-static void systematic_counts(const double *w, int64_t n, double u0, int64_t *count) {
-    double step = total(w, n) / (double)n, u = u0 * step, cum = w[0];
-    int64_t j = 0, last = n - 1;
-    memset(count, 0, sizeof(int64_t) * (size_t)n);
-    for (int64_t i = 0; i < n; i++, u += step) {
-        while (u >= cum && j < last) cum += w[++j];
-        count[j]++;
-    }
-    for (j = n - 1; j > 0 && w[j] == 0; j--) {   /* rounding at the top end */
-        count[j - 1] += count[j];
-        count[j] = 0;
-    }
+/* ---- copy plans ---- */
+
+/* Slot j with c offspring: none frees the slot; c - 1 extra copies wait for freed slots.
+ * Matching the k-th extra copy with the k-th freed slot, both in index order, is what
+ * writing them to src and dst side by side does. */
+typedef struct Plan { int64_t *src, *dst, ns, nd; } Plan;
+
+static inline void plan_offspring(Plan *p, int64_t j, int64_t c)
+{
+    if (c == 0)
+        p->dst[p->nd++] = j;
+    for (; c > 1; c--)
+        p->src[p->ns++] = j;
 }
 
-void rt_resample_counts(int scheme, const double *w, int64_t n, rt_rng *rng, int64_t *anc, int64_t *count) {
-    if (scheme == RT_RESAMPLE_SYSTEMATIC) {
-        systematic_counts(w, n, rt_rng_uniform(rng), count);
-        return;
+/* Systematic resampling in one pass over the weights, the hot path of SMC: particle j gets
+ * the points u0 step, (u0 + 1) step, ... below its cumulative weight that the particles before
+ * it did not take, the same points and comparisons as rt_resample_systematic. Points that
+ * rounding leaves beyond the last positive weight go to that particle. */
+static void systematic_plan(const double *w, int64_t n, double sum, double u0, Plan *p)
+{
+    double step = sum / (double)n, u = u0 * step, cum = 0;
+    int64_t last = n - 1, i = 0;
+    while (last > 0 && w[last] == 0)
+        last--;
+    for (int64_t j = 0; j < last; j++) {
+        int64_t c = 0;
+        cum += w[j];
+        for (; i < n && u < cum; i++, u += step)
+            c++;
+        plan_offspring(p, j, c);
     }
+    plan_offspring(p, last, n - i);
+    for (int64_t j = last + 1; j < n; j++)
+        plan_offspring(p, j, 0);
+}
+
+int64_t rt_resample_plan(int scheme, const double *w, int64_t n, double sum, rt_rng *rng,
+                         int64_t *src, int64_t *dst)
+{
+    Plan p = {src, dst, 0, 0};
+    if (scheme == RT_RESAMPLE_SYSTEMATIC) {
+        systematic_plan(w, n, sum, rt_rng_uniform(rng), &p);
+        return p.ns;
+    }
+    int64_t *anc = rt_alloc(sizeof(int64_t) * (size_t)n, false), k = 0;
     rt_resample(scheme, w, n, rng, anc);
-    memset(count, 0, sizeof(int64_t) * (size_t)n);
-    for (int64_t i = 0; i < n; i++) count[anc[i]]++;
+    for (int64_t j = 0; j < n; j++) {   /* anc is sorted: j's offspring are a run of it */
+        int64_t c = 0;
+        for (; k < n && anc[k] == j; k++)
+            c++;
+        plan_offspring(&p, j, c);
+    }
+    return p.ns;
 }
 
 void rt_resample(int scheme, const double *w, int64_t n, rt_rng *rng, int64_t *anc) {

@@ -72,24 +72,29 @@ static void test_unnormalized(void **state) {
     assert_memory_equal(a, b, sizeof a);
 }
 
-/* Counts agree with the ancestors for every scheme, given the same random stream. */
-static void test_counts(void **state) {
+/* The copy plan agrees with the ancestors for every scheme, given the same random stream:
+ * applied to the identity it leaves particle j in count_j slots (count_j from the ancestors),
+ * survivors keep their slots, copies only overwrite particles without offspring, and src and
+ * dst are sorted. */
+static void test_plan(void **state) {
     enum { N = 50 };
-    double w[N];
-    for (int i = 0; i < N; i++) w[i] = (i % 7 == 0) ? 0 : 1.0 + i % 5;
+    double w[N], sum = 0;
+    for (int i = 0; i < N; i++) sum += w[i] = (i % 7 == 0 || i == N - 1) ? 0 : 1.0 + i % 5;
     for (int scheme = 0; scheme < RT_RESAMPLE_COUNT; scheme++) {
-        int64_t anc[N], count[N], from_anc[N] = {0}, total = 0;
+        int64_t anc[N], src[N], dst[N], slot[N], want[N] = {0}, got[N] = {0};
         rt_rng a, b;
         rt_rng_init(&a, 5, 9);
         rt_rng_init(&b, 5, 9);
         rt_resample(scheme, w, N, &a, anc);
-        rt_resample_counts(scheme, w, N, &b, anc, count);
-        for (int i = 0; i < N; i++) from_anc[anc[i]]++;
-        for (int i = 0; i < N; i++) {
-            assert_int_equal(count[i], from_anc[i]);
-            total += count[i];
+        int64_t m = rt_resample_plan(scheme, w, N, sum, &b, src, dst);
+        for (int i = 0; i < N; i++) want[anc[i]]++, slot[i] = i;
+        for (int64_t k = 0; k < m; k++) {
+            assert_true(want[dst[k]] == 0 && want[src[k]] > 1);
+            if (k) assert_true(src[k - 1] <= src[k] && dst[k - 1] < dst[k]);
+            slot[dst[k]] = src[k];
         }
-        assert_int_equal(total, N);
+        for (int i = 0; i < N; i++) got[slot[i]]++;
+        assert_memory_equal(got, want, sizeof got);
     }
 }
 
@@ -98,7 +103,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_systematic_known), cmocka_unit_test(test_names),
         cmocka_unit_test(test_valid_ancestors), cmocka_unit_test(test_mean_offspring),
-        cmocka_unit_test(test_unnormalized), cmocka_unit_test(test_counts),
+        cmocka_unit_test(test_unnormalized), cmocka_unit_test(test_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
