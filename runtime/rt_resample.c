@@ -99,60 +99,52 @@ static void residual(const double *w, int64_t n, rt_rng *rng, int64_t *anc) {
         for (int64_t c = 0; c < count[i] && k < n; c++) anc[k++] = i;
 }
 
-/* ---- copy plans ---- */
+/* ---- offspring counts ---- */
 
-/* Slot j with c offspring: none frees the slot; c - 1 extra copies wait for freed slots.
- * Matching the k-th extra copy with the k-th freed slot, both in index order, is what
- * writing them to src and dst side by side does. */
-typedef struct Plan { int64_t *src, *dst, ns, nd; } Plan;
-
-static inline void plan_offspring(Plan *p, int64_t j, int64_t c)
+void rt_resample_counts(int scheme, const double *w, int64_t n, rt_rng *rng, int64_t *count)
 {
-    if (c == 0)
-        p->dst[p->nd++] = j;
-    for (; c > 1; c--)
-        p->src[p->ns++] = j;
-}
-
-/* Systematic resampling in one pass over the weights, the hot path of SMC: particle j gets
- * the points u0 step, (u0 + 1) step, ... below its cumulative weight that the particles before
- * it did not take, the same points and comparisons as rt_resample_systematic. Points that
- * rounding leaves beyond the last positive weight go to that particle. */
-static void systematic_plan(const double *w, int64_t n, double sum, double u0, Plan *p)
-{
-    double step = sum / (double)n, u = u0 * step, cum = 0;
-    int64_t last = n - 1, i = 0;
-    while (last > 0 && w[last] == 0)
-        last--;
-    for (int64_t j = 0; j < last; j++) {
-        int64_t c = 0;
-        cum += w[j];
-        for (; i < n && u < cum; i++, u += step)
-            c++;
-        plan_offspring(p, j, c);
-    }
-    plan_offspring(p, last, n - i);
-    for (int64_t j = last + 1; j < n; j++)
-        plan_offspring(p, j, 0);
-}
-
-int64_t rt_resample_plan(int scheme, const double *w, int64_t n, double sum, rt_rng *rng,
-                         int64_t *src, int64_t *dst)
-{
-    Plan p = {src, dst, 0, 0};
-    if (scheme == RT_RESAMPLE_SYSTEMATIC) {
-        systematic_plan(w, n, sum, rt_rng_uniform(rng), &p);
-        return p.ns;
-    }
-    int64_t *anc = rt_alloc(sizeof(int64_t) * (size_t)n, false), k = 0;
+    int64_t *anc = rt_alloc(sizeof(int64_t) * (size_t)n, false);
     rt_resample(scheme, w, n, rng, anc);
-    for (int64_t j = 0; j < n; j++) {   /* anc is sorted: j's offspring are a run of it */
-        int64_t c = 0;
-        for (; k < n && anc[k] == j; k++)
-            c++;
-        plan_offspring(&p, j, c);
+    memset(count, 0, sizeof(int64_t) * (size_t)n);
+    for (int64_t i = 0; i < n; i++)
+        count[anc[i]]++;
+}
+
+/* The number of points (u0 + i) total / n, i < n, below x, as ceil(x n / total - u0): not
+ * bit-for-bit the comparisons of rt_resample_systematic, but monotone in x, which is all the
+ * counts need to be valid. */
+static int64_t points_below(const rt_systematic *sy, double x)
+{
+    double v = ceil(x * sy->inv_step - sy->u0);
+    return v <= 0 ? 0 : v >= (double)sy->n ? sy->n : (int64_t)v;
+}
+
+void rt_systematic_init(rt_systematic *sy, const double *w, int64_t n, double total, double u0)
+{
+    sy->n = n;
+    sy->inv_step = (double)n / total;
+    sy->u0 = u0;
+    sy->last = n - 1;
+    while (sy->last > 0 && w[sy->last] == 0)
+        sy->last--;
+    sy->rest = n - points_below(sy, total);
+}
+
+/* The block's cumulative weights are start plus its own running sum from 0, so its last one is
+ * exactly the next block's start when the caller's sums are formed the same way. */
+void rt_systematic_block(const rt_systematic *sy, const double *w, int64_t lo, int64_t hi,
+                         double start, int64_t *count)
+{
+    double run = 0;
+    int64_t below = points_below(sy, start);
+    for (int64_t j = lo; j < hi; j++) {
+        run += w[j];
+        int64_t next = points_below(sy, start + run);
+        count[j] = next - below;
+        below = next;
     }
-    return p.ns;
+    if (sy->last >= lo && sy->last < hi)
+        count[sy->last] += sy->rest;
 }
 
 void rt_resample(int scheme, const double *w, int64_t n, rt_rng *rng, int64_t *anc) {

@@ -42,7 +42,12 @@ typedef struct Swarm {
     double *w;               /* relative weights exp(logw - max) */
     double *block_max, *block_sum, *block_sum2;
     int *block_flags;
-    int64_t *src, *dst, ncopies;   /* the copies a resampling step makes (rt_resample_plan) */
+    int64_t *count;          /* resampling: offspring counts */
+    double *block_start;     /* resampling: the sum of the weights before each block */
+    int64_t *block_extra, *block_freed;   /* per block: extra copies and freed slots, then
+                                           * where the block's first of each goes in src, dst */
+    rt_systematic sys;       /* systematic resampling's points this step */
+    int64_t *src, *dst, ncopies;   /* the copies a resampling step makes: src[k] over dst[k] */
     double max;              /* the largest log weight this step */
     uint64_t call;           /* this infer call's number: part of every stream id */
     int64_t step;            /* advancing steps so far: part of every stream id */
@@ -118,8 +123,12 @@ static void init_swarm(Swarm *s) {
     s->logw = rt_alloc(n * sizeof(double), false);
     if (s->m->has_potential) s->potential = rt_alloc(n * sizeof(double), false);
     s->w = rt_alloc(n * sizeof(double), false);
+    s->count = rt_alloc(n * sizeof(int64_t), false);
     s->src = rt_alloc(n * sizeof(int64_t), false);
     s->dst = rt_alloc(n * sizeof(int64_t), false);
+    s->block_start = rt_alloc(nb * sizeof(double), false);
+    s->block_extra = rt_alloc(nb * sizeof(int64_t), false);
+    s->block_freed = rt_alloc(nb * sizeof(int64_t), false);
     s->block_max = rt_alloc(nb * sizeof(double), false);
     s->block_sum = rt_alloc(nb * sizeof(double), false);
     s->block_sum2 = rt_alloc(nb * sizeof(double), false);
@@ -231,7 +240,60 @@ static double weigh(Swarm *s, double *ess) {
     return sum;
 }
 
-/* ---- resampling ---- */
+/* ---- resampling ----
+ * In place, by blocks on the threads: offspring counts (systematic ones computed per block),
+ * then a plan that sends each extra copy of a particle with several offspring over a particle
+ * with none (the k-th extra copy, in index order, to the k-th freed slot), then the copies.
+ * Sources are never destinations, so the copies may run in any order. */
+
+static int64_t block_end(Swarm *s, int64_t b) { return (b + 1) * BLOCK < s->n ? (b + 1) * BLOCK : s->n; }
+
+static void count_phase(Swarm *s, int64_t lo, int64_t hi) {
+    for (int64_t b = lo / BLOCK; b * BLOCK < hi; b++) {
+        int64_t end = block_end(s, b), extra = 0, freed = 0;
+        if (s->scheme == RT_RESAMPLE_SYSTEMATIC)
+            rt_systematic_block(&s->sys, s->w, b * BLOCK, end, s->block_start[b], s->count);
+        for (int64_t j = b * BLOCK; j < end; j++) {
+            freed += s->count[j] == 0;
+            extra += s->count[j] > 1 ? s->count[j] - 1 : 0;
+        }
+        s->block_extra[b] = extra;
+        s->block_freed[b] = freed;
+    }
+}
+
+static void plan_phase(Swarm *s, int64_t lo, int64_t hi) {
+    for (int64_t b = lo / BLOCK; b * BLOCK < hi; b++) {
+        int64_t ns = s->block_extra[b], nd = s->block_freed[b];
+        for (int64_t j = b * BLOCK, end = block_end(s, b); j < end; j++) {
+            if (s->count[j] == 0) s->dst[nd++] = j;
+            for (int64_t c = s->count[j]; c > 1; c--) s->src[ns++] = j;
+        }
+    }
+}
+
+/* Offspring counts, then each block's extra copies and freed slots turned into offsets. */
+static void plan_copies(Swarm *s, double sum, rt_rng *r) {
+    if (s->scheme == RT_RESAMPLE_SYSTEMATIC) {
+        rt_systematic_init(&s->sys, s->w, s->n, sum, rt_rng_uniform(r));
+        double start = 0;
+        for (int64_t b = 0; b < s->nblocks; b++) {
+            s->block_start[b] = start;
+            start += s->block_sum[b];
+        }
+    } else {
+        rt_resample_counts(s->scheme, s->w, s->n, r, s->count);
+    }
+    parallel(s, s->n, BLOCK, count_phase);
+    int64_t extra = 0, freed = 0;
+    for (int64_t b = 0; b < s->nblocks; b++) {
+        int64_t e = s->block_extra[b], f = s->block_freed[b];
+        s->block_extra[b] = extra, s->block_freed[b] = freed;
+        extra += e, freed += f;
+    }
+    s->ncopies = extra;
+    parallel(s, s->n, BLOCK, plan_phase);
+}
 
 /* A copy is the frame and the last potential if the model has any. Its weight restarts with
  * everyone's at the next advance. */
@@ -259,7 +321,7 @@ static void fork_traces(Swarm *s) {
 static void resample(Swarm *s, double sum) {
     rt_rng r;
     rt_rng_init(&r, rt_seed, rt_rng_stream_id(s->call, (uint64_t)s->generation, 1));
-    s->ncopies = rt_resample_plan(s->scheme, s->w, s->n, sum, &r, s->src, s->dst);
+    plan_copies(s, sum, &r);
     s->generation++;
     parallel(s, s->ncopies, 1, copy_phase);
     if (s->record) fork_traces(s);

@@ -72,30 +72,54 @@ static void test_unnormalized(void **state) {
     assert_memory_equal(a, b, sizeof a);
 }
 
-/* The copy plan agrees with the ancestors for every scheme, given the same random stream:
- * applied to the identity it leaves particle j in count_j slots (count_j from the ancestors),
- * survivors keep their slots, copies only overwrite particles without offspring, and src and
- * dst are sorted. */
-static void test_plan(void **state) {
+/* Counts agree with the ancestors for every scheme, given the same random stream. */
+static void test_counts(void **state) {
     enum { N = 50 };
-    double w[N], sum = 0;
-    for (int i = 0; i < N; i++) sum += w[i] = (i % 7 == 0 || i == N - 1) ? 0 : 1.0 + i % 5;
+    double w[N];
+    for (int i = 0; i < N; i++) w[i] = (i % 7 == 0) ? 0 : 1.0 + i % 5;
     for (int scheme = 0; scheme < RT_RESAMPLE_COUNT; scheme++) {
-        int64_t anc[N], src[N], dst[N], slot[N], want[N] = {0}, got[N] = {0};
+        int64_t anc[N], count[N], from_anc[N] = {0};
         rt_rng a, b;
         rt_rng_init(&a, 5, 9);
         rt_rng_init(&b, 5, 9);
         rt_resample(scheme, w, N, &a, anc);
-        int64_t m = rt_resample_plan(scheme, w, N, sum, &b, src, dst);
-        for (int i = 0; i < N; i++) want[anc[i]]++, slot[i] = i;
-        for (int64_t k = 0; k < m; k++) {
-            assert_true(want[dst[k]] == 0 && want[src[k]] > 1);
-            if (k) assert_true(src[k - 1] <= src[k] && dst[k - 1] < dst[k]);
-            slot[dst[k]] = src[k];
-        }
-        for (int i = 0; i < N; i++) got[slot[i]]++;
-        assert_memory_equal(got, want, sizeof got);
+        rt_resample_counts(scheme, w, N, &b, count);
+        for (int i = 0; i < N; i++) from_anc[anc[i]]++;
+        assert_memory_equal(count, from_anc, sizeof count);
     }
+}
+
+/* Systematic counts by blocks (of 1, 7 and all 1000 particles, sums formed as the header
+ * asks): they sum to N, zero weights (including the trailing ones) get none, and each lies
+ * within 1 of its expectation N w_j / total, as systematic resampling's counts must. */
+static void test_systematic_blocks(void **state) {
+    enum { N = 1000 };
+    double w[N];
+    rt_rng r;
+    rt_rng_init(&r, 3, 4);
+    for (int i = 0; i < N; i++) w[i] = i % 5 == 0 || i > N - 4 ? 0 : pow(rt_rng_uniform(&r), 4);
+    const int64_t sizes[3] = {1, 7, N};
+    for (int k = 0; k < 3; k++)
+        for (int rep = 0; rep < 20; rep++) {
+            int64_t size = sizes[k], count[N], total_count = 0;
+            double start[N], total = 0;
+            for (int64_t lo = 0; lo < N; lo += size) {
+                double sum = 0;
+                for (int64_t j = lo; j < lo + size && j < N; j++) sum += w[j];
+                start[lo / size] = total;
+                total += sum;
+            }
+            rt_systematic sy;
+            rt_systematic_init(&sy, w, N, total, rt_rng_uniform(&r));
+            for (int64_t lo = 0; lo < N; lo += size)
+                rt_systematic_block(&sy, w, lo, lo + size < N ? lo + size : N, start[lo / size], count);
+            for (int j = 0; j < N; j++) {
+                total_count += count[j];
+                if (w[j] == 0) assert_int_equal(count[j], 0);
+                assert_true(fabs((double)count[j] - N * w[j] / total) < 1 + 1e-9);
+            }
+            assert_int_equal(total_count, N);
+        }
 }
 
 int main(void) {
@@ -103,7 +127,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_systematic_known), cmocka_unit_test(test_names),
         cmocka_unit_test(test_valid_ancestors), cmocka_unit_test(test_mean_offspring),
-        cmocka_unit_test(test_unnormalized), cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_unnormalized), cmocka_unit_test(test_counts),
+        cmocka_unit_test(test_systematic_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
