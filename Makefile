@@ -46,6 +46,10 @@ $(B)/compiler/%.o: compiler/%.c $(HEADERS) | dirs
 $(B)/runtime/%.o: runtime/%.c $(HEADERS) | dirs
 	$(CC) $(CFLAGS) -DPPL_VERSION='"$(VERSION)"' -c $< -o $@
 
+# Only -O3 vectorizes rt_rng_blocks, the batched Philox loop of SMC (several blocks per
+# instruction; integer arithmetic, so the same bits either way).
+$(B)/runtime/rt_rng.o: CFLAGS += -O3
+
 # The prelude is embedded in the driver with .incbin (no generator tool needed).
 $(B)/stdlib/prelude.o: stdlib/prelude.ppl | dirs
 	printf '__asm__(".section .rodata\\n.global ppl_prelude_source\\nppl_prelude_source:\\n.incbin \\"stdlib/prelude.ppl\\"\\n.byte 0\\n.previous");\n' > $(B)/stdlib/prelude.c

@@ -1,5 +1,6 @@
 /* rt_dist.c - samplers and log densities for RT_DISTRIBUTIONS. Samplers use GSL's tested
- * algorithms on a Philox stream; log densities are computed in log space from the formula. */
+ * algorithms on a Philox stream (the normal family our ziggurat, rt_normal.c); log densities
+ * are computed in log space from the formula. */
 #include <math.h>
 #include <string.h>
 #include <gsl/gsl_randist.h>
@@ -120,8 +121,7 @@ static double normal_lpdf(double x, double mu, double sigma)
 double rt_sample_normal(rt_rng *r, double mu, double sigma, const char *loc)
 {
     check_loc_scale("normal", mu, sigma, loc);
-    gsl_rng g;
-    return mu + gsl_ran_gaussian_ziggurat(rt_rng_gsl(r, &g), sigma);
+    return mu + sigma * rt_rng_normal(r);
 }
 
 double rt_lpdf_normal(double x, double mu, double sigma, const char *loc)
@@ -133,8 +133,7 @@ double rt_lpdf_normal(double x, double mu, double sigma, const char *loc)
 double rt_sample_lognormal(rt_rng *r, double mu, double sigma, const char *loc)
 {
     check_loc_scale("lognormal", mu, sigma, loc);
-    gsl_rng g;
-    return exp(mu + gsl_ran_gaussian_ziggurat(rt_rng_gsl(r, &g), sigma));
+    return exp(mu + sigma * rt_rng_normal(r));
 }
 
 double rt_lpdf_lognormal(double x, double mu, double sigma, const char *loc)
@@ -278,8 +277,7 @@ double rt_lpdf_cauchy(double x, double mu, double sigma, const char *loc)
 double rt_sample_half_normal(rt_rng *r, double sigma, const char *loc)
 {
     need_positive("half_normal", "scale", sigma, loc);
-    gsl_rng g;
-    return fabs(gsl_ran_gaussian_ziggurat(rt_rng_gsl(r, &g), sigma));
+    return fabs(sigma * rt_rng_normal(r));
 }
 
 double rt_lpdf_half_normal(double x, double sigma, const char *loc)

@@ -99,29 +99,52 @@ static void residual(const double *w, int64_t n, rt_rng *rng, int64_t *anc) {
         for (int64_t c = 0; c < count[i] && k < n; c++) anc[k++] = i;
 }
 
-/* Systematic counts straight from the cumulative weights: the hot path of SMC. */
-static void systematic_counts(const double *w, int64_t n, double u0, int64_t *count) {
-    double step = total(w, n) / (double)n, u = u0 * step, cum = w[0];
-    int64_t j = 0, last = n - 1;
-    memset(count, 0, sizeof(int64_t) * (size_t)n);
-    for (int64_t i = 0; i < n; i++, u += step) {
-        while (u >= cum && j < last) cum += w[++j];
-        count[j]++;
-    }
-    for (j = n - 1; j > 0 && w[j] == 0; j--) {   /* rounding at the top end */
-        count[j - 1] += count[j];
-        count[j] = 0;
-    }
-}
+/* ---- offspring counts ---- */
 
-void rt_resample_counts(int scheme, const double *w, int64_t n, rt_rng *rng, int64_t *anc, int64_t *count) {
-    if (scheme == RT_RESAMPLE_SYSTEMATIC) {
-        systematic_counts(w, n, rt_rng_uniform(rng), count);
-        return;
-    }
+void rt_resample_counts(int scheme, const double *w, int64_t n, rt_rng *rng, int64_t *count)
+{
+    int64_t *anc = rt_alloc(sizeof(int64_t) * (size_t)n, false);
     rt_resample(scheme, w, n, rng, anc);
     memset(count, 0, sizeof(int64_t) * (size_t)n);
-    for (int64_t i = 0; i < n; i++) count[anc[i]]++;
+    for (int64_t i = 0; i < n; i++)
+        count[anc[i]]++;
+}
+
+/* The number of points (u0 + i) total / n, i < n, below x, as ceil(x n / total - u0): not
+ * bit-for-bit the comparisons of rt_resample_systematic, but monotone in x, which is all the
+ * counts need to be valid. */
+static int64_t points_below(const rt_systematic *sy, double x)
+{
+    double v = ceil(x * sy->inv_step - sy->u0);
+    return v <= 0 ? 0 : v >= (double)sy->n ? sy->n : (int64_t)v;
+}
+
+void rt_systematic_init(rt_systematic *sy, const double *w, int64_t n, double total, double u0)
+{
+    sy->n = n;
+    sy->inv_step = (double)n / total;
+    sy->u0 = u0;
+    sy->last = n - 1;
+    while (sy->last > 0 && w[sy->last] == 0)
+        sy->last--;
+    sy->rest = n - points_below(sy, total);
+}
+
+/* The block's cumulative weights are start plus its own running sum from 0, so its last one is
+ * exactly the next block's start when the caller's sums are formed the same way. */
+void rt_systematic_block(const rt_systematic *sy, const double *w, int64_t lo, int64_t hi,
+                         double start, int64_t *count)
+{
+    double run = 0;
+    int64_t below = points_below(sy, start);
+    for (int64_t j = lo; j < hi; j++) {
+        run += w[j];
+        int64_t next = points_below(sy, start + run);
+        count[j] = next - below;
+        below = next;
+    }
+    if (sy->last >= lo && sy->last < hi)
+        count[sy->last] += sy->rest;
 }
 
 void rt_resample(int scheme, const double *w, int64_t n, rt_rng *rng, int64_t *anc) {

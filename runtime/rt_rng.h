@@ -16,9 +16,30 @@ typedef struct rt_rng {
 } rt_rng;
 
 void rt_rng_init(rt_rng *r, uint64_t seed, uint64_t stream);
-uint32_t rt_rng_u32(rt_rng *r);
-uint64_t rt_rng_u64(rt_rng *r);          /* two words: first is the low half */
+void rt_rng_refill(rt_rng *r);           /* the next block into buf (for the inline draws) */
 double rt_rng_uniform(rt_rng *r);        /* k / 2^53 for a 53-bit k != 0: strictly in (0,1) */
+double rt_rng_normal(rt_rng *r);         /* a standard normal draw (rt_normal.c) */
+
+/* Blocks counter, counter + 1, ... of one stream into out[0 .. n), in one loop. */
+void rt_rng_blocks(uint64_t seed, uint64_t stream, uint64_t counter, int64_t n, uint32_t (*out)[4]);
+/* Starts r on stream `stream` with two words handed out before the stream's own: a way to
+ * give many short-lived streams their first draw from one shared stream (SMC gives each
+ * particle two words of a per-step stream, a quarter of the Philox work of a block each). */
+void rt_rng_init_prefix(rt_rng *r, uint64_t seed, uint64_t stream, const uint32_t prefix[2]);
+
+/* Inline: the samplers draw a word or two per value, usually without a refill. */
+static inline uint32_t rt_rng_u32(rt_rng *r)
+{
+    if (r->avail == 0)
+        rt_rng_refill(r);
+    return r->buf[4 - r->avail--];
+}
+
+static inline uint64_t rt_rng_u64(rt_rng *r)   /* two words: the first is the low half */
+{
+    uint64_t lo = rt_rng_u32(r);
+    return lo | (uint64_t)rt_rng_u32(r) << 32;
+}
 
 /* A child stream id from up to three integers, e.g. (generation, particle index, 0);
  * splitmix64 finalizers chained, so nearby inputs give unrelated ids. */

@@ -1,10 +1,19 @@
 /* rt_smc.c - sequential Monte Carlo over resumable model frames: every particle runs to its
  * next checkpoint, the swarm is reweighted, resampled when its ESS falls, and resumed.
  *
- * Per-particle work (advancing, weights, copies, reseeding) runs on `threads` threads over
- * whole blocks of BLOCK particles. Reductions are computed per block and combined in block
- * order, and every particle draws from its own stream, so results are bit-identical for any
- * number of threads. */
+ * Per-particle work (advancing, weights, copies) runs on `threads` threads over whole blocks
+ * of BLOCK particles. Reductions are computed per block and combined in block order, and
+ * every particle draws from its own stream, so results are bit-identical for any number of
+ * threads.
+ *
+ * A particle's state between steps is its frame, its log weight and (for models with
+ * `potential`) its last potential, each in an array of its own so the passes over them are
+ * streams; an rt_particle exists only while a particle runs, on the advancing thread's stack.
+ * Particle i's draws during step t start afresh at every step, so no random state is kept
+ * or copied, and resampled copies diverge at their next draw: the first two words are words
+ * 2i and 2i + 1 of the step's shared stream (call, t, 1), enough for a normal or a uniform,
+ * the rest come from the particle's own stream (call, t, 0) + i. Two particles share one
+ * Philox block of the shared stream, computed in a batch per BLOCK particles. */
 #define GC_THREADS
 #include <gc.h>
 #include <math.h>
@@ -27,16 +36,22 @@ typedef struct Swarm {
     const void *args;        /* the model's arguments, shared by every particle */
     int64_t n, fsize, threads, nblocks;
     char *frames;            /* n frames of fsize bytes, traced by the collector */
-    rt_particle *parts;
+    double *logw;            /* n log weights: observations, rewards, potential differences */
+    double *potential;       /* n last potentials when the model has any, else NULL */
+    rt_trace **trace;        /* n trace leaves when recording, else NULL */
     double *w;               /* relative weights exp(logw - max) */
     double *block_max, *block_sum, *block_sum2;
     int *block_flags;
-    int64_t *anc, *count;    /* resampling: ancestors and offspring counts */
-    int64_t *src, *dst, ncopies;   /* the copies a resampling step makes */
+    int64_t *count;          /* resampling: offspring counts */
+    double *block_start;     /* resampling: the sum of the weights before each block */
+    int64_t *block_extra, *block_freed;   /* per block: extra copies and freed slots, then
+                                           * where the block's first of each goes in src, dst */
+    rt_systematic sys;       /* systematic resampling's points this step */
+    int64_t *src, *dst, ncopies;   /* the copies a resampling step makes: src[k] over dst[k] */
     double max;              /* the largest log weight this step */
     uint64_t call;           /* this infer call's number: part of every stream id */
+    int64_t step;            /* advancing steps so far: part of every stream id */
     int64_t generation;      /* resampling steps so far */
-    uint64_t copy_base;      /* stream id base of this generation's copies */
     bool reset;              /* weights restart at 1 (after resampling) */
     int scheme;
     bool record;             /* keep sample-site values */
@@ -102,77 +117,86 @@ static void parallel(Swarm *s, int64_t n, int64_t align, Phase fn) {
 
 /* ---- set-up ---- */
 
-/* Streams: particle i starts on base + i, and a copy made into slot i when resampling
- * starts on that generation's base + i, the bases coming from (call, generation). Distinct
- * stream ids give independent Philox streams, so consecutive ones are fine. */
-static uint64_t stream_base(Swarm *s) { return rt_rng_stream_id(s->call, (uint64_t)s->generation, 0); }
-
-static void init_phase(Swarm *s, int64_t lo, int64_t hi) {
-    uint64_t base = stream_base(s);
-    for (int64_t i = lo; i < hi; i++) {
-        s->parts[i].args = s->args;
-        rt_rng_init(&s->parts[i].rng, rt_seed, base + (uint64_t)i);
-    }
-}
-
 static void init_swarm(Swarm *s) {
     size_t n = (size_t)s->n, nb = (size_t)s->nblocks;
     s->frames = rt_alloc(n * (size_t)s->fsize, true);
-    s->parts = rt_alloc(n * sizeof *s->parts, true);
+    s->logw = rt_alloc(n * sizeof(double), false);
+    if (s->m->has_potential) s->potential = rt_alloc(n * sizeof(double), false);
     s->w = rt_alloc(n * sizeof(double), false);
-    s->anc = rt_alloc(n * sizeof(int64_t), false);
     s->count = rt_alloc(n * sizeof(int64_t), false);
     s->src = rt_alloc(n * sizeof(int64_t), false);
     s->dst = rt_alloc(n * sizeof(int64_t), false);
+    s->block_start = rt_alloc(nb * sizeof(double), false);
+    s->block_extra = rt_alloc(nb * sizeof(int64_t), false);
+    s->block_freed = rt_alloc(nb * sizeof(int64_t), false);
     s->block_max = rt_alloc(nb * sizeof(double), false);
     s->block_sum = rt_alloc(nb * sizeof(double), false);
     s->block_sum2 = rt_alloc(nb * sizeof(double), false);
     s->block_flags = rt_alloc(nb * sizeof(int), false);
-    parallel(s, s->n, BLOCK, init_phase);
-    for (int64_t i = 0; s->record && i < s->n; i++) s->parts[i].trace = new_trace(NULL);
+    if (!s->record) return;
+    s->trace = rt_alloc(n * sizeof(rt_trace *), true);
+    for (int64_t i = 0; i < s->n; i++) s->trace[i] = new_trace(NULL);
 }
 
 /* ---- advancing particles to their next checkpoint ---- */
 
-/* A dead particle is never resumed; a finished one waits with its potential removed. */
-static int64_t advance_one(Swarm *s, int64_t i) {
-    rt_particle *p = &s->parts[i];
+/* Stream ids: particle i's own stream this step is stream_base + i. Distinct stream ids
+ * give independent Philox streams, so consecutive ones are fine. */
+static uint64_t stream_base(Swarm *s) { return rt_rng_stream_id(s->call, (uint64_t)s->step, 0); }
+static uint64_t shared_stream(Swarm *s) { return rt_rng_stream_id(s->call, (uint64_t)s->step, 1); }
+
+/* Runs particle i in p on `stream` after the two words of prefix. A dead particle is never
+ * resumed; a finished one waits with its potential removed. */
+static int64_t advance_one(Swarm *s, int64_t i, rt_particle *p, uint64_t stream, const uint32_t prefix[2]) {
+    rt_rng_init_prefix(&p->rng, rt_seed, stream, prefix);
+    p->logw = s->logw[i];
+    p->potential = s->potential ? s->potential[i] : 0;
+    p->trace = s->trace ? s->trace[i] : NULL;
     int64_t *state = state_of(s, i);
     int32_t more = s->m->resume(state, p);
+    if (s->potential) s->potential[i] = p->potential;
     if (isnan(p->logw)) *state = BROKEN;
     else if (p->logw == -INFINITY) *state = DEAD;
     else if (!more) {
         *state = FINISHED;
         p->logw -= p->potential;
     }
+    s->logw[i] = p->logw;
     return *state;
 }
 
-/* Advances the running particles of whole blocks and notes each block's largest log
- * weight and which states occur in it. */
-static void advance_phase(Swarm *s, int64_t lo, int64_t hi) {
-    for (int64_t b = lo / BLOCK; b * BLOCK < hi; b++) {
-        int64_t end = (b + 1) * BLOCK < s->n ? (b + 1) * BLOCK : s->n;
-        double max = -INFINITY;
-        int flags = 0;
-        for (int64_t i = b * BLOCK; i < end; i++) {
-            if (rt_interrupted) rt_interrupt(s->loc);
-            if (s->reset) s->parts[i].logw = 0;
-            int64_t st = *state_of(s, i);
-            if (st >= 0) st = advance_one(s, i);
-            flags |= st >= 0 ? ANY_RUNNING | ANY_ALIVE : st == FINISHED ? ANY_ALIVE
-                   : st == BROKEN ? ANY_BROKEN : 0;
-            if (s->parts[i].logw > max) max = s->parts[i].logw;
-        }
-        s->block_max[b] = max;
-        s->block_flags[b] = flags;
+/* Advances the running particles of one block and notes its largest log weight and which
+ * states occur in it. `words` receives the block's share of the shared stream. */
+static void advance_block(Swarm *s, int64_t b, rt_particle *p, uint32_t (*words)[4]) {
+    int64_t lo = b * BLOCK, hi = lo + BLOCK < s->n ? lo + BLOCK : s->n;
+    uint64_t base = stream_base(s);
+    rt_rng_blocks(rt_seed, shared_stream(s), (uint64_t)lo / 2, (hi - lo + 1) / 2, words);
+    double max = -INFINITY;
+    int flags = 0;
+    for (int64_t i = lo; i < hi; i++) {
+        if (rt_interrupted) rt_interrupt(s->loc);
+        if (s->reset) s->logw[i] = 0;
+        int64_t st = *state_of(s, i);
+        if (st >= 0) st = advance_one(s, i, p, base + (uint64_t)i, &words[(i - lo) / 2][(i - lo) % 2 * 2]);
+        flags |= st >= 0 ? ANY_RUNNING | ANY_ALIVE : st == FINISHED ? ANY_ALIVE
+               : st == BROKEN ? ANY_BROKEN : 0;
+        if (s->logw[i] > max) max = s->logw[i];
     }
+    s->block_max[b] = max;
+    s->block_flags[b] = flags;
+}
+
+static void advance_phase(Swarm *s, int64_t lo, int64_t hi) {
+    rt_particle p = {.args = s->args};
+    uint32_t words[BLOCK / 2][4];   /* 32 KB: two words per particle */
+    for (int64_t b = lo / BLOCK; b * BLOCK < hi; b++) advance_block(s, b, &p, words);
 }
 
 /* Advances every running particle; returns the union of the blocks' flags. */
 static int advance_all(Swarm *s, const char *loc) {
     parallel(s, s->n, BLOCK, advance_phase);
     s->reset = false;
+    s->step++;
     int flags = 0;
     s->max = -INFINITY;
     for (int64_t b = 0; b < s->nblocks; b++) {
@@ -193,7 +217,7 @@ static void weight_phase(Swarm *s, int64_t lo, int64_t hi) {
         int64_t end = (b + 1) * BLOCK < s->n ? (b + 1) * BLOCK : s->n;
         double sum = 0, sum2 = 0;
         for (int64_t i = b * BLOCK; i < end; i++) {
-            double lw = s->parts[i].logw;
+            double lw = s->logw[i];
             double w = lw == -INFINITY ? 0 : exp(lw - s->max);
             s->w[i] = w;
             sum += w;
@@ -216,51 +240,89 @@ static double weigh(Swarm *s, double *ess) {
     return sum;
 }
 
-/* ---- resampling ---- */
+/* ---- resampling ----
+ * In place, by blocks on the threads: offspring counts (systematic ones computed per block),
+ * then a plan that sends each extra copy of a particle with several offspring over a particle
+ * with none (the k-th extra copy, in index order, to the k-th freed slot), then the copies.
+ * Sources are never destinations, so the copies may run in any order. */
 
-/* A copy is the frame, the last potential if the model has any, and a fresh random stream.
- * Its weight restarts with everyone's at the next advance. */
+static int64_t block_end(Swarm *s, int64_t b) { return (b + 1) * BLOCK < s->n ? (b + 1) * BLOCK : s->n; }
+
+static void count_phase(Swarm *s, int64_t lo, int64_t hi) {
+    for (int64_t b = lo / BLOCK; b * BLOCK < hi; b++) {
+        int64_t end = block_end(s, b), extra = 0, freed = 0;
+        if (s->scheme == RT_RESAMPLE_SYSTEMATIC)
+            rt_systematic_block(&s->sys, s->w, b * BLOCK, end, s->block_start[b], s->count);
+        for (int64_t j = b * BLOCK; j < end; j++) {
+            freed += s->count[j] == 0;
+            extra += s->count[j] > 1 ? s->count[j] - 1 : 0;
+        }
+        s->block_extra[b] = extra;
+        s->block_freed[b] = freed;
+    }
+}
+
+static void plan_phase(Swarm *s, int64_t lo, int64_t hi) {
+    for (int64_t b = lo / BLOCK; b * BLOCK < hi; b++) {
+        int64_t ns = s->block_extra[b], nd = s->block_freed[b];
+        for (int64_t j = b * BLOCK, end = block_end(s, b); j < end; j++) {
+            if (s->count[j] == 0) s->dst[nd++] = j;
+            for (int64_t c = s->count[j]; c > 1; c--) s->src[ns++] = j;
+        }
+    }
+}
+
+/* Offspring counts, then each block's extra copies and freed slots turned into offsets. */
+static void plan_copies(Swarm *s, double sum, rt_rng *r) {
+    if (s->scheme == RT_RESAMPLE_SYSTEMATIC) {
+        rt_systematic_init(&s->sys, s->w, s->n, sum, rt_rng_uniform(r));
+        double start = 0;
+        for (int64_t b = 0; b < s->nblocks; b++) {
+            s->block_start[b] = start;
+            start += s->block_sum[b];
+        }
+    } else {
+        rt_resample_counts(s->scheme, s->w, s->n, r, s->count);
+    }
+    parallel(s, s->n, BLOCK, count_phase);
+    int64_t extra = 0, freed = 0;
+    for (int64_t b = 0; b < s->nblocks; b++) {
+        int64_t e = s->block_extra[b], f = s->block_freed[b];
+        s->block_extra[b] = extra, s->block_freed[b] = freed;
+        extra += e, freed += f;
+    }
+    s->ncopies = extra;
+    parallel(s, s->n, BLOCK, plan_phase);
+}
+
+/* A copy is the frame and the last potential if the model has any. Its weight restarts with
+ * everyone's at the next advance. */
 static void copy_phase(Swarm *s, int64_t lo, int64_t hi) {
     int64_t words = s->fsize / 8;   /* frames are 8-byte words */
     for (int64_t c = lo; c < hi; c++) {
         int64_t from = s->src[c], to = s->dst[c];
         int64_t *d = (int64_t *)frame_of(s, to), *f = (int64_t *)frame_of(s, from);
         for (int64_t k = 0; k < words; k++) d[k] = f[k];
-        if (s->m->has_potential) s->parts[to].potential = s->parts[from].potential;
-        rt_rng_init(&s->parts[to].rng, rt_seed, s->copy_base + (uint64_t)to);
+        if (s->potential) s->potential[to] = s->potential[from];
     }
 }
 
-/* In place: a particle with k >= 1 offspring keeps its slot and its extra copies go to
- * the slots of particles with none. */
-static void plan_copies(Swarm *s) {
-    int64_t free_slot = 0, m = 0;
-    for (int64_t a = 0; a < s->n; a++)
-        for (int64_t c = 1; c < s->count[a]; c++) {
-            while (s->count[free_slot] != 0) free_slot++;
-            s->src[m] = a;
-            s->dst[m++] = free_slot++;
-        }
-    s->ncopies = m;
-}
-
-/* Records made so far become a shared parent segment of every offspring's new one. */
+/* Records made so far become a shared parent segment of every offspring's new one: a
+ * particle with copies (src is sorted) forks its leaf, and each copy starts a leaf beside it. */
 static void fork_traces(Swarm *s) {
-    for (int64_t a = 0; a < s->n; a++)
-        if (s->count[a] > 1) s->parts[a].trace = new_trace(s->parts[a].trace);
-    for (int64_t c = 0; c < s->ncopies; c++)
-        s->parts[s->dst[c]].trace = new_trace(s->parts[s->src[c]].trace->parent);
+    for (int64_t c = 0; c < s->ncopies; c++) {
+        int64_t from = s->src[c];
+        if (c == 0 || from != s->src[c - 1]) s->trace[from] = new_trace(s->trace[from]);
+        s->trace[s->dst[c]] = new_trace(s->trace[from]->parent);
+    }
 }
 
-/* Copies get fresh streams and every particle weight 1: the mean weight before resampling
- * is banked in logz. */
+/* Every particle restarts at weight 1: the mean weight before resampling is banked in logz. */
 static void resample(Swarm *s, double sum) {
     rt_rng r;
     rt_rng_init(&r, rt_seed, rt_rng_stream_id(s->call, (uint64_t)s->generation, 1));
-    rt_resample_counts(s->scheme, s->w, s->n, &r, s->anc, s->count);
-    plan_copies(s);
+    plan_copies(s, sum, &r);
     s->generation++;
-    s->copy_base = stream_base(s);
     parallel(s, s->ncopies, 1, copy_phase);
     if (s->record) fork_traces(s);
     s->logz += s->max + log(sum) - log((double)s->n);
@@ -283,10 +345,10 @@ static void flatten_trace(rt_trace *leaf, rt_trace *out) {
 static rt_posterior *collect(Swarm *s, rt_array *history, int64_t steps, const char *loc) {
     rt_posterior *post = rt_post_new(s->m, "smc", s->n);
     for (int64_t i = 0; i < s->n; i++) {
-        post->logw[i] = s->parts[i].logw;
+        post->logw[i] = s->logw[i];
         post->value[i] = *state_of(s, i) == FINISHED ? rt_frame_return(s->m, frame_of(s, i)) : 0;
         post->trace_start[i] = post->trace.len;
-        if (s->record) flatten_trace(s->parts[i].trace, &post->trace);
+        if (s->record) flatten_trace(s->trace[i], &post->trace);
     }
     post->trace_start[s->n] = post->trace.len;
     rt_post_summarize(post, loc);

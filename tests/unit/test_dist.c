@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_randist.h>
+#include <Random123/philox.h>
 #include "rt_dist.h"
 #include "test_util.h"
 
@@ -136,6 +137,44 @@ static void test_rng_stream_id(void **state)
         for (size_t j = i + 1; j < NELEMS(ids); j++)
             assert_true(ids[i] != ids[j]);
     assert_int_equal(rt_rng_stream_id(5, 6, 7), rt_rng_stream_id(5, 6, 7));
+}
+
+/* Our Philox against Random123's on inputs spread over all bits (splitmix64 of i). */
+static void test_philox_reference(void **state)
+{
+    for (uint64_t i = 0; i < 1000; i++) {
+        uint64_t seed = rt_rng_stream_id(i, 1, 2), stream = rt_rng_stream_id(i, 3, 4);
+        uint64_t counter = i % 2 ? rt_rng_stream_id(i, 5, 6) : i;
+        philox4x32_ctr_t ctr = {{(uint32_t)counter, (uint32_t)(counter >> 32), (uint32_t)stream,
+                                 (uint32_t)(stream >> 32)}};
+        philox4x32_key_t key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
+        philox4x32_ctr_t want = philox4x32(ctr, key);
+        rt_rng r;
+        rt_rng_init(&r, seed, stream);
+        r.counter = counter;
+        for (int k = 0; k < 4; k++)
+            assert_int_equal(rt_rng_u32(&r), want.v[k]);
+    }
+}
+
+/* Batched blocks are the stream's blocks; a prefix is handed out before the stream. */
+static void test_rng_blocks_and_prefix(void **state)
+{
+    uint32_t out[37][4];
+    rt_rng r;
+    rt_rng_blocks(7, 123, 1000, 37, out);
+    rt_rng_init(&r, 7, 123);
+    r.counter = 1000;
+    for (int k = 0; k < 37; k++)
+        for (int j = 0; j < 4; j++)
+            assert_int_equal(out[k][j], rt_rng_u32(&r));
+    rt_rng a, b;
+    rt_rng_init_prefix(&a, 7, 123, (const uint32_t[2]){11, 22});
+    rt_rng_init(&b, 7, 123);
+    assert_int_equal(rt_rng_u32(&a), 11);
+    assert_int_equal(rt_rng_u32(&a), 22);
+    for (int k = 0; k < 10; k++)
+        assert_int_equal(rt_rng_u32(&a), rt_rng_u32(&b));
 }
 
 static void test_rng_gsl_adapter(void **state)
@@ -420,6 +459,44 @@ static double draws[NDRAWS];
                 fail_msg("%s: draw %g outside the support", rt_dist_name(kind), x); \
         } \
     } while (0)
+
+/* The ziggurat (rt_rng_normal) on 20 million draws (half a second): the first four moments,
+ * each within NSE standard errors (se of the mean of x^k is sqrt((E x^2k - (E x^k)^2) / n):
+ * E x^2 = 1, E x^4 = 3, E x^6 = 15, E x^8 = 105); the share of |x| in bins of width 1/4 up
+ * to 4 and beyond, each within NSE binomial standard errors of erfc, which checks the boxes
+ * and the wedges beside the curve; and the tail beyond the ziggurat's R = 3.4426 (about 11 500
+ * draws), where U = P(|X| > |x|) / P(|X| > R) must be uniform: its mean within NSE standard
+ * errors sqrt(1/12 / count) of 1/2. */
+static void test_normal_ziggurat(void **state)
+{
+    enum { N = 20000000, BINS = 17 };
+    const double R = 3.442619855899;
+    double m[5] = {0}, bins[BINS] = {0}, tail_u = 0;
+    int tail = 0;
+    rt_rng r;
+    rt_rng_init(&r, SEED, 12345);
+    for (int i = 0; i < N; i++) {
+        double x = rt_rng_normal(&r), p = 1, a = fabs(x);
+        assert_true(isfinite(x));
+        for (int k = 1; k <= 4; k++)
+            m[k] += (p *= x);
+        bins[(int)(a * 4) < BINS - 1 ? (int)(a * 4) : BINS - 1]++;
+        if (a > R)
+            tail++, tail_u += erfc(a / M_SQRT2) / erfc(R / M_SQRT2);
+    }
+    const double want[5] = {1, 0, 1, 0, 3}, var[5] = {0, 1, 2, 15, 96};
+    for (int k = 1; k <= 4; k++)
+        if (fabs(m[k] / N - want[k]) > NSE * sqrt(var[k] / N))
+            fail_msg("normal: E x^%d = %.6g, want %g", k, m[k] / N, want[k]);
+    for (int b = 0; b < BINS; b++) {
+        double lo = b / 4.0, hi = b < BINS - 1 ? (b + 1) / 4.0 : INFINITY;
+        double p = erfc(lo / M_SQRT2) - erfc(hi / M_SQRT2);
+        if (fabs(bins[b] / N - p) > NSE * sqrt(p * (1 - p) / N))
+            fail_msg("normal: P(%g <= |x| < %g) = %.6g, want %.6g", lo, hi, bins[b] / N, p);
+    }
+    if (fabs(tail_u / tail - 0.5) > NSE * sqrt(1.0 / 12 / tail))
+        fail_msg("normal: tail beyond R: mean U %.4f over %d draws, want 0.5", tail_u / tail, tail);
+}
 
 static void test_sample_continuous(void **state)
 {
@@ -733,6 +810,8 @@ int main(void)
         cmocka_unit_test(test_rng_reproducible),
         cmocka_unit_test(test_rng_u64_and_uniform),
         cmocka_unit_test(test_rng_stream_id),
+        cmocka_unit_test(test_philox_reference),
+        cmocka_unit_test(test_rng_blocks_and_prefix),
         cmocka_unit_test(test_rng_gsl_adapter),
         cmocka_unit_test(test_dist_table),
         cmocka_unit_test(test_lpdf_normal_family),
@@ -744,6 +823,7 @@ int main(void)
         cmocka_unit_test(test_lpdf_binomial),
         cmocka_unit_test(test_lpdf_poisson),
         cmocka_unit_test(test_lpdf_categorical),
+        cmocka_unit_test(test_normal_ziggurat),
         cmocka_unit_test(test_sample_continuous),
         cmocka_unit_test(test_sample_beta_gamma),
         cmocka_unit_test(test_sample_discrete),

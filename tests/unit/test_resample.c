@@ -78,19 +78,48 @@ static void test_counts(void **state) {
     double w[N];
     for (int i = 0; i < N; i++) w[i] = (i % 7 == 0) ? 0 : 1.0 + i % 5;
     for (int scheme = 0; scheme < RT_RESAMPLE_COUNT; scheme++) {
-        int64_t anc[N], count[N], from_anc[N] = {0}, total = 0;
+        int64_t anc[N], count[N], from_anc[N] = {0};
         rt_rng a, b;
         rt_rng_init(&a, 5, 9);
         rt_rng_init(&b, 5, 9);
         rt_resample(scheme, w, N, &a, anc);
-        rt_resample_counts(scheme, w, N, &b, anc, count);
+        rt_resample_counts(scheme, w, N, &b, count);
         for (int i = 0; i < N; i++) from_anc[anc[i]]++;
-        for (int i = 0; i < N; i++) {
-            assert_int_equal(count[i], from_anc[i]);
-            total += count[i];
-        }
-        assert_int_equal(total, N);
+        assert_memory_equal(count, from_anc, sizeof count);
     }
+}
+
+/* Systematic counts by blocks (of 1, 7 and all 1000 particles, sums formed as the header
+ * asks): they sum to N, zero weights (including the trailing ones) get none, and each lies
+ * within 1 of its expectation N w_j / total, as systematic resampling's counts must. */
+static void test_systematic_blocks(void **state) {
+    enum { N = 1000 };
+    double w[N];
+    rt_rng r;
+    rt_rng_init(&r, 3, 4);
+    for (int i = 0; i < N; i++) w[i] = i % 5 == 0 || i > N - 4 ? 0 : pow(rt_rng_uniform(&r), 4);
+    const int64_t sizes[3] = {1, 7, N};
+    for (int k = 0; k < 3; k++)
+        for (int rep = 0; rep < 20; rep++) {
+            int64_t size = sizes[k], count[N], total_count = 0;
+            double start[N], total = 0;
+            for (int64_t lo = 0; lo < N; lo += size) {
+                double sum = 0;
+                for (int64_t j = lo; j < lo + size && j < N; j++) sum += w[j];
+                start[lo / size] = total;
+                total += sum;
+            }
+            rt_systematic sy;
+            rt_systematic_init(&sy, w, N, total, rt_rng_uniform(&r));
+            for (int64_t lo = 0; lo < N; lo += size)
+                rt_systematic_block(&sy, w, lo, lo + size < N ? lo + size : N, start[lo / size], count);
+            for (int j = 0; j < N; j++) {
+                total_count += count[j];
+                if (w[j] == 0) assert_int_equal(count[j], 0);
+                assert_true(fabs((double)count[j] - N * w[j] / total) < 1 + 1e-9);
+            }
+            assert_int_equal(total_count, N);
+        }
 }
 
 int main(void) {
@@ -99,6 +128,7 @@ int main(void) {
         cmocka_unit_test(test_systematic_known), cmocka_unit_test(test_names),
         cmocka_unit_test(test_valid_ancestors), cmocka_unit_test(test_mean_offspring),
         cmocka_unit_test(test_unnormalized), cmocka_unit_test(test_counts),
+        cmocka_unit_test(test_systematic_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
