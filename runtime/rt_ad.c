@@ -530,6 +530,46 @@ void rt_ad_grad(int64_t out, double *grad, int64_t ninputs)
         grad[k] = k < t->ninput ? t->adj[t->input[k]] : 0;
 }
 
+/* Whether node i's operation is linear in each operand when the others are constants. */
+static bool linear_op(int op)
+{
+    return op == AD_OP_neg || op == AD_OP_add || op == AD_OP_sub || op == AD_OP_sum || op == AD_OP_dot_const;
+}
+
+/* Per node from the first of h to out: 0 no dependence on h, 1 affine in h, 2 otherwise. */
+bool rt_ad_affine(int64_t out, const int64_t *h, int64_t n)
+{
+    ad_tape *t = tape();
+    value_of(t, out);
+    int64_t lo = out;
+    for (int64_t k = 0; k < n; k++)
+        lo = h[k] < lo ? (value_of(t, h[k]), h[k]) : lo;
+    unsigned char *state = calloc((size_t)(out - lo + 1), 1);
+    if (!state)
+        out_of_memory();
+    for (int64_t k = 0; k < n; k++)
+        if (h[k] <= out)
+            state[h[k] - lo] = 1;
+    for (int64_t i = lo; i <= out; i++) {
+        const ad_node *nd = &t->node[i];
+        if (state[i - lo] || nd->nargs == 0)
+            continue;
+        bool inl = nd->nargs <= AD_INLINE, matvec = nd->op == AD_OP_matvec || nd->op == AD_OP_matvec_out;
+        const int64_t *args = inl ? nd->arg : t->parg + nd->arg[0];
+        int deps = 0, most = 0;
+        for (int64_t k = 0; !matvec && k < nd->nargs; k++) {
+            int s = args[k] >= lo ? state[args[k] - lo] : 0;
+            deps += s > 0;
+            most = s > most ? s : most;
+        }
+        bool scaled = (nd->op == AD_OP_mul && deps == 1) || (nd->op == AD_OP_div && deps == 1 && !(args[1] >= lo && state[args[1] - lo]));
+        state[i - lo] = matvec ? 2 : most == 0 ? 0 : most == 1 && (linear_op(nd->op) || scaled) ? 1 : 2;
+    }
+    bool affine = state[out - lo] <= 1;
+    free(state);
+    return affine;
+}
+
 void rt_ad_adjoints(int64_t out, const int64_t *h, int64_t n, double *adj)
 {
     ad_tape *t = tape();

@@ -24,6 +24,9 @@ int64_t rt_ad_size(void);        /* nodes on the tape */
 bool rt_ad_is_const(int64_t h);  /* made by rt_ad_const: no input reaches it */
 /* Same value, derivative 0: the node is a constant (DiCE-style surrogates). */
 int64_t rt_ad_stop_grad(int64_t h);
+/* Whether out is an affine function of the nodes h[0..n) (through +, -, sums and products
+ * with constants only): then its derivatives in them do not depend on their values. */
+bool rt_ad_affine(int64_t out, const int64_t *h, int64_t n);
 /* d out / d h[k] for the nodes h[0..n) (any nodes, not only inputs), by a backward pass. */
 void rt_ad_adjoints(int64_t out, const int64_t *h, int64_t n, double *adj);
 /* A position on the calling thread's tape, and a return to it: the nodes made since are

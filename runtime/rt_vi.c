@@ -344,37 +344,64 @@ static double baseline(Fit *f, int64_t c, int64_t k) {
     return b;
 }
 
-/* Whether the objective's value has a gradient in some draw's log weight. A gradient
- * surrogate such as rws uses the weights only through stop_grad and states its gradient
- * itself through d.logq: it gets no score-function term. */
-static bool depends_on_weights(int64_t objective) {
-    int64_t n = 0;
-    for (int64_t c = 0; c < vi.ncalls; c++) n += vi.calls[c].n;
-    int64_t *h = rt_alloc(sizeof(int64_t) * (size_t)n, false);
-    double *adj = rt_alloc(sizeof(double) * (size_t)n, false);
-    for (int64_t c = 0, at = 0; c < vi.ncalls; at += vi.calls[c++].n)
-        memcpy(h + at, vi.calls[c].logw->at.i, sizeof(int64_t) * (size_t)vi.calls[c].n);
-    rt_ad_adjoints(objective, h, n, adj);
-    for (int64_t k = 0; k < n; k++)
-        if (adj[k] != 0) return true;
-    return false;
+/* The objective's derivatives in the pass's log weights and log q's: h holds, call after
+ * call, each call's logw handles then its logq handles, and adj their adjoints. */
+typedef struct Sensitivity { int64_t n, *h; double *adj; bool weighted, affine; } Sensitivity;
+
+static Sensitivity sensitivity(int64_t objective) {
+    Sensitivity s = {0};
+    for (int64_t c = 0; c < vi.ncalls; c++) s.n += 2 * vi.calls[c].n;
+    s.h = rt_alloc(sizeof(int64_t) * (size_t)s.n, false);
+    s.adj = rt_alloc(sizeof(double) * (size_t)s.n, false);
+    for (int64_t c = 0, at = 0; c < vi.ncalls; at += 2 * vi.calls[c++].n) {
+        size_t bytes = sizeof(int64_t) * (size_t)vi.calls[c].n;
+        memcpy(s.h + at, vi.calls[c].logw->at.i, bytes);
+        memcpy(s.h + at + vi.calls[c].n, vi.calls[c].logq->at.i, bytes);
+    }
+    rt_ad_adjoints(objective, s.h, s.n, s.adj);
+    for (int64_t c = 0, at = 0; c < vi.ncalls; at += 2 * vi.calls[c++].n)
+        for (int64_t k = 0; k < vi.calls[c].n; k++) s.weighted |= s.adj[at + k] != 0;
+    s.affine = rt_ad_affine(objective, s.h, s.n);
+    return s;
+}
+
+static double value_sum(const rt_array *h) {
+    double sum = 0;
+    for (int64_t j = 0; j < h->len; j++) sum += rt_ad_value(h->at.i[j]);
+    return sum;
+}
+
+/* For an objective affine in the log weights and log q's (the ELBO), the value with draw k
+ * replaced by the others' means, exactly and without running the objective again; sw and sq
+ * are the sums of the call's log weights and log q's. */
+static double linear_baseline(double l, const Sensitivity *s, int64_t at, const DrawCall *call, int64_t k,
+                              double sw, double sq) {
+    double w = rt_ad_value(call->logw->at.i[k]), q = rt_ad_value(call->logq->at.i[k]);
+    double others = (double)(call->n - 1);
+    return l + s->adj[at + k] * ((sw - w) / others - w) + s->adj[at + call->n + k] * ((sq - q) / others - q);
 }
 
 /* For the score-function sites, the DiCE-style surrogate sum over draws of
  * (L - b) (s - stop_grad(s)): value 0, gradient the score-function term of L's gradient,
  * with s the draw's log q of those sites and b its leave-one-out baseline (0 for a lone
- * draw). For L = mean(logw) the baseline is the leave-one-out mean of the other draws. */
+ * draw). For L = mean(logw) the baseline is the leave-one-out mean of the other draws. An
+ * objective whose value has no gradient in the log weights (a gradient surrogate such as
+ * rws, which uses them only through stop_grad and states its gradient through d.logq)
+ * gets no term. */
 static int64_t score_surrogate(Fit *f, int64_t objective) {
     int64_t sum = rt_ad_const(0);
-    if (!vi.has_score || !depends_on_weights(objective)) return sum;
+    if (!vi.has_score) return sum;
+    Sensitivity sens = sensitivity(objective);
+    if (!sens.weighted) return sum;
     double l = rt_ad_value(objective);
     int64_t ncalls = vi.ncalls;
-    for (int64_t c = 0; c < ncalls; c++) {
+    for (int64_t c = 0, at = 0; c < ncalls; at += 2 * vi.calls[c++].n) {
         DrawCall *call = &vi.calls[c];
+        double sw = value_sum(call->logw), sq = value_sum(call->logq);
         for (int64_t k = 0; k < call->n; k++) {
             int64_t s = call->score[k];
             if (s < 0) continue;
-            double b = call->n > 1 ? baseline(f, c, k) : 0;
+            double b = call->n == 1 ? 0 : sens.affine ? linear_baseline(l, &sens, at, call, k, sw, sq) : baseline(f, c, k);
             sum = rt_ad_add(sum, rt_ad_mul(rt_ad_const(l - b), rt_ad_sub(s, rt_ad_stop_grad(s))));
         }
     }

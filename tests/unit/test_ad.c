@@ -955,6 +955,25 @@ static void test_stop_grad(void **state)
     assert_true(rt_ad_value(dice) == 1 && g[0] == -0.5);   /* d/dmu log N(1; mu, 2) at 3 */
 }
 
+/* rt_ad_affine: +, -, sums and products or quotients by constants keep a function affine in
+ * the chosen nodes; anything else, or a product of two of them, does not. A node that does
+ * not depend on them (a constant, another input, stop_grad) is a constant. */
+static void test_affine(void **state)
+{
+    rt_ad_begin();
+    int64_t p = rt_ad_input(2);
+    int64_t h[3] = {rt_ad_mul(p, C(3)), rt_ad_exp(p), rt_ad_const(1)};   /* nodes to test in */
+    int64_t mean = rt_ad_div(rt_ad_sum(h, 3), C(3));
+    int64_t affine = rt_ad_sub(rt_ad_mul(C(2), mean), rt_ad_neg(rt_ad_mul(h[1], rt_ad_stop_grad(h[0]))));
+    assert_true(rt_ad_affine(affine, h, 3));
+    assert_true(rt_ad_affine(rt_ad_add(affine, rt_ad_exp(p)), h, 3));   /* p is not one of h */
+    assert_false(rt_ad_affine(rt_ad_mul(h[0], h[1]), h, 3));
+    assert_false(rt_ad_affine(rt_ad_div(C(1), h[2]), h, 3));
+    assert_false(rt_ad_affine(rt_ad_logsumexp(h, 3), h, 3));
+    assert_false(rt_ad_affine(rt_ad_add(mean, rt_ad_exp(h[0])), h, 3));
+    assert_true(rt_ad_affine(h[1], h, 3));
+}
+
 static void test_grad_api(void **state)
 {
     double g[4] = {7, 7, 7, 7};
@@ -1235,6 +1254,7 @@ int main(void)
         cmocka_unit_test(test_matvec_shapes),
         cmocka_unit_test(test_matvec_large),
         cmocka_unit_test(test_stop_grad),
+        cmocka_unit_test(test_affine),
         cmocka_unit_test(test_grad_api),
         cmocka_unit_test(test_tape_reuse),
         cmocka_unit_test(test_growth),
