@@ -25,8 +25,8 @@ static struct {
     int64_t logq_fixed;       /* log q with the drawn values held fixed (no path through x) */
     int64_t score;            /* log q of the sites without a reparameterization, or -1 */
     double ret_value;
-    SiteValue *sites;
-    int64_t nsites, cap;
+    SiteValue *sites;         /* the step's draws' sites, the current draw's from site_base */
+    int64_t nsites, cap, site_base;
     rt_rng rng;
     /* one evaluation of the objective: its draws(K) calls */
     const rt_vi_problem *prob;
@@ -195,7 +195,7 @@ rt_array *rt_vi_values(const rt_array *h) {
 rt_rng *rt_vi_rng(void) { return &vi.rng; }
 
 int64_t rt_vi_model_site(int64_t site, int64_t nidx, const int64_t *idx, const char *loc) {
-    for (int64_t i = 0; i < vi.nsites; i++) {
+    for (int64_t i = vi.site_base; i < vi.nsites; i++) {
         SiteValue *v = &vi.sites[i];
         if (v->site == site && v->nidx == nidx && (nidx == 0 || !memcmp(v->idx, idx, sizeof(int64_t) * (size_t)nidx)))
             return v->h;
@@ -240,7 +240,7 @@ rt_array *rt_vi_stop_grad_array(const rt_array *h) {
 /* Runs guide then model on a fresh record of sites; returns log p - log q, with the log q
  * of the score-function sites in *score (-1: none) and log q at fixed values in *logq. */
 static int64_t evaluate(const rt_vi_problem *prob, const void *args, uint64_t stream, int64_t *score, int64_t *logq) {
-    vi.nsites = 0;
+    vi.site_base = vi.nsites;
     vi.logp = vi.logq = vi.logq_fixed = rt_ad_const(0);
     vi.score = -1;
     vi.ret = -1;
@@ -328,6 +328,7 @@ typedef struct Fit {
 
 static void start_tape(Fit *f) {
     rt_ad_begin();
+    vi.nsites = vi.site_base = 0;
     for (int64_t k = 0; k < f->n; k++) f->handles[k] = rt_ad_input(f->theta[k]);
     vi.params = f->handles;
 }
@@ -455,11 +456,57 @@ static void update(Fit *f, int64_t step, int64_t optimizer, double lr) {
     }
 }
 
-static void check_gradient(Fit *f, int64_t step, const char *loc) {
-    for (int64_t k = 0; k < f->n; k++)
-        if (!isfinite(f->grad[k]))
-            rt_failf(loc, "vi: the gradient of param '%s' of guide '%s' is not finite at step %lld",
-                     f->names[k], f->prob->guide_name, (long long)step);
+/* A site's address as the model names it: x, or x[2, 0] inside loops. */
+static void site_address(const rt_model *m, const SiteValue *v, char *buf, size_t size) {
+    int n = snprintf(buf, size, "%s", m->site_names[v->site]);
+    for (int64_t i = 0; i < v->nidx && n > 0 && (size_t)n < size; i++)
+        n += snprintf(buf + n, size - (size_t)n, "%s%lld", i ? ", " : "[", (long long)v->idx[i]);
+    if (v->nidx && n > 0 && (size_t)n < size) snprintf(buf + n, size - (size_t)n, "]");
+}
+
+/* The first real site of the step's draws whose value, or the objective's derivative in it,
+ * is not finite: where a non-finite gradient comes from (or "" when no site shows it). */
+static void suspect_site(Fit *f, int64_t objective, char *buf, size_t size) {
+    buf[0] = 0;
+    int64_t n = 0, *h = rt_alloc(sizeof(int64_t) * (size_t)(vi.nsites + 1), false);
+    SiteValue **of = rt_alloc(sizeof(SiteValue *) * (size_t)(vi.nsites + 1), false);
+    for (int64_t s = 0; s < vi.nsites; s++)
+        if (!vi.sites[s].is_int) of[n] = &vi.sites[s], h[n++] = vi.sites[s].h;
+    double *adj = rt_alloc(sizeof(double) * (size_t)(n + 1), false);
+    rt_ad_adjoints(objective, h, n, adj);
+    for (int64_t s = 0; s < n; s++) {
+        double x = rt_ad_value(h[s]), bad = isfinite(x) ? adj[s] : x;
+        if (isfinite(bad)) continue;
+        char addr[256];
+        site_address(f->prob->model, of[s], addr, sizeof addr);
+        snprintf(buf, size, " (%s site '%s' is %s)", isfinite(x) ? "the objective's derivative in" : "the value of",
+                 addr, isnan(bad) ? "nan" : bad > 0 ? "inf" : "-inf");
+        return;
+    }
+}
+
+/* An objective of -inf (a guide draw the model gives zero probability), +inf or NaN leaves
+ * nothing to ascend: it stops the fit. */
+static void check_value(Fit *f, int64_t objective, int64_t step, const char *loc) {
+    double v = rt_ad_value(objective);
+    if (isfinite(v)) return;
+    char site[400];
+    suspect_site(f, objective, site, sizeof site);
+    if (v == -INFINITY)
+        rt_failf(loc, "vi: the objective is -inf at step %lld: a draw of guide '%s' has zero probability under "
+                 "model '%s' (a guide must sample inside the model's support)%s", (long long)step,
+                 f->prob->guide_name, f->prob->model->name, site);
+    rt_failf(loc, "vi: the objective is %s at step %lld%s", isnan(v) ? "nan" : "inf", (long long)step, site);
+}
+
+static void check_gradient(Fit *f, int64_t objective, int64_t step, const char *loc) {
+    for (int64_t k = 0; k < f->n; k++) {
+        if (isfinite(f->grad[k])) continue;
+        char site[400];
+        suspect_site(f, objective, site, sizeof site);
+        rt_failf(loc, "vi: the gradient of param '%s' of guide '%s' is not finite at step %lld%s",
+                 f->names[k], f->prob->guide_name, (long long)step, site);
+    }
 }
 
 static double *doubles(int64_t n) { return rt_alloc(sizeof(double) * (size_t)n, false); }
@@ -473,7 +520,7 @@ static void check_vi_options(int64_t particles, int64_t steps, double lr, const 
 /* ---- the posterior: importance sampling with the fitted guide ---- */
 
 static void record_draw(rt_posterior *post) {
-    for (int64_t s = 0; s < vi.nsites; s++) {
+    for (int64_t s = vi.site_base; s < vi.nsites; s++) {
         SiteValue *v = &vi.sites[s];
         int64_t words[3 + MAX_INDICES];
         double x = v->is_int ? (double)v->h : rt_ad_value(v->h);
@@ -519,7 +566,8 @@ rt_posterior *rt_infer_vi(const rt_vi_problem *prob, const void *args, const rt_
         int64_t obj = objective(&f, step, loc);
         history->at.d[step] = rt_ad_value(obj);
         rt_ad_grad(obj, f.grad, n);
-        check_gradient(&f, step, loc);
+        check_value(&f, obj, step, loc);
+        check_gradient(&f, obj, step, loc);
         update(&f, step, optimizer, lr);
     }
     vi.prob = NULL;
