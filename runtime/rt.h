@@ -43,6 +43,9 @@ rt_array *rt_array_new(int64_t len, int64_t has_pointers);
 /* Zeroed collector memory (traced when it may hold pointers); out of memory is a runtime
  * error, so the result is never NULL. */
 void *rt_alloc(size_t bytes, bool traced);
+/* p, holding len elements of elem bytes in a capacity of *cap, if that is at least need;
+ * else a copy in rt_alloc memory with room for need or more (doubling; *cap updated). */
+void *rt_grow(void *p, int64_t len, int64_t *cap, int64_t need, size_t elem, bool traced);
 rt_array *rt_array_copy(const rt_array *a, int64_t has_pointers);
 double rt_sum_real(const rt_array *a);
 int64_t rt_sum_int(const rt_array *a);

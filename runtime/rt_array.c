@@ -16,6 +16,20 @@ void *rt_alloc(size_t bytes, bool traced)
     return p;
 }
 
+void *rt_grow(void *p, int64_t len, int64_t *cap, int64_t need, size_t elem, bool traced)
+{
+    if (need <= *cap)
+        return p;
+    int64_t c = *cap > 0 ? *cap : 4;
+    while (c < need)
+        c *= 2;
+    void *q = rt_alloc(elem * (size_t)c, traced);
+    if (len)
+        memcpy(q, p, elem * (size_t)len);
+    *cap = c;
+    return q;
+}
+
 /* Allocates an array of `len` zeroed 8-byte elements; a negative length counts as 0.
  * Arrays whose elements are pointers must be traced by the collector, others need not be. */
 rt_array *rt_array_new(int64_t len, int64_t has_pointers)

@@ -24,18 +24,7 @@ void *rt_frame_new(int64_t size)
  * freed, in case someone still holds a copy of the rt_trace. */
 static void trace_reserve(rt_trace *t, int64_t extra)
 {
-    if (t->len + extra <= t->cap)
-        return;
-    int64_t cap = t->cap > 0 ? t->cap : 8;
-    while (cap < t->len + extra)
-        cap *= 2;
-    int64_t *w = GC_MALLOC_ATOMIC(8 * (size_t)cap);
-    if (!w)
-        rt_failf(NULL, "out of memory growing a trace to %lld words", (long long)cap);
-    if (t->len > 0)
-        memcpy(w, t->words, 8 * (size_t)t->len);
-    t->words = w;
-    t->cap = cap;
+    t->words = rt_grow(t->words, t->len, &t->cap, t->len + extra, sizeof *t->words, false);
 }
 
 void rt_trace_append(rt_trace *t, const int64_t *words, int64_t n)

@@ -16,14 +16,7 @@ static Entry *find(const char *name) {
     return NULL;
 }
 
-static void grow(void) {
-    int64_t ncap = cap ? 2 * cap : 16;
-    Entry *e = GC_MALLOC(sizeof(Entry) * (size_t)ncap);
-    if (!e) rt_fail(NULL, "out of memory in the session");
-    if (count) memcpy(e, entries, sizeof(Entry) * (size_t)count);
-    entries = e;
-    cap = ncap;
-}
+static void grow(void) { entries = rt_grow(entries, count, &cap, count + 1, sizeof *entries, true); }
 
 void rt_session_store(const char *name, int64_t bits) {
     static bool rooted;

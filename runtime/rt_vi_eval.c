@@ -1,0 +1,242 @@
+/* rt_vi_eval.c - one draw of a guide and its model on the AD tape: the flat param vector,
+ * the guide's sites by estimator (reparameterized, score function, enumerated), the model's
+ * sites taking the guide's values, and the tape helpers gradient code calls. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "rt_ad.h"
+#include "rt_dist.h"
+#include "rt_vi_internal.h"
+
+rt_vi_state rt_vi;
+
+void rt_vi_add_logp(int64_t h) { rt_vi.logp = rt_ad_add(rt_vi.logp, h); }
+
+/* ---- the params: one flat vector (rt_vi_theta), in declaration order ---- */
+
+int64_t rt_vi_param(int64_t k) { return rt_vi.params[rt_vi.param_offset[k]]; }
+
+rt_array *rt_vi_param_array(int64_t k)
+{
+    rt_array *a = rt_array_new(rt_vi.param_len[k], 0);
+    memcpy(a->at.i, rt_vi.params + rt_vi.param_offset[k], sizeof(int64_t) * (size_t)rt_vi.param_len[k]);
+    return a;
+}
+
+static void theta_push(rt_vi_theta *t, int64_t k, const double *x, int64_t n, int64_t len)
+{
+    t->v = rt_grow(t->v, t->n, &t->cap, t->n + n, sizeof(double), false);
+    t->offset[k] = t->n, t->len[k] = len;
+    if (n) memcpy(t->v + t->n, x, sizeof(double) * (size_t)n);
+    t->n += n;
+}
+
+void rt_vi_init_real(rt_vi_theta *t, int64_t k, double x) { theta_push(t, k, &x, 1, -1); }
+void rt_vi_init_array(rt_vi_theta *t, int64_t k, const rt_array *a) { theta_push(t, k, a->at.d, a->len, a->len); }
+
+/* The flat vector's names: `mu` for a real param, `mu[0]`, `mu[1]`, ... for an array's. */
+const char **rt_vi_flat_names(const rt_vi_problem *prob, const rt_vi_theta *t)
+{
+    const char **names = rt_alloc(sizeof(char *) * (size_t)(t->n + 1), true);
+    for (int64_t k = 0; k < prob->nparams; k++) {
+        if (t->len[k] < 0) names[t->offset[k]] = prob->param_names[k];
+        for (int64_t i = 0; i < t->len[k]; i++) {
+            size_t size = strlen(prob->param_names[k]) + 24;
+            char *s = rt_alloc(size, false);
+            snprintf(s, size, "%s[%lld]", prob->param_names[k], (long long)i);
+            names[t->offset[k] + i] = s;
+        }
+    }
+    return names;
+}
+void rt_vi_return(int64_t h) { rt_vi.ret = h; rt_vi.ret_value = rt_ad_value(h); }
+void rt_vi_return_value(double v) { rt_vi.ret = -1; rt_vi.ret_value = v; }
+
+static void record(int64_t site, int64_t nidx, const int64_t *idx, int64_t h, bool is_int, const char *loc) {
+    if (nidx > MAX_INDICES) rt_failf(loc, "vi: a site address may have at most %d indices", MAX_INDICES);
+    rt_vi.sites = rt_grow(rt_vi.sites, rt_vi.nsites, &rt_vi.cap, rt_vi.nsites + 1, sizeof *rt_vi.sites, false);
+    SiteValue *v = &rt_vi.sites[rt_vi.nsites++];
+    v->site = site;
+    v->nidx = nidx;
+    if (nidx) memcpy(v->idx, idx, sizeof(int64_t) * (size_t)nidx);
+    v->h = h;
+    v->is_int = is_int;
+}
+
+static void add_logq(int64_t lq, int64_t lq_fixed) {
+    rt_vi.logq = rt_ad_add(rt_vi.logq, lq);
+    rt_vi.logq_fixed = rt_ad_add(rt_vi.logq_fixed, lq_fixed);
+}
+
+static int64_t guide_draw(int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma,
+                          bool log_normal, const char *loc) {
+    double eps = rt_sample_normal(&rt_vi.rng, 0, 1, loc);
+    int64_t z = rt_ad_add(mu, rt_ad_mul(sigma, rt_ad_const(eps)));
+    int64_t x = log_normal ? rt_ad_exp(z) : z, x_fixed = rt_ad_stop_grad(x);
+    int64_t lq = log_normal ? rt_ad_lpdf_lognormal(x, mu, sigma, loc) : rt_ad_lpdf_normal(x, mu, sigma, loc);
+    int64_t lq_fixed = log_normal ? rt_ad_lpdf_lognormal(x_fixed, mu, sigma, loc)
+                                  : rt_ad_lpdf_normal(x_fixed, mu, sigma, loc);
+    add_logq(lq, lq_fixed);
+    record(site, nidx, idx, x, false, loc);
+    return x;
+}
+
+int64_t rt_vi_guide_normal(int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma, const char *loc) {
+    return guide_draw(site, nidx, idx, mu, sigma, false, loc);
+}
+
+int64_t rt_vi_guide_lognormal(int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma, const char *loc) {
+    return guide_draw(site, nidx, idx, mu, sigma, true, loc);
+}
+
+static int64_t score_site(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, bool is_int,
+                          const char *loc) {
+    add_logq(lq, lq);
+    rt_vi.score = rt_vi.score < 0 ? lq : rt_ad_add(rt_vi.score, lq);
+    record(site, nidx, idx, x, is_int, loc);
+    return x;
+}
+
+int64_t rt_vi_guide_score(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc) {
+    return score_site(site, nidx, idx, x, lq, false, loc);
+}
+
+int64_t rt_vi_guide_score_int(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc) {
+    return score_site(site, nidx, idx, x, lq, true, loc);
+}
+
+/* An enumerated site: while fitting, the value of this pass of the odometer (a new site
+ * starts at 0); otherwise (importance sampling with the fitted guide) the drawn value. */
+int64_t rt_vi_enum_value(int64_t support, int64_t drawn, const char *loc) {
+    if (!rt_vi.enumerating) return drawn;
+    if (support < 1) rt_failf(loc, "vi: an enumerated site needs at least one value, found %lld", (long long)support);
+    if (rt_vi.enum_next == rt_vi.nenum) {
+        if (rt_vi.nenum == MAX_ENUM_SITES)
+            rt_failf(loc, "vi: more than %d enumerated sites in one evaluation of the objective; use by \"score\" "
+                     "for some", MAX_ENUM_SITES);
+        rt_vi.enum_size[rt_vi.nenum] = support;
+        rt_vi.enum_value[rt_vi.nenum++] = 0;
+    }
+    return rt_vi.enum_value[rt_vi.enum_next++];
+}
+
+/* Its log q (at the enumerated value) joins log q and the pass's enumeration weight. */
+int64_t rt_vi_guide_enum(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc) {
+    add_logq(lq, lq);
+    if (rt_vi.enumerating) rt_vi.enum_logq = rt_ad_add(rt_vi.enum_logq, lq);
+    record(site, nidx, idx, x, true, loc);
+    return x;
+}
+
+/* The next pass of the odometer: false after the last one. */
+bool rt_vi_enum_advance(void) {
+    while (rt_vi.nenum > 0) {
+        int64_t i = rt_vi.nenum - 1;
+        if (++rt_vi.enum_value[i] < rt_vi.enum_size[i]) return true;
+        rt_vi.nenum--;
+    }
+    return false;
+}
+
+rt_array *rt_vi_values(const rt_array *h) {
+    rt_array *a = rt_array_new(h->len, 0);
+    for (int64_t i = 0; i < h->len; i++) a->at.d[i] = rt_ad_value(h->at.i[i]);
+    return a;
+}
+
+rt_rng *rt_vi_rng(void) { return &rt_vi.rng; }
+
+int64_t rt_vi_model_site(int64_t site, int64_t nidx, const int64_t *idx, const char *loc) {
+    for (int64_t i = rt_vi.site_base; i < rt_vi.nsites; i++) {
+        SiteValue *v = &rt_vi.sites[i];
+        if (v->site == site && v->nidx == nidx && (nidx == 0 || !memcmp(v->idx, idx, sizeof(int64_t) * (size_t)nidx)))
+            return v->h;
+    }
+    rt_failf(loc, "vi: the guide drew no value for this site (at these loop indices)");
+}
+
+rt_array *rt_vi_lift_array(const rt_array *a, int64_t depth) {
+    rt_array *out = rt_array_new(a->len, depth > 1);
+    for (int64_t i = 0; i < a->len; i++) {
+        if (depth > 1) out->at.p[i] = rt_vi_lift_array(a->at.p[i], depth - 1);
+        else out->at.i[i] = rt_ad_const(a->at.d[i]);
+    }
+    return out;
+}
+
+int64_t rt_vi_sum(const rt_array *h) {
+    int64_t s = rt_ad_const(0);
+    for (int64_t i = 0; i < h->len; i++) s = rt_ad_add(s, h->at.i[i]);
+    return s;
+}
+
+int64_t rt_vi_mean(const rt_array *h, const char *loc) {
+    if (h->len == 0) rt_fail(loc, "mean of an empty array");
+    return rt_ad_div(rt_vi_sum(h), rt_ad_const((double)h->len));
+}
+
+int64_t rt_vi_logsumexp(const rt_array *h) { return rt_ad_logsumexp(h->at.i, h->len); }
+
+int64_t rt_vi_lpmf_categorical(int64_t y, const rt_array *probs, const char *loc) {
+    return rt_ad_lpmf_categorical(y, probs->at.i, probs->len, loc);
+}
+
+rt_array *rt_vi_stop_grad_array(const rt_array *h) {
+    rt_array *out = rt_array_new(h->len, 0);
+    for (int64_t i = 0; i < h->len; i++) out->at.i[i] = rt_ad_stop_grad(h->at.i[i]);
+    return out;
+}
+
+int64_t rt_vi_evaluate(const rt_vi_problem *prob, const void *args, uint64_t stream, int64_t *score, int64_t *logq) {
+    rt_vi.site_base = rt_vi.nsites;
+    rt_vi.logp = rt_vi.logq = rt_vi.logq_fixed = rt_ad_const(0);
+    rt_vi.score = -1;
+    rt_vi.ret = -1;
+    rt_vi.ret_value = 0;
+    rt_rng_init(&rt_vi.rng, rt_seed, stream);
+    prob->guide_ad(args);
+    prob->model_ad(args);
+    if (score) *score = rt_vi.score;
+    if (logq) *logq = rt_vi.logq_fixed;
+    return rt_ad_sub(rt_vi.logp, rt_vi.logq);
+}
+
+void rt_vi_record_sites(rt_posterior *post) {
+    for (int64_t s = rt_vi.site_base; s < rt_vi.nsites; s++) {
+        SiteValue *v = &rt_vi.sites[s];
+        int64_t words[3 + MAX_INDICES];
+        double x = v->is_int ? (double)v->h : rt_ad_value(v->h);
+        words[0] = v->site;
+        words[1] = v->nidx;
+        memcpy(words + 2, v->idx, sizeof(int64_t) * (size_t)v->nidx);
+        memcpy(words + 2 + v->nidx, &x, sizeof x);
+        rt_trace_append(&post->trace, words, 3 + v->nidx);
+    }
+}
+
+/* A site's address as the model names it: x, or x[2, 0] inside loops. */
+static void site_address(const rt_model *m, const SiteValue *v, char *buf, size_t size) {
+    int n = snprintf(buf, size, "%s", m->site_names[v->site]);
+    for (int64_t i = 0; i < v->nidx && n > 0 && (size_t)n < size; i++)
+        n += snprintf(buf + n, size - (size_t)n, "%s%lld", i ? ", " : "[", (long long)v->idx[i]);
+    if (v->nidx && n > 0 && (size_t)n < size) snprintf(buf + n, size - (size_t)n, "]");
+}
+
+void rt_vi_suspect_site(const rt_model *m, int64_t objective, char *buf, size_t size) {
+    buf[0] = 0;
+    int64_t n = 0, *h = rt_alloc(sizeof(int64_t) * (size_t)(rt_vi.nsites + 1), false);
+    SiteValue **of = rt_alloc(sizeof(SiteValue *) * (size_t)(rt_vi.nsites + 1), false);
+    for (int64_t s = 0; s < rt_vi.nsites; s++)
+        if (!rt_vi.sites[s].is_int) of[n] = &rt_vi.sites[s], h[n++] = rt_vi.sites[s].h;
+    double *adj = rt_alloc(sizeof(double) * (size_t)(n + 1), false);
+    rt_ad_adjoints(objective, h, n, adj);
+    for (int64_t s = 0; s < n; s++) {
+        double x = rt_ad_value(h[s]), bad = isfinite(x) ? adj[s] : x;
+        if (isfinite(bad)) continue;
+        char addr[256];
+        site_address(m, of[s], addr, sizeof addr);
+        snprintf(buf, size, " (%s site '%s' is %s)", isfinite(x) ? "the objective's derivative in" : "the value of",
+                 addr, isnan(bad) ? "nan" : bad > 0 ? "inf" : "-inf");
+        return;
+    }
+}

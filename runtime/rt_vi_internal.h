@@ -1,0 +1,60 @@
+/* rt_vi_internal.h - what the two halves of variational inference share: rt_vi_eval.c runs
+ * one draw of guide and model on the tape (the calls generated code makes), rt_vi.c the
+ * objectives' draws, the fit and the posterior around it. */
+#ifndef PPL_RT_VI_INTERNAL_H
+#define PPL_RT_VI_INTERNAL_H
+#include <stdbool.h>
+#include "rt_vi.h"
+
+enum { MAX_INDICES = 8, MAX_ENUM_SITES = 64 };
+
+/* h: a handle for a real site, the drawn int for a discrete one (is_int). */
+typedef struct SiteValue { int64_t site, nidx, idx[MAX_INDICES], h; bool is_int; } SiteValue;
+
+/* One draws(K) call of an objective evaluation: per draw its log weight and log q (handles)
+ * and the log q of its score-function sites (a handle, or -1 when it has none). */
+typedef struct DrawCall { int64_t n, *score; rt_array *logw, *logq; int64_t logz; } DrawCall;
+
+/* The state of the fit (one thread runs VI). */
+typedef struct rt_vi_state {
+    /* one evaluation of guide and model */
+    const int64_t *params;    /* the flat param vector's handles, and each param's place */
+    const int64_t *param_offset, *param_len;
+    int64_t logp, logq, ret;
+    int64_t logq_fixed;       /* log q with the drawn values held fixed (no path through x) */
+    int64_t score;            /* log q of the sites without a reparameterization, or -1 */
+    double ret_value;
+    SiteValue *sites;         /* the step's draws' sites, the current draw's from site_base */
+    int64_t nsites, cap, site_base;
+    rt_rng rng;
+    /* one evaluation of the objective: its draws(K) calls */
+    const rt_vi_problem *prob;
+    const void *args;
+    int64_t particles, stream_a, stream_b, next_draw;
+    DrawCall *calls;
+    int64_t ncalls, calls_cap;
+    bool has_score;
+    /* re-running the objective for a baseline: draws(K) replays call `replay_call` with
+     * draw `replay_draw` replaced by the mean of the others */
+    bool replaying;
+    int64_t replay_call, replay_draw, replay_next;
+    /* enumeration: the values of the enumerated sites in this pass (an odometer over
+     * their supports, in the order the sites were met) and their log q */
+    bool enumerating;
+    int64_t enum_size[MAX_ENUM_SITES], enum_value[MAX_ENUM_SITES], nenum, enum_next, enum_logq;
+} rt_vi_state;
+
+extern rt_vi_state rt_vi;
+
+/* rt_vi_eval.c */
+/* Runs guide then model on a fresh record of sites; returns log p - log q, with the log q
+ * of the score-function sites in *score (-1: none) and log q at fixed values in *logq. */
+int64_t rt_vi_evaluate(const rt_vi_problem *prob, const void *args, uint64_t stream, int64_t *score, int64_t *logq);
+bool rt_vi_enum_advance(void);             /* the next pass of the enumeration odometer */
+const char **rt_vi_flat_names(const rt_vi_problem *prob, const rt_vi_theta *t);
+void rt_vi_record_sites(rt_posterior *post);   /* the current draw's sites, into post's trace */
+/* " (the value of site 'z[1]' is inf)" for the first real site of the step's draws whose
+ * value, or objective's derivative in it, is not finite; "" when none is. */
+void rt_vi_suspect_site(const rt_model *m, int64_t objective, char *buf, size_t size);
+
+#endif
