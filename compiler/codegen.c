@@ -632,9 +632,18 @@ static LLVMValueRef cg_field(Cg *g, Node *e) {
     return cg_rt_call(g, fn, &post, 1);
 }
 
+static LLVMValueRef cg_expr_kind(Cg *g, Node *e);
+
+/* An expression's value. One that never yields (fail, or an if whose branches all return)
+ * but stands where a value is expected has that value's type (check_coerce): its code ends
+ * in a dead block, where an undefined value of the type stands for it. */
 LLVMValueRef cg_expr(Cg *g, Node *e) {
     LLVMValueRef v;
-    if (g->ad && cg_ad_expr(g, e, &v)) return v;
+    if (!(g->ad && cg_ad_expr(g, e, &v))) v = cg_expr_kind(g, e);
+    return v || !cg_has_value(e->type) ? v : LLVMGetUndef(cg_llvm_type(g, e->type));
+}
+
+static LLVMValueRef cg_expr_kind(Cg *g, Node *e) {
     switch (e->kind) {
     case N_INT: return cg_const_int(g, e->ival);
     case N_REAL: return LLVMConstReal(g->t_real, e->rval);

@@ -60,6 +60,10 @@ static Node *convert_to_real(Checker *c, Node *e) {
 /* Makes *slot usable where `want` is expected: converts int to real, reports a mismatch. */
 bool check_coerce(Checker *c, Node **slot, Type *want) {
     Node *e = *slot;
+    if (e->type->kind == TY_NEVER && want->kind > TY_UNIT) {   /* fail("..."): fits any type */
+        e->type = want;
+        return true;
+    }
     if (e->type->kind == TY_INT && want->kind == TY_REAL) {
         *slot = convert_to_real(c, e);
         return true;
@@ -573,8 +577,11 @@ Type *check_expr(Checker *c, Node *e, Type *hint) {
     bool stmt_level = c->stmt_level, dist_ok = c->dist_ok;
     c->dist_ok = false;
     if (!((e->kind == N_BLOCK || e->kind == N_IF) && hint == ty_unit)) c->stmt_level = false;
+    int errors = diag_error_count();
     e->type = check_expr_kind(c, e, hint);
     c->stmt_level = stmt_level;
+    if (e->type->kind == TY_ERROR && diag_error_count() == errors)   /* an operand never yields */
+        diag_error(e->loc, "this expression has no value: a part of it never yields one (it fails or returns)");
     if (e->type->kind == TY_DIST && !dist_ok) {
         diag_error(e->loc, "a distribution can only be used in sample, observe or lpdf");
         e->type = ty_error;
