@@ -14,13 +14,12 @@
  * 2i and 2i + 1 of the step's shared stream (call, t, 1), enough for a normal or a uniform,
  * the rest come from the particle's own stream (call, t, 0) + i. Two particles share one
  * Philox block of the shared stream, computed in a batch per BLOCK particles. */
-#define GC_THREADS
 #include <gc.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "rt_infer.h"
+#include "rt_pool.h"
 #include "rt_progress.h"
 #include "rt_repl.h"
 #include "rt_resample.h"
@@ -31,10 +30,16 @@ enum { FINISHED = -1, DEAD = -2, BROKEN = -3 };   /* BROKEN: a NaN log weight */
 enum { BLOCK = 4096 };
 enum { ANY_RUNNING = 1, ANY_ALIVE = 2, ANY_BROKEN = 4 };
 
-typedef struct Swarm {
+typedef struct Swarm Swarm;
+typedef void (*Phase)(Swarm *s, int64_t lo, int64_t hi);
+/* A phase on the threads: fn over [0, n) in slices aligned to `align`. It lives in the
+ * swarm, not on a stack, since workers may still read it after an error has left it. */
+typedef struct PhaseCall { Phase fn; int64_t n, align; } PhaseCall;
+
+struct Swarm {
     const rt_model *m;
     const void *args;        /* the model's arguments, shared by every particle */
-    int64_t n, fsize, threads, nblocks;
+    int64_t n, fsize, nblocks;
     char *frames;            /* n frames of fsize bytes, traced by the collector */
     double *logw;            /* n log weights: observations, rewards, potential differences */
     double *potential;       /* n last potentials when the model has any, else NULL */
@@ -57,9 +62,9 @@ typedef struct Swarm {
     bool record;             /* keep sample-site values */
     double logz;             /* log evidence banked at each resampling */
     const char *loc;         /* the infer call, for errors */
-} Swarm;
-
-typedef void (*Phase)(Swarm *s, int64_t lo, int64_t hi);
+    rt_pool *pool;           /* the worker threads, for the whole run */
+    PhaseCall phase;         /* the phase they run */
+};
 
 static rt_trace *new_trace(rt_trace *parent) {
     rt_trace *t = rt_alloc(sizeof *t, true);
@@ -70,49 +75,27 @@ static rt_trace *new_trace(rt_trace *parent) {
 static char *frame_of(Swarm *s, int64_t i) { return s->frames + i * s->fsize; }
 static int64_t *state_of(Swarm *s, int64_t i) { return (int64_t *)frame_of(s, i); }
 
-/* ---- running phases on threads ---- */
+/* ---- running phases on the pool's threads ---- */
 
-typedef struct Slice { Swarm *s; Phase fn; int64_t lo, hi; bool catch; } Slice;
-
-/* Under REPL recovery an error in a slice is held (rt_catch_begin, rt_repl.h) and reported
- * by parallel() once every thread has stopped: no thread may outlive the swarm. */
-static void *run_slice(void *arg) {
-    Slice *sl = arg;
-    jmp_buf jb;
-    if (!sl->catch) {
-        sl->fn(sl->s, sl->lo, sl->hi);
-        return NULL;
-    }
-    if (setjmp(jb) == 0) {
-        rt_catch_begin(&jb);
-        sl->fn(sl->s, sl->lo, sl->hi);
-    }
-    rt_catch_end();
-    return NULL;
+/* Part `part` of the swarm's phase over [0, n) in nparts contiguous slices whose bounds are
+ * multiples of align. */
+static void phase_part(void *ctx, int64_t part, int64_t nparts) {
+    Swarm *s = ctx;
+    int64_t n = s->phase.n, align = s->phase.align, units = (n + align - 1) / align;
+    int64_t lo = units * part / nparts * align, hi = units * (part + 1) / nparts * align;
+    if (hi > n) hi = n;
+    if (lo < hi) s->phase.fn(s, lo, hi);
 }
 
-/* fn over [0, n) in at most `threads` contiguous slices whose bounds are multiples of
- * `align` (BLOCK for phases that reduce per block). */
+/* fn over [0, n) on the pool's threads, in slices whose bounds are multiples of `align`
+ * (BLOCK for phases that reduce per block); on this thread alone when there is one slice. */
 static void parallel(Swarm *s, int64_t n, int64_t align, Phase fn) {
-    int64_t units = (n + align - 1) / align, k = s->threads < units ? s->threads : units;
-    if (k <= 1) {
-        fn(s, 0, n);
+    if (n <= align) {
+        if (n > 0) fn(s, 0, n);
         return;
     }
-    Slice slices[k];
-    pthread_t tid[k];
-    bool catch = rt_recovery_active();
-    for (int64_t t = 0; t < k; t++) {
-        int64_t lo = units * t / k * align, hi = units * (t + 1) / k * align;
-        slices[t] = (Slice){s, fn, lo, hi < n ? hi : n, catch};
-    }
-    int64_t started = 1;
-    while (started < k && pthread_create(&tid[started], NULL, run_slice, &slices[started]) == 0)
-        started++;
-    if (started == k) run_slice(&slices[0]);
-    for (int64_t t = 1; t < started; t++) pthread_join(tid[t], NULL);
-    if (started < k) rt_fail(NULL, "smc: cannot start a worker thread");
-    if (catch) rt_rethrow();
+    s->phase = (PhaseCall){fn, n, align};
+    rt_pool_run(s->pool, phase_part, s);
 }
 
 /* ---- set-up ---- */
@@ -376,28 +359,52 @@ static void check_options(int64_t particles, double ess_frac, int64_t threads, c
     if (!(ess_frac >= 0 && ess_frac <= 1)) rt_failf(loc, "smc: ess must be between 0 and 1, found %g", ess_frac);
 }
 
-rt_posterior *rt_infer_smc(const rt_model *m, const void *args, int64_t particles,
-                           int64_t scheme, double ess_frac, int64_t threads, int64_t record,
-                           const char *loc) {
-    check_options(particles, ess_frac, threads, loc);
-    Swarm s = {.m = m, .args = args, .n = particles, .fsize = m->frame_size, .threads = threads,
-               .nblocks = (particles + BLOCK - 1) / BLOCK, .call = rt_infer_count++,
-               .scheme = (int)scheme, .record = record != 0, .loc = loc};
-    init_swarm(&s);
+/* Steps until every particle has finished; returns the posterior. */
+static rt_posterior *run_swarm(Swarm *s, double ess_frac) {
     rt_array *history = rt_array_new(16, 0);
     int64_t steps = 0;
     int stress = rt_gc_stress();
     rt_progress bar;
     rt_progress_start(&bar, "smc step");
     for (int running = ANY_RUNNING; running;) {
-        if (rt_interrupted) rt_interrupt(loc);
+        if (rt_interrupted) rt_interrupt(s->loc);
         rt_progress_update(&bar, (double)steps, 0);
-        running = advance_all(&s, loc) & ANY_RUNNING;
-        double ess, sum = weigh(&s, &ess);
+        running = advance_all(s, s->loc) & ANY_RUNNING;
+        double ess, sum = weigh(s, &ess);
         history = push_history(history, steps++, ess);
-        if (running && (ess_frac >= 1 || ess < ess_frac * (double)particles)) resample(&s, sum);
+        if (running && (ess_frac >= 1 || ess < ess_frac * (double)s->n)) resample(s, sum);
         if (stress) GC_gcollect();
     }
     rt_progress_end(&bar);
-    return collect(&s, history, steps, loc);
+    return collect(s, history, steps, s->loc);
+}
+
+/* Under REPL recovery an error on any thread, this one included, is held (rt_catch_begin,
+ * rt_repl.h) and reported once the workers have stopped: no thread may outlive the swarm. */
+static rt_posterior *run_caught(Swarm *s, double ess_frac) {
+    jmp_buf jb;
+    rt_posterior *volatile post = NULL;
+    if (setjmp(jb) == 0) {
+        rt_catch_begin(&jb);
+        post = run_swarm(s, ess_frac);
+    }
+    rt_catch_end();
+    rt_pool_stop(s->pool);
+    rt_rethrow();
+    return post;
+}
+
+rt_posterior *rt_infer_smc(const rt_model *m, const void *args, int64_t particles,
+                           int64_t scheme, double ess_frac, int64_t threads, int64_t record,
+                           const char *loc) {
+    check_options(particles, ess_frac, threads, loc);
+    Swarm s = {.m = m, .args = args, .n = particles, .fsize = m->frame_size,
+               .nblocks = (particles + BLOCK - 1) / BLOCK, .call = rt_infer_count++,
+               .scheme = (int)scheme, .record = record != 0, .loc = loc};
+    init_swarm(&s);
+    s.pool = rt_pool_start(threads, loc);
+    if (rt_recovery_active()) return run_caught(&s, ess_frac);
+    rt_posterior *post = run_swarm(&s, ess_frac);
+    rt_pool_stop(s.pool);
+    return post;
 }
