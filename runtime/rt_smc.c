@@ -50,7 +50,8 @@ struct Swarm {
     int64_t *count;          /* resampling: offspring counts */
     double *block_start;     /* resampling: the sum of the weights before each block */
     int64_t *block_extra, *block_freed;   /* per block: extra copies and freed slots, then
-                                           * where the block's first of each goes in src, dst */
+                                           * where the block's first of each goes in src, dst
+                                           * (and at nblocks, the totals) */
     rt_systematic sys;       /* systematic resampling's points this step */
     int64_t *src, *dst, ncopies;   /* the copies a resampling step makes: src[k] over dst[k] */
     double max;              /* the largest log weight this step */
@@ -110,8 +111,8 @@ static void init_swarm(Swarm *s) {
     s->src = rt_alloc(n * sizeof(int64_t), false);
     s->dst = rt_alloc(n * sizeof(int64_t), false);
     s->block_start = rt_alloc(nb * sizeof(double), false);
-    s->block_extra = rt_alloc(nb * sizeof(int64_t), false);
-    s->block_freed = rt_alloc(nb * sizeof(int64_t), false);
+    s->block_extra = rt_alloc((nb + 1) * sizeof(int64_t), false);
+    s->block_freed = rt_alloc((nb + 1) * sizeof(int64_t), false);
     s->block_max = rt_alloc(nb * sizeof(double), false);
     s->block_sum = rt_alloc(nb * sizeof(double), false);
     s->block_sum2 = rt_alloc(nb * sizeof(double), false);
@@ -245,13 +246,29 @@ static void count_phase(Swarm *s, int64_t lo, int64_t hi) {
     }
 }
 
+/* A block's plan slots: dst[nd .. dlim) for its freed particles, src[ns .. slim) for its
+ * extra copies. */
+typedef struct Plan { int64_t nd, dlim, ns, slim; } Plan;
+
+/* Particle j's freed slot or extra copies, without branches for the usual counts 0, 1 and 2
+ * (they would be mispredicted half the time): the next slot is always written and moved past
+ * only when meant; once the block's slots are used up, a scratch word takes the write, since
+ * the slot after them is the next block's (perhaps on another thread). */
+static inline void plan_one(Swarm *s, int64_t j, Plan *pl, int64_t *scratch) {
+    int64_t c = s->count[j];
+    *(pl->nd < pl->dlim ? s->dst + pl->nd : scratch) = j;
+    pl->nd += c == 0;
+    *(pl->ns < pl->slim ? s->src + pl->ns : scratch) = j;
+    pl->ns += c > 1;
+    for (; c > 2; c--) s->src[pl->ns++] = j;
+}
+
+/* block_extra and block_freed hold each block's first slots, then the totals at nblocks. */
 static void plan_phase(Swarm *s, int64_t lo, int64_t hi) {
+    int64_t scratch;
     for (int64_t b = lo / BLOCK; b * BLOCK < hi; b++) {
-        int64_t ns = s->block_extra[b], nd = s->block_freed[b];
-        for (int64_t j = b * BLOCK, end = block_end(s, b); j < end; j++) {
-            if (s->count[j] == 0) s->dst[nd++] = j;
-            for (int64_t c = s->count[j]; c > 1; c--) s->src[ns++] = j;
-        }
+        Plan pl = {s->block_freed[b], s->block_freed[b + 1], s->block_extra[b], s->block_extra[b + 1]};
+        for (int64_t j = b * BLOCK, end = block_end(s, b); j < end; j++) plan_one(s, j, &pl, &scratch);
     }
 }
 
@@ -274,6 +291,7 @@ static void plan_copies(Swarm *s, double sum, rt_rng *r) {
         s->block_extra[b] = extra, s->block_freed[b] = freed;
         extra += e, freed += f;
     }
+    s->block_extra[s->nblocks] = extra, s->block_freed[s->nblocks] = freed;
     s->ncopies = extra;
     parallel(s, s->n, BLOCK, plan_phase);
 }
