@@ -43,8 +43,8 @@ static void cg_checkpoint(Cg *g) {
 
 /* ---- sample, observe, reward, potential ---- */
 
-/* Appends (site, loop indices, value) to the particle's trace. */
-static void cg_record(Cg *g, Node *e, LLVMValueRef v) {
+/* rt_record(p, site, loop indices, value). */
+static void record_call(Cg *g, Node *e, LLVMValueRef v) {
     int n = e->sample.indices.len;
     LLVMValueRef idx = n ? cg_scratch_words(g, n) : LLVMConstNull(g->t_ptr);
     for (int i = 0; i < n; i++) {
@@ -55,6 +55,18 @@ static void cg_record(Cg *g, Node *e, LLVMValueRef v) {
     if (e->type->kind == TY_INT) v = LLVMBuildSIToFP(g->b, v, g->t_real, "");
     LLVMValueRef args[5] = {g->particle, cg_const_int(g, e->sample.site), cg_const_int(g, n), idx, v};
     cg_rt_call(g, RTF_rt_record, args, 5);
+}
+
+/* Appends (site, loop indices, value) to the particle's trace, if it has one: runs that do
+ * not keep sample sites (trace = false) skip the call. */
+static void cg_record(Cg *g, Node *e, LLVMValueRef v) {
+    LLVMValueRef trace = LLVMBuildLoad2(g->b, g->t_ptr, particle_field(g, offsetof(rt_particle, trace)), "trace");
+    LLVMBasicBlockRef rec = cg_new_block(g, "record"), done = cg_new_block(g, "recorded");
+    LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, trace, ""), done, rec);
+    cg_position(g, rec);
+    record_call(g, e, v);
+    LLVMBuildBr(g->b, done);
+    cg_position(g, done);
 }
 
 LLVMValueRef cg_sample(Cg *g, Node *e) {
