@@ -43,8 +43,8 @@ static void cg_checkpoint(Cg *g) {
 
 /* ---- sample, observe, reward, potential ---- */
 
-/* Appends (site, loop indices, value) to the particle's trace. */
-static void cg_record(Cg *g, Node *e, LLVMValueRef v) {
+/* rt_record(p, site, loop indices, value). */
+static void record_call(Cg *g, Node *e, LLVMValueRef v) {
     int n = e->sample.indices.len;
     LLVMValueRef idx = n ? cg_scratch_words(g, n) : LLVMConstNull(g->t_ptr);
     for (int i = 0; i < n; i++) {
@@ -55,6 +55,18 @@ static void cg_record(Cg *g, Node *e, LLVMValueRef v) {
     if (e->type->kind == TY_INT) v = LLVMBuildSIToFP(g->b, v, g->t_real, "");
     LLVMValueRef args[5] = {g->particle, cg_const_int(g, e->sample.site), cg_const_int(g, n), idx, v};
     cg_rt_call(g, RTF_rt_record, args, 5);
+}
+
+/* Appends (site, loop indices, value) to the particle's trace, if it has one: runs that do
+ * not keep sample sites (trace = false) skip the call. */
+static void cg_record(Cg *g, Node *e, LLVMValueRef v) {
+    LLVMValueRef trace = LLVMBuildLoad2(g->b, g->t_ptr, particle_field(g, offsetof(rt_particle, trace)), "trace");
+    LLVMBasicBlockRef rec = cg_new_block(g, "record"), done = cg_new_block(g, "recorded");
+    LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, trace, ""), done, rec);
+    cg_position(g, rec);
+    record_call(g, e, v);
+    LLVMBuildBr(g->b, done);
+    cg_position(g, done);
 }
 
 LLVMValueRef cg_sample(Cg *g, Node *e) {
@@ -86,6 +98,73 @@ LLVMValueRef cg_observe_array(Cg *g, Node *s) {
     return cg_rt_call(g, fn, args, n);
 }
 
+/* log(sigma) from the particle's cache, or from rt_log_scale when sigma is not the last. */
+static LLVMValueRef cached_log_scale(Cg *g, LLVMValueRef sigma) {
+    LLVMValueRef last = LLVMBuildLoad2(g->b, g->t_real, particle_field(g, offsetof(rt_particle, scale)), "scale");
+    LLVMValueRef cached = LLVMBuildLoad2(g->b, g->t_real, particle_field(g, offsetof(rt_particle, log_scale)), "");
+    LLVMValueRef hit = LLVMBuildFCmp(g->b, LLVMRealOEQ, sigma, last, "");
+    LLVMBasicBlockRef from = LLVMGetInsertBlock(g->b);
+    LLVMBasicBlockRef miss = cg_new_block(g, "log_scale"), done = cg_new_block(g, "scaled");
+    LLVMBuildCondBr(g->b, hit, done, miss);
+    cg_position(g, miss);
+    LLVMValueRef args[2] = {g->particle, sigma};
+    LLVMValueRef computed = cg_rt_call(g, RTF_rt_log_scale, args, 2);
+    LLVMBuildBr(g->b, done);
+    cg_position(g, done);
+    LLVMValueRef phi = LLVMBuildPhi(g->b, g->t_real, "log_scale");
+    LLVMValueRef vals[2] = {cached, computed};
+    LLVMBasicBlockRef blocks[2] = {from, miss};
+    LLVMAddIncoming(phi, vals, blocks, 2);
+    return phi;
+}
+
+/* The parameters rt_lpdf_normal accepts: mu finite (mu - mu is 0, not NaN), 0 < sigma < inf,
+ * and x not NaN. */
+static LLVMValueRef normal_params_ok(Cg *g, LLVMValueRef x, LLVMValueRef mu, LLVMValueRef sigma) {
+    LLVMValueRef zero = LLVMConstReal(g->t_real, 0), inf = LLVMConstReal(g->t_real, INFINITY);
+    LLVMValueRef mu_ok = LLVMBuildFCmp(g->b, LLVMRealOEQ, LLVMBuildFSub(g->b, mu, mu, ""), zero, "");
+    LLVMValueRef lo = LLVMBuildFCmp(g->b, LLVMRealOGT, sigma, zero, "");
+    LLVMValueRef hi = LLVMBuildFCmp(g->b, LLVMRealOLT, sigma, inf, "");
+    LLVMValueRef x_ok = LLVMBuildFCmp(g->b, LLVMRealORD, x, x, "");
+    LLVMValueRef ok = LLVMBuildAnd(g->b, mu_ok, LLVMBuildAnd(g->b, lo, hi, ""), "");
+    return LLVMBuildAnd(g->b, ok, x_ok, "normal_ok");
+}
+
+/* rt_lpdf_normal's formula, operation for operation (so the same bits):
+ * -0.5 * z * z - log(sigma) - log(sqrt(2 pi)) with z = (x - mu) / sigma. */
+static LLVMValueRef normal_density(Cg *g, LLVMValueRef x, LLVMValueRef mu, LLVMValueRef sigma) {
+    LLVMValueRef z = LLVMBuildFDiv(g->b, LLVMBuildFSub(g->b, x, mu, ""), sigma, "z");
+    LLVMValueRef q = LLVMBuildFMul(g->b, LLVMBuildFMul(g->b, LLVMConstReal(g->t_real, -0.5), z, ""), z, "");
+    LLVMValueRef lp = LLVMBuildFSub(g->b, q, cached_log_scale(g, sigma), "");
+    return LLVMBuildFSub(g->b, lp, LLVMConstReal(g->t_real, 0.91893853320467274178), "lpdf");
+}
+
+/* observe x ~ normal(mu, sigma) for a scalar x, the hot statement of SMC: the density inline,
+ * with rt_lpdf_normal called only to report parameters it rejects. */
+static LLVMValueRef cg_observe_normal(Cg *g, Node *d, LLVMValueRef x) {
+    LLVMValueRef mu = cg_expr(g, d->call.args.items[0]), sigma = cg_expr(g, d->call.args.items[1]);
+    LLVMValueRef ok = normal_params_ok(g, x, mu, sigma);
+    LLVMBasicBlockRef fast = cg_new_block(g, "normal"), slow = cg_new_block(g, "normal_checked");
+    LLVMBasicBlockRef done = cg_new_block(g, "observed");
+    LLVMBuildCondBr(g->b, ok, fast, slow);
+    cg_position(g, slow);
+    int kind = d->call.dist - 1;
+    LLVMValueRef args[4] = {x, mu, sigma, cg_loc_string(g, d->loc)};
+    LLVMValueRef checked = LLVMBuildCall2(g->b, g->dist_ty[DIST_LPDF][kind],
+                                          cg_dist_function(g, DIST_LPDF, kind), args, 4, "");
+    LLVMBuildBr(g->b, done);
+    cg_position(g, fast);
+    LLVMValueRef lp = normal_density(g, x, mu, sigma);
+    LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->b);
+    LLVMBuildBr(g->b, done);
+    cg_position(g, done);
+    LLVMValueRef phi = LLVMBuildPhi(g->b, g->t_real, "lpdf");
+    LLVMValueRef vals[2] = {lp, checked};
+    LLVMBasicBlockRef blocks[2] = {fast_end, slow};
+    LLVMAddIncoming(phi, vals, blocks, 2);
+    return phi;
+}
+
 void cg_observe(Cg *g, Node *s) {
     if (s->observe.value->type->kind == TY_ARRAY) {
         add_log_weight(g, cg_observe_array(g, s));
@@ -93,7 +172,9 @@ void cg_observe(Cg *g, Node *s) {
         return;
     }
     LLVMValueRef v = cg_expr(g, s->observe.value);
-    add_log_weight(g, cg_dist_call(g, s->observe.dist, DIST_LPDF, v));
+    Node *d = s->observe.dist;
+    bool normal = !g->ad && strcmp(cg_dist_sig[d->call.dist - 1].name, "normal") == 0;
+    add_log_weight(g, normal ? cg_observe_normal(g, d, v) : cg_dist_call(g, d, DIST_LPDF, v));
     if (s != g->final_checkpoint) cg_checkpoint(g);
 }
 

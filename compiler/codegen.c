@@ -117,7 +117,7 @@ static LLVMTypeRef abi_type(Cg *g, char c) {
 
 static void declare_rt(Cg *g, int id) {
     const char *ps = rt_sig[id].params;
-    LLVMTypeRef params[8];
+    LLVMTypeRef params[16];   /* rt_abi.h's longest list has 9 */
     int n = (int)strlen(ps);
     for (int i = 0; i < n; i++) params[i] = abi_type(g, ps[i]);
     g->rt_ty[id] = LLVMFunctionType(abi_type(g, rt_sig[id].ret[0]), params, (unsigned)n, 0);

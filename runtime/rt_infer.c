@@ -50,6 +50,12 @@ void rt_record(rt_particle *p, int64_t site, int64_t nidx, const int64_t *idx, d
     t->len += 3 + nidx;
 }
 
+double rt_log_scale(rt_particle *p, double scale)
+{
+    p->scale = scale;
+    return p->log_scale = log(scale);
+}
+
 /* Read at the start of every infer call, not cached, so a test can switch it on and off. */
 int rt_gc_stress(void)
 {

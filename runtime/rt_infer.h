@@ -20,6 +20,7 @@ typedef struct rt_particle {
     double potential;    /* the last `potential` value (0 before any) */
     rt_trace *trace;     /* where rt_record appends */
     const void *args;    /* the model's arguments, 8 bytes each: shared by every particle */
+    double scale, log_scale;   /* a normal observe's last scale and its log (0: none yet) */
 } rt_particle;
 
 /* Runs the model from where `frame` stopped to its next checkpoint (observe, reward,
@@ -70,6 +71,9 @@ typedef struct rt_posterior {
 /* ---- called by generated code (rows in rt_abi.h) ---- */
 void *rt_frame_new(int64_t size);       /* zeroed and traced by the collector */
 void rt_record(rt_particle *p, int64_t site, int64_t nidx, const int64_t *idx, double value);
+/* log(scale), remembered in p->scale and p->log_scale: generated code computes a scalar
+ * normal observe's density inline and calls this only when the scale differs from the last. */
+double rt_log_scale(rt_particle *p, double scale);
 /* Importance sampling: `particles` runs of the model on `args` (see rt_particle), each from
  * a zeroed frame with its own RNG stream, each run to its end. All particles dead is a runtime error at loc naming the model. With
  * record = 0 the sample sites' values are not kept (only the return value and weights). */

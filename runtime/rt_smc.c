@@ -14,13 +14,12 @@
  * 2i and 2i + 1 of the step's shared stream (call, t, 1), enough for a normal or a uniform,
  * the rest come from the particle's own stream (call, t, 0) + i. Two particles share one
  * Philox block of the shared stream, computed in a batch per BLOCK particles. */
-#define GC_THREADS
 #include <gc.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "rt_infer.h"
+#include "rt_pool.h"
 #include "rt_progress.h"
 #include "rt_repl.h"
 #include "rt_resample.h"
@@ -31,10 +30,16 @@ enum { FINISHED = -1, DEAD = -2, BROKEN = -3 };   /* BROKEN: a NaN log weight */
 enum { BLOCK = 4096 };
 enum { ANY_RUNNING = 1, ANY_ALIVE = 2, ANY_BROKEN = 4 };
 
-typedef struct Swarm {
+typedef struct Swarm Swarm;
+typedef void (*Phase)(Swarm *s, int64_t lo, int64_t hi);
+/* A phase on the threads: fn over [0, n) in slices aligned to `align`. It lives in the
+ * swarm, not on a stack, since workers may still read it after an error has left it. */
+typedef struct PhaseCall { Phase fn; int64_t n, align; } PhaseCall;
+
+struct Swarm {
     const rt_model *m;
     const void *args;        /* the model's arguments, shared by every particle */
-    int64_t n, fsize, threads, nblocks;
+    int64_t n, fsize, nblocks;
     char *frames;            /* n frames of fsize bytes, traced by the collector */
     double *logw;            /* n log weights: observations, rewards, potential differences */
     double *potential;       /* n last potentials when the model has any, else NULL */
@@ -45,7 +50,8 @@ typedef struct Swarm {
     int64_t *count;          /* resampling: offspring counts */
     double *block_start;     /* resampling: the sum of the weights before each block */
     int64_t *block_extra, *block_freed;   /* per block: extra copies and freed slots, then
-                                           * where the block's first of each goes in src, dst */
+                                           * where the block's first of each goes in src, dst
+                                           * (and at nblocks, the totals) */
     rt_systematic sys;       /* systematic resampling's points this step */
     int64_t *src, *dst, ncopies;   /* the copies a resampling step makes: src[k] over dst[k] */
     double max;              /* the largest log weight this step */
@@ -57,9 +63,9 @@ typedef struct Swarm {
     bool record;             /* keep sample-site values */
     double logz;             /* log evidence banked at each resampling */
     const char *loc;         /* the infer call, for errors */
-} Swarm;
-
-typedef void (*Phase)(Swarm *s, int64_t lo, int64_t hi);
+    rt_pool *pool;           /* the worker threads, for the whole run */
+    PhaseCall phase;         /* the phase they run */
+};
 
 static rt_trace *new_trace(rt_trace *parent) {
     rt_trace *t = rt_alloc(sizeof *t, true);
@@ -70,49 +76,27 @@ static rt_trace *new_trace(rt_trace *parent) {
 static char *frame_of(Swarm *s, int64_t i) { return s->frames + i * s->fsize; }
 static int64_t *state_of(Swarm *s, int64_t i) { return (int64_t *)frame_of(s, i); }
 
-/* ---- running phases on threads ---- */
+/* ---- running phases on the pool's threads ---- */
 
-typedef struct Slice { Swarm *s; Phase fn; int64_t lo, hi; bool catch; } Slice;
-
-/* Under REPL recovery an error in a slice is held (rt_catch_begin, rt_repl.h) and reported
- * by parallel() once every thread has stopped: no thread may outlive the swarm. */
-static void *run_slice(void *arg) {
-    Slice *sl = arg;
-    jmp_buf jb;
-    if (!sl->catch) {
-        sl->fn(sl->s, sl->lo, sl->hi);
-        return NULL;
-    }
-    if (setjmp(jb) == 0) {
-        rt_catch_begin(&jb);
-        sl->fn(sl->s, sl->lo, sl->hi);
-    }
-    rt_catch_end();
-    return NULL;
+/* Part `part` of the swarm's phase over [0, n) in nparts contiguous slices whose bounds are
+ * multiples of align. */
+static void phase_part(void *ctx, int64_t part, int64_t nparts) {
+    Swarm *s = ctx;
+    int64_t n = s->phase.n, align = s->phase.align, units = (n + align - 1) / align;
+    int64_t lo = units * part / nparts * align, hi = units * (part + 1) / nparts * align;
+    if (hi > n) hi = n;
+    if (lo < hi) s->phase.fn(s, lo, hi);
 }
 
-/* fn over [0, n) in at most `threads` contiguous slices whose bounds are multiples of
- * `align` (BLOCK for phases that reduce per block). */
+/* fn over [0, n) on the pool's threads, in slices whose bounds are multiples of `align`
+ * (BLOCK for phases that reduce per block); on this thread alone when there is one slice. */
 static void parallel(Swarm *s, int64_t n, int64_t align, Phase fn) {
-    int64_t units = (n + align - 1) / align, k = s->threads < units ? s->threads : units;
-    if (k <= 1) {
-        fn(s, 0, n);
+    if (n <= align) {
+        if (n > 0) fn(s, 0, n);
         return;
     }
-    Slice slices[k];
-    pthread_t tid[k];
-    bool catch = rt_recovery_active();
-    for (int64_t t = 0; t < k; t++) {
-        int64_t lo = units * t / k * align, hi = units * (t + 1) / k * align;
-        slices[t] = (Slice){s, fn, lo, hi < n ? hi : n, catch};
-    }
-    int64_t started = 1;
-    while (started < k && pthread_create(&tid[started], NULL, run_slice, &slices[started]) == 0)
-        started++;
-    if (started == k) run_slice(&slices[0]);
-    for (int64_t t = 1; t < started; t++) pthread_join(tid[t], NULL);
-    if (started < k) rt_fail(NULL, "smc: cannot start a worker thread");
-    if (catch) rt_rethrow();
+    s->phase = (PhaseCall){fn, n, align};
+    rt_pool_run(s->pool, phase_part, s);
 }
 
 /* ---- set-up ---- */
@@ -127,8 +111,8 @@ static void init_swarm(Swarm *s) {
     s->src = rt_alloc(n * sizeof(int64_t), false);
     s->dst = rt_alloc(n * sizeof(int64_t), false);
     s->block_start = rt_alloc(nb * sizeof(double), false);
-    s->block_extra = rt_alloc(nb * sizeof(int64_t), false);
-    s->block_freed = rt_alloc(nb * sizeof(int64_t), false);
+    s->block_extra = rt_alloc((nb + 1) * sizeof(int64_t), false);
+    s->block_freed = rt_alloc((nb + 1) * sizeof(int64_t), false);
     s->block_max = rt_alloc(nb * sizeof(double), false);
     s->block_sum = rt_alloc(nb * sizeof(double), false);
     s->block_sum2 = rt_alloc(nb * sizeof(double), false);
@@ -262,13 +246,29 @@ static void count_phase(Swarm *s, int64_t lo, int64_t hi) {
     }
 }
 
+/* A block's plan slots: dst[nd .. dlim) for its freed particles, src[ns .. slim) for its
+ * extra copies. */
+typedef struct Plan { int64_t nd, dlim, ns, slim; } Plan;
+
+/* Particle j's freed slot or extra copies, without branches for the usual counts 0, 1 and 2
+ * (they would be mispredicted half the time): the next slot is always written and moved past
+ * only when meant; once the block's slots are used up, a scratch word takes the write, since
+ * the slot after them is the next block's (perhaps on another thread). */
+static inline void plan_one(Swarm *s, int64_t j, Plan *pl, int64_t *scratch) {
+    int64_t c = s->count[j];
+    *(pl->nd < pl->dlim ? s->dst + pl->nd : scratch) = j;
+    pl->nd += c == 0;
+    *(pl->ns < pl->slim ? s->src + pl->ns : scratch) = j;
+    pl->ns += c > 1;
+    for (; c > 2; c--) s->src[pl->ns++] = j;
+}
+
+/* block_extra and block_freed hold each block's first slots, then the totals at nblocks. */
 static void plan_phase(Swarm *s, int64_t lo, int64_t hi) {
+    int64_t scratch;
     for (int64_t b = lo / BLOCK; b * BLOCK < hi; b++) {
-        int64_t ns = s->block_extra[b], nd = s->block_freed[b];
-        for (int64_t j = b * BLOCK, end = block_end(s, b); j < end; j++) {
-            if (s->count[j] == 0) s->dst[nd++] = j;
-            for (int64_t c = s->count[j]; c > 1; c--) s->src[ns++] = j;
-        }
+        Plan pl = {s->block_freed[b], s->block_freed[b + 1], s->block_extra[b], s->block_extra[b + 1]};
+        for (int64_t j = b * BLOCK, end = block_end(s, b); j < end; j++) plan_one(s, j, &pl, &scratch);
     }
 }
 
@@ -291,6 +291,7 @@ static void plan_copies(Swarm *s, double sum, rt_rng *r) {
         s->block_extra[b] = extra, s->block_freed[b] = freed;
         extra += e, freed += f;
     }
+    s->block_extra[s->nblocks] = extra, s->block_freed[s->nblocks] = freed;
     s->ncopies = extra;
     parallel(s, s->n, BLOCK, plan_phase);
 }
@@ -376,28 +377,52 @@ static void check_options(int64_t particles, double ess_frac, int64_t threads, c
     if (!(ess_frac >= 0 && ess_frac <= 1)) rt_failf(loc, "smc: ess must be between 0 and 1, found %g", ess_frac);
 }
 
-rt_posterior *rt_infer_smc(const rt_model *m, const void *args, int64_t particles,
-                           int64_t scheme, double ess_frac, int64_t threads, int64_t record,
-                           const char *loc) {
-    check_options(particles, ess_frac, threads, loc);
-    Swarm s = {.m = m, .args = args, .n = particles, .fsize = m->frame_size, .threads = threads,
-               .nblocks = (particles + BLOCK - 1) / BLOCK, .call = rt_infer_count++,
-               .scheme = (int)scheme, .record = record != 0, .loc = loc};
-    init_swarm(&s);
+/* Steps until every particle has finished; returns the posterior. */
+static rt_posterior *run_swarm(Swarm *s, double ess_frac) {
     rt_array *history = rt_array_new(16, 0);
     int64_t steps = 0;
     int stress = rt_gc_stress();
     rt_progress bar;
     rt_progress_start(&bar, "smc step");
     for (int running = ANY_RUNNING; running;) {
-        if (rt_interrupted) rt_interrupt(loc);
+        if (rt_interrupted) rt_interrupt(s->loc);
         rt_progress_update(&bar, (double)steps, 0);
-        running = advance_all(&s, loc) & ANY_RUNNING;
-        double ess, sum = weigh(&s, &ess);
+        running = advance_all(s, s->loc) & ANY_RUNNING;
+        double ess, sum = weigh(s, &ess);
         history = push_history(history, steps++, ess);
-        if (running && (ess_frac >= 1 || ess < ess_frac * (double)particles)) resample(&s, sum);
+        if (running && (ess_frac >= 1 || ess < ess_frac * (double)s->n)) resample(s, sum);
         if (stress) GC_gcollect();
     }
     rt_progress_end(&bar);
-    return collect(&s, history, steps, loc);
+    return collect(s, history, steps, s->loc);
+}
+
+/* Under REPL recovery an error on any thread, this one included, is held (rt_catch_begin,
+ * rt_repl.h) and reported once the workers have stopped: no thread may outlive the swarm. */
+static rt_posterior *run_caught(Swarm *s, double ess_frac) {
+    jmp_buf jb;
+    rt_posterior *volatile post = NULL;
+    if (setjmp(jb) == 0) {
+        rt_catch_begin(&jb);
+        post = run_swarm(s, ess_frac);
+    }
+    rt_catch_end();
+    rt_pool_stop(s->pool);
+    rt_rethrow();
+    return post;
+}
+
+rt_posterior *rt_infer_smc(const rt_model *m, const void *args, int64_t particles,
+                           int64_t scheme, double ess_frac, int64_t threads, int64_t record,
+                           const char *loc) {
+    check_options(particles, ess_frac, threads, loc);
+    Swarm s = {.m = m, .args = args, .n = particles, .fsize = m->frame_size,
+               .nblocks = (particles + BLOCK - 1) / BLOCK, .call = rt_infer_count++,
+               .scheme = (int)scheme, .record = record != 0, .loc = loc};
+    init_swarm(&s);
+    s.pool = rt_pool_start(threads, loc);
+    if (rt_recovery_active()) return run_caught(&s, ess_frac);
+    rt_posterior *post = run_swarm(&s, ess_frac);
+    rt_pool_stop(s.pool);
+    return post;
 }
