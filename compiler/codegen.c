@@ -359,13 +359,30 @@ static LLVMValueRef cg_array(Cg *g, Node *e) {
     return arr;
 }
 
+/* In a REPL cell, every loop turn checks the Ctrl-C flag (rt_interrupted, an i32 of the
+ * runtime) and stops with `interrupted` at the loop when it is set. */
+static void cg_poll(Cg *g, Loc loc) {
+    if (!g->session) return;
+    LLVMTypeRef i32 = LLVMInt32TypeInContext(g->ctx);
+    LLVMValueRef flag = LLVMGetNamedGlobal(g->mod, "rt_interrupted");
+    if (!flag) flag = LLVMAddGlobal(g->mod, i32, "rt_interrupted");
+    LLVMValueRef v = LLVMBuildLoad2(g->b, i32, flag, "interrupted");
+    LLVMSetVolatile(v, 1);
+    LLVMBasicBlockRef stop = cg_new_block(g, "interrupted"), go = cg_new_block(g, "go");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, v, LLVMConstInt(i32, 0, 0), ""), stop, go);
+    cg_position(g, stop);
+    LLVMValueRef where = cg_loc_string(g, loc);
+    cg_rt_fail_call(g, RTF_rt_interrupt, &where, 1);
+    cg_position(g, go);
+}
+
 /* Emits `for var in lo .. hi { body(i) }` with break/continue targets; `body` gets the index. */
 typedef void (*LoopBody)(Cg *g, void *env, LLVMValueRef i);
 
 /* The loop variable's own slot is the counter (the body cannot assign it). The counter and
  * the bound live in slots (frame fields in a model), and no SSA value crosses the body, so
  * a model may suspend inside the body and resume there. */
-static void cg_range_loop(Cg *g, Symbol *var, LLVMValueRef lo, LLVMValueRef hi, LoopBody body, void *env) {
+static void cg_range_loop(Cg *g, Symbol *var, LLVMValueRef lo, LLVMValueRef hi, LoopBody body, void *env, Loc loc) {
     if (!local_slot(g, var)) var->cg = cg_entry_alloca(g, g->t_int, var->name);
     LLVMValueRef slot = var->cg, hi_slot = cg_entry_alloca(g, g->t_int, "hi");
     LLVMBuildStore(g->b, lo, slot);
@@ -374,6 +391,7 @@ static void cg_range_loop(Cg *g, Symbol *var, LLVMValueRef lo, LLVMValueRef hi, 
                       step = cg_new_block(g, "for.step"), done = cg_new_block(g, "for.end");
     LLVMBuildBr(g->b, cond);
     cg_position(g, cond);
+    cg_poll(g, loc);
     LLVMValueRef i = LLVMBuildLoad2(g->b, g->t_int, slot, "i");
     hi = LLVMBuildLoad2(g->b, g->t_int, hi_slot, "hi");
     LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, i, hi, ""), loop, done);
@@ -406,7 +424,7 @@ static LLVMValueRef cg_comprehension(Cg *g, Node *e) {
     LLVMValueRef neg = LLVMBuildICmp(g->b, LLVMIntSLT, n, cg_const_int(g, 0), "");
     n = LLVMBuildSelect(g->b, neg, cg_const_int(g, 0), n, "n");
     ComprEnv env = {e, array_new(g, n, e->type->elem), lo};
-    cg_range_loop(g, e->compr.sym, lo, hi, compr_body, &env);
+    cg_range_loop(g, e->compr.sym, lo, hi, compr_body, &env, e->loc);
     return env.arr;
 }
 
@@ -707,7 +725,7 @@ static void for_body(Cg *g, void *env, LLVMValueRef i) {
 
 static void cg_for(Cg *g, Node *s) {
     LLVMValueRef lo = cg_expr(g, s->for_.lo), hi = cg_expr(g, s->for_.hi);
-    cg_range_loop(g, s->for_.sym, lo, hi, for_body, s);
+    cg_range_loop(g, s->for_.sym, lo, hi, for_body, s, s->loc);
 }
 
 static void cg_while(Cg *g, Node *s) {
@@ -715,6 +733,7 @@ static void cg_while(Cg *g, Node *s) {
                       done = cg_new_block(g, "while.end");
     LLVMBuildBr(g->b, cond);
     cg_position(g, cond);
+    cg_poll(g, s->loc);
     LLVMBuildCondBr(g->b, cg_expr(g, s->while_.cond), loop, done);
     cg_position(g, loop);
     LLVMBasicBlockRef saved_break = g->break_bb, saved_continue = g->continue_bb;

@@ -28,6 +28,14 @@ if command -v script > /dev/null; then
         HOME=$TMP $TIMEOUT script -qfec "$PPL" /dev/null > "$TMP/pty.out" 2>&1
     tr -d '\r' < "$TMP/pty.out" | grep -q 'error: interrupted' && tr -d '\r' < "$TMP/pty.out" | grep -Eq '(^|l)42$' &&
         pass || { fail "repl: Ctrl-C does not stop the inference"; show "$TMP/pty.out"; }
+    # and a compiled loop that never ends (every loop turn checks the flag in a cell)
+    { printf 'var i = 0\n'; printf 'while true { i = i + 1 }\n'
+      sleep 2; printf '\003'; sleep 1; printf 'print(i)\n'; sleep 1; printf ':quit\n'; } |
+        HOME=$TMP $TIMEOUT script -qfec "$PPL" /dev/null > "$TMP/loop.out" 2>&1
+    # the stopped cell changes no global: i is still 0
+    tr -d '\r' < "$TMP/loop.out" | grep -q '<cell 2>:1:1: error: interrupted' &&
+        tr -d '\r' < "$TMP/loop.out" | grep -Eq '(^|l)0$' &&
+        pass || { fail "repl: Ctrl-C does not stop a loop"; show "$TMP/loop.out"; }
     # readline keeps the history in the home directory
     grep -qx 'print(6 \* 7)' "$TMP/.ppl_history" 2>/dev/null && pass ||
         fail "repl: the history file does not hold the session's cells"
