@@ -61,7 +61,7 @@ SHARED=${SHARED:-../shared}
 if [ -f "$SHARED/bench/pf_lgssm.c" ]; then
     ${CC:-cc} -O2 -std=c99 "$SHARED/bench/pf_lgssm.c" -lm -o "$OUT/pf_lgssm" || exit 1
     "$PPL" build bench/lgssm.ppl -o "$OUT/lgssm_ppl" || exit 1
-    jq_free_threads() { sed 's/}[[:space:]]*$/, "threads": 2}/' "$SHARED/bench/lgssm.json"; }
+    jq_free_threads() { sed '$ s/}[[:space:]]*$/, "threads": 2}/' "$SHARED/bench/lgssm.json"; }   # the top-level object's end
     jq_free_threads > "$OUT/lgssm2.json"
     RUNS=3
     c_pf() { "$OUT/pf_lgssm" "$SHARED/bench/lgssm.json" 100000; }
