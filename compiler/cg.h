@@ -109,6 +109,5 @@ bool cg_ad_expr(Cg *g, Node *e, LLVMValueRef *v);
 bool cg_ad_stmt(Cg *g, Node *s);
 void cg_define_vi_problem(Cg *g, Node *q);
 void cg_define_objective(Cg *g, Node *o);
-Node *cg_find_item(Program *prog, NodeKind kind, const char *name);   /* a definition by kind and name */
 
 #endif

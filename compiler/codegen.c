@@ -978,14 +978,6 @@ static LLVMValueRef define_bind_args(Cg *g, Program *prog, Node *m) {
     return fn;
 }
 
-Node *cg_find_item(Program *prog, NodeKind kind, const char *name) {
-    for (int i = 0; i < prog->items.len; i++) {
-        Node *n = prog->items.items[i];
-        if (n->kind == kind && strcmp(n->fn.name, name) == 0) return n;
-    }
-    return NULL;
-}
-
 static bool is_statement(const Node *n) {
     return !ast_is_definition(n) && n->kind != N_DATA;
 }
@@ -1013,10 +1005,16 @@ static void define_program(Cg *g, Program *prog, LLVMValueRef main_fn) {
         entries[nmodels++] = LLVMConstStructInContext(g->ctx, f, 5, 0);
     }
     LLVMValueRef table = cg_const_global(g, LLVMConstArray2(entry_ty, entries, (uint64_t)nmodels), "ppl.models");
-    Node *elbo = cg_find_item(prog, N_OBJECTIVE, "elbo");
-    LLVMValueRef f[5] = {main_fn, cg_const_int(g, script || nmodels == 0), cg_const_int(g, nmodels), table,
-                         elbo && elbo->fn.used ? elbo->fn.sym->cg : LLVMConstNull(g->t_ptr)};
-    LLVMValueRef init = LLVMConstStructInContext(g->ctx, f, 5, 0);
+    LLVMValueRef objectives[prog->items.len + 1];
+    int nobjectives = 0;
+    for (int i = 0; i < prog->items.len; i++) {   /* those model mode's --objective can name */
+        Node *o = prog->items.items[i];
+        if (o->kind == N_OBJECTIVE && o->fn.used && o->fn.params.len == 0) objectives[nobjectives++] = o->fn.sym->cg;
+    }
+    LLVMValueRef f[6] = {main_fn, cg_const_int(g, script || nmodels == 0), cg_const_int(g, nmodels), table,
+                         cg_const_int(g, nobjectives),
+                         cg_const_global(g, LLVMConstArray2(g->t_ptr, objectives, (uint64_t)nobjectives), "ppl.objectives")};
+    LLVMValueRef init = LLVMConstStructInContext(g->ctx, f, 6, 0);
     LLVMValueRef program = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "ppl_program");
     LLVMSetInitializer(program, init);
     LLVMSetGlobalConstant(program, 1);

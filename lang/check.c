@@ -887,9 +887,6 @@ static bool check_items(Checker *c0, Program *prog) {
     if (diag_error_count() == errors_before)
         for (int i = 0; i < c.vi_infers.len; i++) check_pair_vi(&c, c.vi_infers.items[i]);
     if (diag_error_count() == errors_before) check_pair_unused_guides(&c, prog);
-    for (int i = 0; i < prog->items.len; i++) {   /* model mode's --method vi uses elbo */
-        Node *n = prog->items.items[i];
-        if (n->kind == N_GUIDE && n->fn.paired) check_default_objective(&c);
-    }
+    check_model_mode_objectives(prog);
     return diag_error_count() == errors_before;
 }

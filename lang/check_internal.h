@@ -55,5 +55,6 @@ void check_model(Checker *c, Node *m);
 void check_pair_vi(Checker *c, Node *e);
 void check_pair_unused_guides(Checker *c, Program *prog);
 Symbol *check_default_objective(Checker *c);
+void check_model_mode_objectives(Program *prog);
 
 #endif

@@ -460,6 +460,20 @@ Symbol *check_default_objective(Checker *c) {
     return sym;
 }
 
+/* Model mode's --method vi takes --objective NAME: with a paired guide, every objective
+ * without arguments is compiled (the prelude's elbo and rws, and the file's own). */
+void check_model_mode_objectives(Program *prog) {
+    bool paired = false;
+    for (int i = 0; i < prog->items.len; i++) {
+        Node *n = prog->items.items[i];
+        paired |= n->kind == N_GUIDE && n->fn.paired;
+    }
+    for (int i = 0; paired && i < prog->items.len; i++) {
+        Node *n = prog->items.items[i];
+        if (n->kind == N_OBJECTIVE && n->fn.sym && n->fn.params.len == 0) n->fn.used = true;
+    }
+}
+
 /* ---- pairing a guide's sites with its model's (for vi) ---- */
 
 static Node *site_named(Node *def, const Node *like) {

@@ -26,6 +26,7 @@
     X(THREADS, "--threads", "K", "smc: worker threads, 1 to 256, same results for any") \
     X(GUIDE, "--guide", "NAME", "vi: the guide to fit (one whose sites match the model's)") \
     X(STEPS, "--steps", "N", "vi: optimization steps") \
+    X(OBJECTIVE, "--objective", "NAME", "vi: an objective without arguments (elbo, rws, or the file's own)") \
     X(OPTIMIZER, "--optimizer", "adam|sgd", "vi: the optimizer") \
     X(LR, "--lr", "X", "vi: the learning rate, positive") \
     X(DATA, "--data", "FILE.json", "data declarations and model parameters by name") \
@@ -58,7 +59,7 @@ static const char *const method_names[] = {"is", "smc", "vi"};
 /* What the command line asks for; given[f] says whether flag f was on it. */
 typedef struct run_opts {
     const char *prog_name;
-    const char *model, *data_path, *output, *guide;
+    const char *model, *data_path, *output, *guide, *objective;
     int method, scheme, optimizer;
     int64_t particles, threads, steps;
     double ess, lr;
@@ -90,6 +91,7 @@ static void print_default(FILE *out, int f, const rt_program *prog)
     case F_PARTICLES: fprintf(out, "%d; vi: %d", DEFAULT_PARTICLES, DEFAULT_VI_PARTICLES); return;
     case F_GUIDE: fputs("the model's only guide", out); return;
     case F_STEPS: fprintf(out, "%d", DEFAULT_STEPS); return;
+    case F_OBJECTIVE: fputs("elbo", out); return;
     case F_OPTIMIZER: fputs("adam", out); return;
     case F_LR: rt_format_real(buf, sizeof buf, DEFAULT_LR), fputs(buf, out); return;
     case F_ESS: rt_format_real(buf, sizeof buf, DEFAULT_ESS), fputs(buf, out); return;
@@ -262,6 +264,7 @@ static int set_flag(run_opts *o, int f, const char *v)
     case F_SEED: return set_seed(o, v);
     case F_OUTPUT: return set_path(o, f, v, &o->output);
     case F_GUIDE: o->guide = v; return 0;
+    case F_OBJECTIVE: o->objective = v; return 0;
     case F_STEPS: return set_count(o, f, v, 0, INT64_MAX, &o->steps);
     case F_OPTIMIZER: return set_optimizer(o, v);
     case F_LR: return set_lr(o, v);
@@ -327,7 +330,7 @@ static const rt_model_entry *choose_model(const run_opts *o, const rt_program *p
 static int check_method_flags(const run_opts *o)
 {
     static const int smc_only[] = { F_ESS, F_RESAMPLE, F_THREADS };
-    static const int vi_only[] = { F_GUIDE, F_STEPS, F_OPTIMIZER, F_LR };
+    static const int vi_only[] = { F_GUIDE, F_STEPS, F_OBJECTIVE, F_OPTIMIZER, F_LR };
     for (size_t k = 0; o->method != METHOD_SMC && k < sizeof smc_only / sizeof smc_only[0]; k++)
         if (o->given[smc_only[k]])
             return usage_error(o, "%s applies to --method smc only", flags[smc_only[k]].flag);
@@ -383,6 +386,20 @@ static void config_add(config *c, const char *fmt, ...)
 
 static const char *mark(const run_opts *o, int f) { return o->given[f] ? "" : " (default)"; }
 
+/* The objective --objective names (elbo by default) among the program's. */
+static const rt_vi_objective *choose_objective(const run_opts *o, const rt_program *prog)
+{
+    const char *name = o->objective ? o->objective : "elbo";
+    for (int64_t k = 0; k < prog->nobjectives; k++)
+        if (strcmp(prog->objectives[k]->name, name) == 0)
+            return prog->objectives[k];
+    char list[512] = "";
+    for (int64_t k = 0; k < prog->nobjectives; k++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "", prog->objectives[k]->name);
+    usage_error(o, "no objective '%s' without arguments (available: %s)", name, list);
+    return NULL;
+}
+
 static config make_config(const run_opts *o, const rt_model *m, const rt_vi_problem *q)
 {
     config c = { .n = 0 };
@@ -395,6 +412,7 @@ static config make_config(const run_opts *o, const rt_model *m, const rt_vi_prob
     if (o->method == METHOD_VI) {
         config_add(&c, "guide = %s%s", q->guide_name, mark(o, F_GUIDE));
         config_add(&c, "steps = %lld%s", (long long)o->steps, mark(o, F_STEPS));
+        config_add(&c, "objective = %s%s", o->objective ? o->objective : "elbo", mark(o, F_OBJECTIVE));
         config_add(&c, "optimizer = %s%s", o->optimizer == RT_OPT_SGD ? "sgd" : "adam", mark(o, F_OPTIMIZER));
         config_add(&c, "lr = %s%s", lr, mark(o, F_LR));
     }
@@ -459,10 +477,8 @@ static const rt_posterior *infer(const run_opts *o, const rt_program *prog, cons
     rt_infer_count = 0;
     if (o->method == METHOD_IS)
         return rt_infer_is(e->model, args, o->particles, 1, NULL);
-    if (o->method == METHOD_VI && !prog->elbo)
-        rt_fail(NULL, "internal error: the program was compiled without the elbo objective");
     if (o->method == METHOD_VI)
-        return rt_infer_vi(q, args, prog->elbo, NULL, o->particles, o->steps, o->optimizer, o->lr, NULL);
+        return rt_infer_vi(q, args, choose_objective(o, prog), NULL, o->particles, o->steps, o->optimizer, o->lr, NULL);
     return rt_infer_smc(e->model, args, o->particles, o->scheme, o->ess, o->threads, 1, NULL);
 }
 
@@ -535,7 +551,7 @@ static int model_main(int argc, char **argv, const rt_program *prog)
     if (!e)
         return 2;
     const rt_vi_problem *q = o.method == METHOD_VI ? choose_guide(&o, e) : NULL;
-    if (o.method == METHOD_VI && !q)
+    if (o.method == METHOD_VI && (!q || !choose_objective(&o, prog)))
         return 2;
     if (!o.given[F_SEED])
         o.seed = clock_seed();

@@ -24,7 +24,8 @@ typedef struct rt_program {
     int64_t is_script;            /* the file has top-level statements */
     int64_t nmodels;
     const rt_model_entry *models;
-    const struct rt_vi_objective *elbo;   /* --method vi's objective; NULL without guides */
+    int64_t nobjectives;                  /* --objective's choices: objectives without arguments */
+    const struct rt_vi_objective *const *objectives;
 } rt_program;
 
 /* main() of a built binary and of `ppl run` (argv[0] is the program's name as usage lines

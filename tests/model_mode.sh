@@ -56,6 +56,20 @@ else
 fi
 expect_cmd "model mode: vi flag with smc" 2 "vi only" "$TMP/kalman" --data "$KD" --steps 10
 expect_cmd "model mode: unknown guide" 2 "no guide 'nope'" "$TMP/kalman" --data "$KD" --method vi --guide nope
+# --objective names an objective without arguments: the prelude's rws fits the same guide
+# (forward KL; the filter guide contains the posterior, so the tolerances are the ones above)
+out=$TMP/draws_rws.csv
+if $TIMEOUT "$TMP/kalman" --data "$KD" --method vi --objective rws --particles 50 --steps 2000 --seed 3 \
+        --output "$out" --quiet 2> "$TMP/err"; then
+    grep -q '^# objective = rws$' "$out" && pass || fail "kalman --objective rws: not in the header"
+    ess=$(csv_comment "$out" ess); lz=$(csv_comment "$out" log_evidence); m=$(csv_mean "$out")
+    within "$m" 0.073596 "$(awk -v e="$ess" 'BEGIN { print 4 * 0.684 / sqrt(e) }')" && within "$lz" -7.156182 0.08 &&
+        pass || fail "kalman --objective rws: mean $m, log evidence $lz (ESS $ess)"
+else
+    fail "kalman --objective rws"; show "$TMP/err"
+fi
+expect_cmd "model mode: unknown objective" 2 "no objective 'iwae' without arguments .available: elbo, rws." \
+    "$TMP/kalman" --data "$KD" --method vi --objective iwae
 
 # Array params and the mat type in model mode: bench/logreg.ppl (Bayesian logistic
 # regression, N = 1000, D = 5) on the shared benchmark data, against the long NUTS run in
