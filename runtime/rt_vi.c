@@ -184,8 +184,9 @@ static int64_t objective(Fit *f, int64_t step, const char *loc) {
     int64_t total = rt_ad_const(0);
     for (int64_t pass = 0;; pass++) {
         if (pass == MAX_ENUM_PASSES)
-            rt_failf(loc, "vi: enumerating the guide's sites takes more than %d runs of the objective; use by "
-                     "\"score\" for some", MAX_ENUM_PASSES);
+            rt_failf(loc, "vi: enumerating the guide's sites takes more than %d runs of the objective (their "
+                     "values multiply over the draws: use fewer particles, or by \"score\" for some sites)",
+                     MAX_ENUM_PASSES);
         total = rt_ad_add(total, objective_pass(f));
         if (!rt_vi_enum_advance()) break;
     }
