@@ -367,7 +367,8 @@ static void cg_poll(Cg *g, Loc loc) {
     LLVMValueRef flag = LLVMGetNamedGlobal(g->mod, "rt_interrupted");
     if (!flag) flag = LLVMAddGlobal(g->mod, i32, "rt_interrupted");
     LLVMValueRef v = LLVMBuildLoad2(g->b, i32, flag, "interrupted");
-    LLVMSetVolatile(v, 1);
+    LLVMSetOrdering(v, LLVMAtomicOrderingMonotonic);   /* the runtime's _Atomic int, relaxed */
+    LLVMSetAlignment(v, 4);
     LLVMBasicBlockRef stop = cg_new_block(g, "interrupted"), go = cg_new_block(g, "go");
     LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntNE, v, LLVMConstInt(i32, 0, 0), ""), stop, go);
     cg_position(g, stop);

@@ -93,7 +93,7 @@ _Noreturn void rt_failf(const char *loc, const char *fmt, ...) __attribute__((fo
 
 /* Ctrl-C in the REPL (rt_repl.c): its handler sets rt_interrupted to 1; code that polls the
  * flag and finds it set calls rt_interrupt, which clears it and fails with `interrupted`. */
-extern volatile int rt_interrupted;
+extern _Atomic int rt_interrupted;   /* atomic: signal handlers and threads set it */
 _Noreturn void rt_interrupt(const char *loc);
 
 /* Data binding from the --data JSON file. `loc` is the declaration's "file:line:col";

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include "rt_repl.h"
 
-volatile int rt_interrupted;   /* 0 or 1; an int so JIT code can load it as an i32 */
+_Atomic int rt_interrupted;   /* 0 or 1; an int so JIT code can load it (atomically) as an i32 */
 
 static struct sigaction saved;   /* the handler before rt_install_interrupt_handler */
 static bool installed;
