@@ -98,6 +98,16 @@ LLVMValueRef cg_observe_array(Cg *g, Node *s) {
     return cg_rt_call(g, fn, args, n);
 }
 
+/* The real that arrives from block a with value x or from block b with value y. */
+static LLVMValueRef real_phi(Cg *g, LLVMValueRef x, LLVMBasicBlockRef a, LLVMValueRef y, LLVMBasicBlockRef b,
+                             const char *name) {
+    LLVMValueRef phi = LLVMBuildPhi(g->b, g->t_real, name);
+    LLVMValueRef vals[2] = {x, y};
+    LLVMBasicBlockRef blocks[2] = {a, b};
+    LLVMAddIncoming(phi, vals, blocks, 2);
+    return phi;
+}
+
 /* log(sigma) from the particle's cache, or from rt_log_scale when sigma is not the last. */
 static LLVMValueRef cached_log_scale(Cg *g, LLVMValueRef sigma) {
     LLVMValueRef last = LLVMBuildLoad2(g->b, g->t_real, particle_field(g, offsetof(rt_particle, scale)), "scale");
@@ -111,11 +121,7 @@ static LLVMValueRef cached_log_scale(Cg *g, LLVMValueRef sigma) {
     LLVMValueRef computed = cg_rt_call(g, RTF_rt_log_scale, args, 2);
     LLVMBuildBr(g->b, done);
     cg_position(g, done);
-    LLVMValueRef phi = LLVMBuildPhi(g->b, g->t_real, "log_scale");
-    LLVMValueRef vals[2] = {cached, computed};
-    LLVMBasicBlockRef blocks[2] = {from, miss};
-    LLVMAddIncoming(phi, vals, blocks, 2);
-    return phi;
+    return real_phi(g, cached, from, computed, miss, "log_scale");
 }
 
 /* The parameters rt_lpdf_normal accepts: mu finite (mu - mu is 0, not NaN), 0 < sigma < inf,
@@ -158,11 +164,7 @@ static LLVMValueRef cg_observe_normal(Cg *g, Node *d, LLVMValueRef x) {
     LLVMBasicBlockRef fast_end = LLVMGetInsertBlock(g->b);
     LLVMBuildBr(g->b, done);
     cg_position(g, done);
-    LLVMValueRef phi = LLVMBuildPhi(g->b, g->t_real, "lpdf");
-    LLVMValueRef vals[2] = {lp, checked};
-    LLVMBasicBlockRef blocks[2] = {fast_end, slow};
-    LLVMAddIncoming(phi, vals, blocks, 2);
-    return phi;
+    return real_phi(g, lp, fast_end, checked, slow, "lpdf");
 }
 
 void cg_observe(Cg *g, Node *s) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <llvm-c/Core.h>
+#include "usage.h"
 #include "arena.h"
 #include "backend.h"
 #include "check.h"
@@ -78,16 +79,7 @@ static void print_version(void) {
     printf("ppl %s (LLVM %u.%u.%u)\n", PPL_VERSION, major, minor, patch);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("ppl: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\nrun 'ppl --help' for the commands and flags\n", stderr);
-    va_end(ap);
-    return 2;
-}
+#define usage_error(...) usage_error_hint("ppl --help", "for the commands and flags", __VA_ARGS__)
 
 /* ---- command line ---- */
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "usage.h"
 #include "summary.h"
 
 static const char summary_help[] =
@@ -30,16 +31,7 @@ static const char summary_help[] =
     "\n"
     "Exit status: 0 ok; 1 a file that cannot be read or is malformed; 2 a usage error.\n";
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("ppl: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\nrun 'ppl summary --help' for how to use it\n", stderr);
-    va_end(ap);
-    return 2;
-}
+#define usage_error(...) usage_error_hint("ppl summary --help", "for how to use it", __VA_ARGS__)
 
 /* The files named in argv, into files (n of them); 0, -1 after --help, or a usage error. */
 static int parse_args(int argc, char **argv, const char **files, int *n) {
