@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 /* Arrays: an immutable length followed by 8-byte elements (double, int64_t, bool as int64_t
  * 0/1, or a pointer to a string or another array). Arrays of scalars are allocated with
@@ -33,6 +34,11 @@ typedef struct rt_mat {
 void rt_print_real(double x);
 void rt_print_int(int64_t x);
 void rt_print_bool(int64_t x);
+/* Where the program's print, print(post) and plot write: stdout, or stderr after
+ * rt_print_to_stderr (model mode writing its CSV to stdout). rt_putc writes one character. */
+FILE *rt_out(void);
+void rt_print_to_stderr(void);
+void rt_putc(int c);
 void rt_print_string(const char *s);
 int64_t rt_str_eq(const char *a, const char *b);   /* 1 when the texts are equal */
 void rt_print_array(const rt_array *a, int64_t base_kind, int64_t depth);

@@ -97,11 +97,20 @@ static void write_address(FILE *f, const rt_model *m, const int64_t *a)
     free(buf);
 }
 
+/* The return value's column: `value`, or `return` when a site outside loops has that name. */
+static const char *value_column(const rt_model *m)
+{
+    for (int64_t s = 0; s < m->nsites; s++)
+        if (m->site_nidx[s] == 0 && strcmp(m->site_names[s], "value") == 0)
+            return "return";
+    return "value";
+}
+
 static void write_header(FILE *f, const rt_posterior *p, const rt_addr_table *t)
 {
     fputs("log_weight__", f);
     if (p->model->ret_kind != -1)
-        fputs(",value", f);
+        fprintf(f, ",%s", value_column(p->model));
     for (int64_t c = 0; c < t->count; c++) {
         fputc(',', f);
         write_address(f, p->model, t->words + t->first[c]);

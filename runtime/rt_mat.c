@@ -61,17 +61,17 @@ rt_array *rt_mat_vec(const rt_mat *m, const rt_array *w, const char *loc)
 /* The same bytes as the expression that builds it: mat([[1.0, 2.0], [3.0, 4.0]]). */
 void rt_print_mat(const rt_mat *m)
 {
-    fputs("mat([", stdout);
+    fputs("mat([", rt_out());
     for (int64_t i = 0; i < m->rows; i++) {
-        fputs(i ? ", [" : "[", stdout);
+        fputs(i ? ", [" : "[", rt_out());
         for (int64_t j = 0; j < m->cols; j++) {
             if (j)
-                fputs(", ", stdout);
+                fputs(", ", rt_out());
             rt_print_real(m->d[i * m->cols + j]);
         }
-        putchar(']');
+        rt_putc(']');
     }
-    fputs("])", stdout);
+    fputs("])", rt_out());
 }
 
 /* ---- gradient specializations: w holds tape handles ---- */

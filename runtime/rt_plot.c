@@ -184,11 +184,11 @@ static void int_rows(rows *r, const rt_wpairs *ps, bool is_bool)
 
 /* ---- drawing ---- */
 
-/* The terminal's width when stdout is one, else $COLUMNS, else 80. */
+/* The terminal's width when the print output (rt_out) is one, else $COLUMNS, else 80. */
 static int columns(void)
 {
     struct winsize ws;
-    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    if (isatty(fileno(rt_out())) && ioctl(fileno(rt_out()), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
         return ws.ws_col;
     const char *env = getenv("COLUMNS");
     long n = env ? strtol(env, NULL, 10) : 0;
@@ -212,8 +212,8 @@ static void print_bar(long eighths)
     static const char *const part[8] = { "", "\u258f", "\u258e", "\u258d", "\u258c", "\u258b",
                                          "\u258a", "\u2589" };
     for (long k = 0; k < eighths / 8; k++)
-        fputs("\u2588", stdout);
-    fputs(part[eighths % 8], stdout);
+        fputs("\u2588", rt_out());
+    fputs(part[eighths % 8], rt_out());
 }
 
 /* Row k's interval mark: binned rows overlapping [q05, q95], value rows inside it. */
@@ -232,9 +232,9 @@ static void print_row(const rows *r, int k, const draws *d, const char *label, i
     long eighths = lround(r->mass[k] / max * width * 8);
     eighths = r->mass[k] > 0 && eighths == 0 ? 1 : eighths;
     bool mean = r->step > 0 && bin_of(r, d->mean) == k, ci = in_interval(r, k, d);
-    printf("%*s", lw, label);
+    fprintf(rt_out(), "%*s", lw, label);
     if (ci || eighths > 0 || mean)
-        fputs(ci ? " " CI_MARK : "  ", stdout);
+        fputs(ci ? " " CI_MARK : "  ", rt_out());
     print_bar(eighths);
     puts(mean ? MEAN_MARK : "");
 }
@@ -258,11 +258,11 @@ static void print_rows(const rows *r, const draws *d, int kind)
 /* `mean 0.37, 90% interval [0, 1]`; ints' interval ends print as integers. */
 static void print_footer(const draws *d, int kind)
 {
-    printf("mean %.5g, 90%% interval ", d->mean + 0.0);
+    fprintf(rt_out(), "mean %.5g, 90%% interval ", d->mean + 0.0);
     if (kind == RT_REAL)
-        printf("[%.5g, %.5g]\n", d->q05 + 0.0, d->q95 + 0.0);
+        fprintf(rt_out(), "[%.5g, %.5g]\n", d->q05 + 0.0, d->q95 + 0.0);
     else
-        printf("[%lld, %lld]\n", (long long)d->q05, (long long)d->q95);
+        fprintf(rt_out(), "[%lld, %lld]\n", (long long)d->q05, (long long)d->q95);
 }
 
 /* Rows from top (smallest) to bottom, then the footer; every line ends in a newline. */

@@ -223,19 +223,19 @@ static int row_labels(const rt_posterior *p, const rt_addr_table *t, int64_t nro
 
 static void print_head(const rt_posterior *p, int width)
 {
-    printf("posterior of %s by %s: %lld particle%s, ESS %.1f, log evidence %.3f",
+    fprintf(rt_out(), "posterior of %s by %s: %lld particle%s, ESS %.1f, log evidence %.3f",
            p->model->name, p->method, (long long)p->n, p->n == 1 ? "" : "s", p->ess,
            p->log_evidence);
     if (p->ess_history)
-        printf(", %lld resampling step%s", (long long)p->resamples, p->resamples == 1 ? "" : "s");
-    printf("\n  %-*s %10s %10s %10s %10s %10s", width, "", "mean", "sd", "5%", "50%", "95%");
+        fprintf(rt_out(), ", %lld resampling step%s", (long long)p->resamples, p->resamples == 1 ? "" : "s");
+    fprintf(rt_out(), "\n  %-*s %10s %10s %10s %10s %10s", width, "", "mean", "sd", "5%", "50%", "95%");
 }
 
 /* Prints one row and frees its pairs. */
 static void print_row(const char *label, int width, rt_wpairs *ps)
 {
     stats s = pairs_stats(ps);
-    printf("\n  %-*s %10.4g %10.4g %10.4g %10.4g %10.4g", width, label, s.mean, s.sd, s.q05,
+    fprintf(rt_out(), "\n  %-*s %10.4g %10.4g %10.4g %10.4g %10.4g", width, label, s.mean, s.sd, s.q05,
            s.q50, s.q95);
     rt_wpairs_free(ps);
 }
@@ -248,15 +248,15 @@ static void print_fit(const rt_posterior *p)
 {
     if (!p->guide_name)
         return;
-    printf("\n  guide %s fitted:", p->guide_name);
+    fprintf(rt_out(), "\n  guide %s fitted:", p->guide_name);
     for (int64_t k = 0; k < p->nparams; k++)
-        printf("%s %s = %.6g", k ? "," : "", p->param_names[k], p->params[k]);
+        fprintf(rt_out(), "%s %s = %.6g", k ? "," : "", p->param_names[k], p->params[k]);
     int64_t n = p->history ? p->history->len : 0, from = n - (n + 9) / 10;
     double sum = 0;
     for (int64_t i = from; i < n; i++)
         sum += p->history->at.d[i];
     if (n)
-        printf("\n  objective (%s) over the last %lld of %lld steps: %.6g", p->objective_name,
+        fprintf(rt_out(), "\n  objective (%s) over the last %lld of %lld steps: %.6g", p->objective_name,
                (long long)(n - from), (long long)n, sum / (double)(n - from));
 }
 
@@ -276,7 +276,7 @@ void rt_print_posterior(const rt_posterior *p)
     for (int64_t r = 0; r < nrows; r++)
         print_row(labels[r], width, &rows[r]);
     if (t.count > MAX_ROWS)
-        printf("\n  ... and %lld more site%s", (long long)(t.count - MAX_ROWS),
+        fprintf(rt_out(), "\n  ... and %lld more site%s", (long long)(t.count - MAX_ROWS),
                t.count - MAX_ROWS == 1 ? "" : "s");
     print_fit(p);
     rt_addr_free(&t);

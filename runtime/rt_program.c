@@ -528,6 +528,8 @@ static int run_model(const run_opts *o, const rt_program *prog, const rt_model_e
     if (o->output)
         check_output(o->output);
     rt_init(&(rt_options){ o->data_path, o->seed, true });
+    if (!o->output)
+        rt_print_to_stderr();   /* the CSV has stdout to itself */
     prog->main();
     const rt_posterior *post = infer(o, prog, e, q);
     add_fit(&c, post);

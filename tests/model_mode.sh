@@ -149,3 +149,15 @@ if command -v Rscript > /dev/null && Rscript -e 'library(posterior)' > /dev/null
 else
     echo "   (skipped: the R reader test needs Rscript with the posterior package)"
 fi
+
+# A site named `value` keeps its name and the return value's column becomes `return`; print
+# in a model goes to stderr while the CSV has stdout.
+printf 'model named() -> real {\n  let value = sample normal(0, 1)\n  print("drew", value)\n  value * 2\n}\n' > "$TMP/named.ppl"
+if $TIMEOUT "$PPL" run "$TMP/named.ppl" --particles 3 --seed 1 --quiet > "$TMP/named.csv" 2> "$TMP/named.err"; then
+    [ "$(csv_header "$TMP/named.csv")" = "log_weight__,return,value" ] && pass ||
+        fail "model mode: a site named value: header $(csv_header "$TMP/named.csv")"
+    [ "$(grep -c '^drew ' "$TMP/named.err")" = 3 ] && ! grep -q '^drew' "$TMP/named.csv" && pass ||
+        { fail "model mode: print in a model with the CSV on stdout"; show "$TMP/named.err"; }
+else
+    fail "model mode: a site named value"; show "$TMP/named.err"
+fi
