@@ -78,8 +78,14 @@ static int ad_math_fn(BuiltinId id) {
     }
 }
 
-/* rt_ad_lpdf_D(x, params..., loc) or, for discrete D, rt_ad_lpmf_D(y, params..., loc). */
-static LLVMValueRef ad_dist_call(Cg *g, Node *dist, LLVMValueRef x) {
+/* The parameters of a distribution constructor, each evaluated once, into params. */
+static void dist_params(Cg *g, Node *dist, LLVMValueRef *params) {
+    for (int i = 0; i < dist->call.args.len; i++) params[i] = cg_expr(g, dist->call.args.items[i]);
+}
+
+/* rt_ad_lpdf_D(x, params..., loc) or, for discrete D, rt_ad_lpmf_D(y, params..., loc), with
+ * the parameters already evaluated. */
+static LLVMValueRef ad_density(Cg *g, Node *dist, LLVMValueRef x, const LLVMValueRef *params) {
     int kind = dist->call.dist - 1, n = dist->call.args.len, discrete = cg_dist_sig[kind].value == 'i';
     if (!g->ad_fn[discrete][kind]) {
         LLVMTypeRef params[8];
@@ -94,9 +100,15 @@ static LLVMValueRef ad_dist_call(Cg *g, Node *dist, LLVMValueRef x) {
     }
     LLVMValueRef args[n + 2];
     args[0] = x;
-    for (int i = 0; i < n; i++) args[i + 1] = cg_expr(g, dist->call.args.items[i]);
+    for (int i = 0; i < n; i++) args[i + 1] = params[i];
     args[n + 1] = cg_loc_string(g, dist->loc);
     return LLVMBuildCall2(g->b, g->ad_ty[discrete][kind], g->ad_fn[discrete][kind], args, (unsigned)n + 2, "");
+}
+
+static LLVMValueRef ad_dist_call(Cg *g, Node *dist, LLVMValueRef x) {
+    LLVMValueRef params[dist->call.args.len + 1];
+    dist_params(g, dist, params);
+    return ad_density(g, dist, x, params);
 }
 
 static void ad_unsupported(Cg *g, Node *e, const char *what) {
@@ -161,12 +173,12 @@ static bool ad_call(Cg *g, Node *e, LLVMValueRef *v) {
 }
 
 /* A draw of a guide site at the values of its parameters' handles (a double or an int). */
-static LLVMValueRef draw_at_values(Cg *g, Node *d, LLVMValueRef loc) {
+static LLVMValueRef draw_at_values(Cg *g, Node *d, const LLVMValueRef *params, LLVMValueRef loc) {
     int kind = d->call.dist - 1, n = d->call.args.len;
     LLVMValueRef fn = cg_dist_function(g, DIST_SAMPLE, kind), args[n + 2];
     args[0] = cg_rt_call(g, RTF_rt_vi_rng, NULL, 0);
     for (int i = 0; i < n; i++) {
-        LLVMValueRef a = cg_expr(g, d->call.args.items[i]);
+        LLVMValueRef a = params[i];
         char letter = cg_dist_sig[kind].params[i];   /* d: a handle; i: a plain int; p: handles */
         args[i + 1] = letter == 'd' ? ad_value(g, a) : letter == 'p' ? cg_rt_call(g, RTF_rt_vi_values, &a, 1) : a;
     }
@@ -180,18 +192,21 @@ static LLVMValueRef draw_at_values(Cg *g, Node *d, LLVMValueRef loc) {
 static LLVMValueRef ad_score_sample(Cg *g, Node *e, LLVMValueRef idx, LLVMValueRef loc) {
     Node *d = e->sample.dist;
     bool discrete = cg_dist_sig[d->call.dist - 1].value == 'i';
-    LLVMValueRef x = draw_at_values(g, d, loc);
+    LLVMValueRef params[d->call.args.len + 1];
+    dist_params(g, d, params);
+    LLVMValueRef x = draw_at_values(g, d, params, loc);
     if (!discrete) x = ad_const(g, x);
     LLVMValueRef rec[6] = {cg_const_int(g, e->sample.pair), cg_const_int(g, e->sample.indices.len), idx, x,
-                           ad_dist_call(g, d, x), loc};
+                           ad_density(g, d, x, params), loc};
     return cg_rt_call(g, discrete ? RTF_rt_vi_guide_score_int : RTF_rt_vi_guide_score, rec, 6);
 }
 
-/* The number of values of a finite discrete distribution (the checker allows only these). */
-static LLVMValueRef enum_support(Cg *g, Node *d) {
+/* The number of values of a finite discrete distribution (the checker allows only these):
+ * categorical's probabilities' length, binomial's n + 1, or 2. */
+static LLVMValueRef enum_support(Cg *g, Node *d, const LLVMValueRef *params) {
     const char *name = cg_dist_sig[d->call.dist - 1].name;
-    if (!strcmp(name, "categorical")) return LLVMBuildLoad2(g->b, g->t_int, cg_expr(g, d->call.args.items[0]), "len");
-    if (!strcmp(name, "binomial")) return LLVMBuildAdd(g->b, cg_expr(g, d->call.args.items[0]), cg_const_int(g, 1), "");
+    if (!strcmp(name, "categorical")) return LLVMBuildLoad2(g->b, g->t_int, params[0], "len");
+    if (!strcmp(name, "binomial")) return LLVMBuildAdd(g->b, params[0], cg_const_int(g, 1), "");
     return cg_const_int(g, 2);
 }
 
@@ -199,9 +214,12 @@ static LLVMValueRef enum_support(Cg *g, Node *d) {
  * (rt_vi.c weights each pass by its probability); outside the fit it is a draw. */
 static LLVMValueRef ad_enum_sample(Cg *g, Node *e, LLVMValueRef idx, LLVMValueRef loc) {
     Node *d = e->sample.dist;
-    LLVMValueRef x = cg_rt_call(g, RTF_rt_vi_enum_value, (LLVMValueRef[]){enum_support(g, d), draw_at_values(g, d, loc), loc}, 3);
+    LLVMValueRef params[d->call.args.len + 1];
+    dist_params(g, d, params);
+    LLVMValueRef support = enum_support(g, d, params), drawn = draw_at_values(g, d, params, loc);
+    LLVMValueRef x = cg_rt_call(g, RTF_rt_vi_enum_value, (LLVMValueRef[]){support, drawn, loc}, 3);
     LLVMValueRef rec[6] = {cg_const_int(g, e->sample.pair), cg_const_int(g, e->sample.indices.len), idx, x,
-                           ad_dist_call(g, d, x), loc};
+                           ad_density(g, d, x, params), loc};
     return cg_rt_call(g, RTF_rt_vi_guide_enum, rec, 6);
 }
 
