@@ -49,8 +49,8 @@ const char **rt_vi_flat_names(const rt_vi_problem *prob, const rt_vi_theta *t)
     }
     return names;
 }
-void rt_vi_return(int64_t h) { rt_vi.ret = h; rt_vi.ret_value = rt_ad_value(h); }
-void rt_vi_return_value(double v) { rt_vi.ret = -1; rt_vi.ret_value = v; }
+void rt_vi_return(int64_t h) { rt_vi.ret_value = rt_ad_value(h); }
+void rt_vi_return_value(double v) { rt_vi.ret_value = v; }
 
 static void record(int64_t site, int64_t nidx, const int64_t *idx, int64_t h, bool is_int, const char *loc) {
     if (nidx > MAX_INDICES) rt_failf(loc, "vi: a site address may have at most %d indices", MAX_INDICES);
@@ -191,7 +191,6 @@ int64_t rt_vi_evaluate(const rt_vi_problem *prob, const void *args, uint64_t str
     rt_vi.site_base = rt_vi.nsites;
     rt_vi.logp = rt_vi.logq = rt_vi.logq_fixed = rt_ad_const(0);
     rt_vi.score = -1;
-    rt_vi.ret = -1;
     rt_vi.ret_value = 0;
     rt_rng_init(&rt_vi.rng, rt_seed, stream);
     prob->guide_ad(args);

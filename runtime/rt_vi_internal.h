@@ -20,10 +20,10 @@ typedef struct rt_vi_state {
     /* one evaluation of guide and model */
     const int64_t *params;    /* the flat param vector's handles, and each param's place */
     const int64_t *param_offset, *param_len;
-    int64_t logp, logq, ret;
+    int64_t logp, logq;
     int64_t logq_fixed;       /* log q with the drawn values held fixed (no path through x) */
     int64_t score;            /* log q of the sites without a reparameterization, or -1 */
-    double ret_value;
+    double ret_value;         /* the model's return value in this draw */
     SiteValue *sites;         /* the step's draws' sites, the current draw's from site_base */
     int64_t nsites, cap, site_base;
     rt_rng rng;
