@@ -18,11 +18,11 @@ enum {
 };
 
 /* Distributions by kind (the order of RT_DISTRIBUTIONS): the name, the value's ABI letter
- * ('d' or 'i') and the parameters' ABI letters. */
+ * ('d' or 'i'), the parameters' ABI letters and the support (RT_SUPPORT_*). */
 #define X(...) + 1
 enum { DIST_COUNT = 0 RT_DISTRIBUTIONS(X) };
 #undef X
-typedef struct { const char *name; char value; const char *params; } CgDistSig;
+typedef struct { const char *name; char value; const char *params; int support; } CgDistSig;
 extern const CgDistSig cg_dist_sig[DIST_COUNT];
 enum { DIST_SAMPLE, DIST_LPDF };
 
@@ -32,6 +32,7 @@ typedef struct Cg {
     LLVMBuilderRef b;
     LLVMTypeRef t_real, t_int, t_bool, t_ptr, t_void;
     LLVMValueRef fn;                       /* the function being emitted */
+    LLVMValueRef cx;                       /* its evaluation context (rt_ctx *), or NULL: cg_ctx */
     LLVMValueRef ret_slot;                 /* where `return` stores its value (or NULL) */
     LLVMBasicBlockRef ret_bb;
     LLVMBasicBlockRef break_bb, continue_bb;
@@ -72,6 +73,9 @@ LLVMValueRef cg_scratch_words(Cg *g, int n);
 LLVMValueRef cg_loc_string(Cg *g, Loc loc);
 LLVMValueRef cg_const_global(Cg *g, LLVMValueRef init, const char *name);
 LLVMValueRef cg_const_string(Cg *g, const char *s);
+/* The evaluation context generated code passes on (rt_infer.h's rt_ctx): a function's or a
+ * model's own, or at the top level rt_root_ctx(), called once in the entry block. */
+LLVMValueRef cg_ctx(Cg *g);
 
 /* ---- codegen.c: runtime calls, variables, expressions, statements, functions ---- */
 LLVMValueRef cg_rt_call(Cg *g, int id, LLVMValueRef *args, int n);
@@ -108,6 +112,7 @@ LLVMValueRef cg_ad_lift(Cg *g, LLVMValueRef v, const Type *t);
 bool cg_ad_expr(Cg *g, Node *e, LLVMValueRef *v);
 bool cg_ad_stmt(Cg *g, Node *s);
 void cg_define_vi_problem(Cg *g, Node *q);
+LLVMValueRef cg_define_model_ad(Cg *g, Node *m);   /* void ppl.ad.model.M(ctx, args) */
 void cg_define_objective(Cg *g, Node *o);
 
 #endif

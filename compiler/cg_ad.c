@@ -124,7 +124,7 @@ static LLVMValueRef ad_function(Cg *g, Symbol *sym);
 /* draws(K) in an objective; draws() takes the vi's particles (-1 to the runtime) */
 static LLVMValueRef ad_draws(Cg *g, Node *e) {
     LLVMValueRef n = e->call.args.len ? cg_arg(g, e, 0) : cg_const_int(g, -1);
-    return cg_rt_call(g, RTF_rt_vi_draws, (LLVMValueRef[]){n, cg_loc_string(g, e->loc)}, 2);
+    return cg_rt_call(g, RTF_rt_vi_draws, (LLVMValueRef[]){cg_ctx(g), n, cg_loc_string(g, e->loc)}, 3);
 }
 
 static LLVMValueRef ad_stop_grad(Cg *g, Node *e) {
@@ -166,8 +166,9 @@ static bool ad_call(Cg *g, Node *e, LLVMValueRef *v) {
     Symbol *sym = e->call.callee->name.sym;
     int n = e->call.args.len;
     LLVMValueRef args[n + 1], fn = ad_function(g, sym);
-    for (int i = 0; i < n; i++) args[i] = cg_arg(g, e, i);
-    LLVMValueRef r = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)n, "");
+    args[0] = cg_ctx(g);
+    for (int i = 0; i < n; i++) args[i + 1] = cg_arg(g, e, i);
+    LLVMValueRef r = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)n + 1, "");
     *v = cg_has_value(sym->type->ret) ? r : NULL;
     return true;
 }
@@ -176,7 +177,7 @@ static bool ad_call(Cg *g, Node *e, LLVMValueRef *v) {
 static LLVMValueRef draw_at_values(Cg *g, Node *d, const LLVMValueRef *params, LLVMValueRef loc) {
     int kind = d->call.dist - 1, n = d->call.args.len;
     LLVMValueRef fn = cg_dist_function(g, DIST_SAMPLE, kind), args[n + 2];
-    args[0] = cg_rt_call(g, RTF_rt_vi_rng, NULL, 0);
+    args[0] = cg_ctx(g);   /* the context's stream: an rt_ctx begins with its rt_rng */
     for (int i = 0; i < n; i++) {
         LLVMValueRef a = params[i];
         char letter = cg_dist_sig[kind].params[i];   /* d: a handle; i: a plain int; p: handles */
@@ -196,18 +197,19 @@ static LLVMValueRef ad_score_sample(Cg *g, Node *e, LLVMValueRef idx, LLVMValueR
     dist_params(g, d, params);
     LLVMValueRef x = draw_at_values(g, d, params, loc);
     if (!discrete) x = ad_const(g, x);
-    LLVMValueRef rec[6] = {cg_const_int(g, e->sample.pair), cg_const_int(g, e->sample.indices.len), idx, x,
-                           ad_density(g, d, x, params), loc};
-    return cg_rt_call(g, discrete ? RTF_rt_vi_guide_score_int : RTF_rt_vi_guide_score, rec, 6);
+    LLVMValueRef rec[7] = {cg_ctx(g), cg_const_int(g, e->sample.pair), cg_const_int(g, e->sample.indices.len), idx,
+                           x, ad_density(g, d, x, params), loc};
+    return cg_rt_call(g, discrete ? RTF_rt_vi_guide_score_int : RTF_rt_vi_guide_score, rec, 7);
 }
 
-/* The number of values of a finite discrete distribution (the checker allows only these):
- * categorical's probabilities' length, binomial's n + 1, or 2. */
+/* The number of values of a finite discrete distribution (the checker allows only these),
+ * by its support: a probability vector's length, n + 1, or 2. */
 static LLVMValueRef enum_support(Cg *g, Node *d, const LLVMValueRef *params) {
-    const char *name = cg_dist_sig[d->call.dist - 1].name;
-    if (!strcmp(name, "categorical")) return LLVMBuildLoad2(g->b, g->t_int, params[0], "len");
-    if (!strcmp(name, "binomial")) return LLVMBuildAdd(g->b, params[0], cg_const_int(g, 1), "");
-    return cg_const_int(g, 2);
+    switch (cg_dist_sig[d->call.dist - 1].support) {
+    case RT_SUPPORT_CATEGORY: return LLVMBuildLoad2(g->b, g->t_int, params[0], "len");
+    case RT_SUPPORT_UPTO_N: return LLVMBuildAdd(g->b, params[0], cg_const_int(g, 1), "");
+    default: return cg_const_int(g, 2);
+    }
 }
 
 /* An enumerated guide site: each evaluation of the objective is repeated for every value
@@ -217,10 +219,10 @@ static LLVMValueRef ad_enum_sample(Cg *g, Node *e, LLVMValueRef idx, LLVMValueRe
     LLVMValueRef params[d->call.args.len + 1];
     dist_params(g, d, params);
     LLVMValueRef support = enum_support(g, d, params), drawn = draw_at_values(g, d, params, loc);
-    LLVMValueRef x = cg_rt_call(g, RTF_rt_vi_enum_value, (LLVMValueRef[]){support, drawn, loc}, 3);
-    LLVMValueRef rec[6] = {cg_const_int(g, e->sample.pair), cg_const_int(g, e->sample.indices.len), idx, x,
-                           ad_density(g, d, x, params), loc};
-    return cg_rt_call(g, RTF_rt_vi_guide_enum, rec, 6);
+    LLVMValueRef x = cg_rt_call(g, RTF_rt_vi_enum_value, (LLVMValueRef[]){cg_ctx(g), support, drawn, loc}, 4);
+    LLVMValueRef rec[7] = {cg_ctx(g), cg_const_int(g, e->sample.pair), cg_const_int(g, e->sample.indices.len), idx,
+                           x, ad_density(g, d, x, params), loc};
+    return cg_rt_call(g, RTF_rt_vi_guide_enum, rec, 7);
 }
 
 /* A sample site: in the guide a draw by the site's estimator, in the model the guide's value. */
@@ -237,14 +239,22 @@ static LLVMValueRef ad_sample(Cg *g, Node *e) {
         bool lognormal = strcmp(cg_dist_sig[d->call.dist - 1].name, "lognormal") == 0;
         if (e->sample.estimator == EST_SCORE) return ad_score_sample(g, e, idx, loc);
         if (e->sample.estimator == EST_ENUM) return ad_enum_sample(g, e, idx, loc);
-        LLVMValueRef args[6] = {cg_const_int(g, e->sample.pair), cg_const_int(g, n), idx,
+        LLVMValueRef args[7] = {cg_ctx(g), cg_const_int(g, e->sample.pair), cg_const_int(g, n), idx,
                                 cg_expr(g, d->call.args.items[0]), cg_expr(g, d->call.args.items[1]), loc};
-        return cg_rt_call(g, lognormal ? RTF_rt_vi_guide_lognormal : RTF_rt_vi_guide_normal, args, 6);
+        return cg_rt_call(g, lognormal ? RTF_rt_vi_guide_lognormal : RTF_rt_vi_guide_normal, args, 7);
     }
-    LLVMValueRef args[4] = {cg_const_int(g, e->sample.site), cg_const_int(g, n), idx, loc};
-    LLVMValueRef x = cg_rt_call(g, RTF_rt_vi_model_site, args, 4);   /* a handle, or an int site's value */
-    LLVMValueRef lp = ad_dist_call(g, e->sample.dist, x);
-    cg_rt_call(g, RTF_rt_vi_add_logp, &lp, 1);
+    /* the model's site: its value from the context's provider, its density in the log prior */
+    Node *d = e->sample.dist;
+    LLVMValueRef params[d->call.args.len + 1];
+    dist_params(g, d, params);
+    int support = cg_dist_sig[d->call.dist - 1].support;
+    LLVMValueRef none = cg_const_int(g, -1);
+    LLVMValueRef args[8] = {cg_ctx(g), cg_const_int(g, e->sample.site), cg_const_int(g, n), idx,
+                            cg_const_int(g, support), support == RT_SUPPORT_INTERVAL ? params[0] : none,
+                            support == RT_SUPPORT_INTERVAL ? params[1] : none, loc};
+    LLVMValueRef x = cg_rt_call(g, RTF_rt_vi_model_site, args, 8);   /* a handle, or an int site's value */
+    LLVMValueRef lp = ad_density(g, d, x, params);
+    cg_rt_call(g, RTF_rt_vi_add_prior, (LLVMValueRef[]){cg_ctx(g), lp}, 2);
     return x;
 }
 
@@ -288,16 +298,17 @@ bool cg_ad_stmt(Cg *g, Node *s) {
     case N_OBSERVE:
         if (s->observe.value->type->kind == TY_ARRAY) v = cg_observe_array(g, s);
         else v = ad_dist_call(g, s->observe.dist, cg_expr(g, s->observe.value));
-        cg_rt_call(g, RTF_rt_vi_add_logp, &v, 1);
+        cg_rt_call(g, RTF_rt_vi_add_lik, (LLVMValueRef[]){cg_ctx(g), v}, 2);
         return true;
     case N_REWARD:
         v = cg_expr(g, s->stmt.expr);
-        cg_rt_call(g, RTF_rt_vi_add_logp, &v, 1);
+        cg_rt_call(g, RTF_rt_vi_add_reward, (LLVMValueRef[]){cg_ctx(g), v}, 2);
         return true;
     case N_POTENTIAL: return true;
     case N_PARAM_DECL:
         v = cg_const_int(g, gparam_index(g->ad_guide, s));
-        v = cg_rt_call(g, s->let.sym->type->kind == TY_REAL ? RTF_rt_vi_param : RTF_rt_vi_param_array, &v, 1);
+        v = cg_rt_call(g, s->let.sym->type->kind == TY_REAL ? RTF_rt_vi_param : RTF_rt_vi_param_array,
+                       (LLVMValueRef[]){cg_ctx(g), v}, 2);
         cg_bind_symbol(g, s->let.sym, v);
         return true;
     default: return false;
@@ -312,8 +323,9 @@ static LLVMValueRef ad_function(Cg *g, Symbol *sym) {
     if (fn) return fn;
     Type *t = sym->type;
     LLVMTypeRef params[t->nparams + 1];
-    for (int i = 0; i < t->nparams; i++) params[i] = cg_llvm_type(g, t->params[i]);
-    fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(cg_llvm_type(g, t->ret), params, (unsigned)t->nparams, 0));
+    params[0] = g->t_ptr;   /* the evaluation context */
+    for (int i = 0; i < t->nparams; i++) params[i + 1] = cg_llvm_type(g, t->params[i]);
+    fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(cg_llvm_type(g, t->ret), params, (unsigned)t->nparams + 1, 0));
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     vec_push(&g->names, &g->ad_queue, sym);
     return fn;
@@ -341,42 +353,46 @@ static void bind_args(Cg *g, Node *def, LLVMValueRef args) {
     }
 }
 
+/* void f(ctx, args[, theta]): a gradient entry point taking its evaluation context first. */
 static LLVMValueRef void_function(Cg *g, const char *fmt, const char *name, int nparams) {
     char full[512];
     snprintf(full, sizeof full, fmt, name);
-    LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};
+    LLVMTypeRef params[3] = {g->t_ptr, g->t_ptr, g->t_ptr};
     LLVMValueRef fn = LLVMAddFunction(g->mod, full, LLVMFunctionType(g->t_void, params, (unsigned)nparams, 0));
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     return fn;
 }
 
-/* void model_ad(args): the body on the tape; the return value goes to rt_vi_return. */
-static LLVMValueRef define_ad_model(Cg *g, Node *m) {
+/* void model_ad(ctx, args): the body on the tape; the return value goes to rt_vi_return. */
+LLVMValueRef cg_define_model_ad(Cg *g, Node *m) {
     Type *ret = m->fn.sym->type->ret;
     g->ad = true;
-    LLVMValueRef fn = void_function(g, "ppl.ad.model.%s", m->fn.name, 1);
+    LLVMValueRef fn = void_function(g, "ppl.ad.model.%s", m->fn.name, 2);
     cg_begin_function(g, fn, ret);
-    bind_args(g, m, LLVMGetParam(fn, 0));
+    g->cx = LLVMGetParam(fn, 0);
+    bind_args(g, m, LLVMGetParam(fn, 1));
     LLVMValueRef v = cg_expr(g, m->fn.body);
     if (g->ret_slot && v && !LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b))) LLVMBuildStore(g->b, v, g->ret_slot);
     cg_branch_to(g, g->ret_bb);
     cg_position(g, g->ret_bb);
     if (g->ret_slot) {
         LLVMValueRef r = LLVMBuildLoad2(g->b, cg_llvm_type(g, ret), g->ret_slot, "ret");
-        if (ret->kind == TY_REAL) cg_rt_call(g, RTF_rt_vi_return, &r, 1);
-        else cg_rt_call(g, RTF_rt_vi_return_value, (LLVMValueRef[]){LLVMBuildUIToFP(g->b, r, g->t_real, "")}, 1);
+        if (ret->kind == TY_REAL) cg_rt_call(g, RTF_rt_vi_return, (LLVMValueRef[]){g->cx, r}, 2);
+        else cg_rt_call(g, RTF_rt_vi_return_value, (LLVMValueRef[]){g->cx, LLVMBuildUIToFP(g->b, r, g->t_real, "")}, 2);
     }
     LLVMBuildRetVoid(g->b);
     g->ad = false;
+    drain_ad_functions(g);
     return fn;
 }
 
 static LLVMValueRef define_ad_guide(Cg *g, Node *q) {
     g->ad = true;
     g->ad_guide = q;
-    LLVMValueRef fn = void_function(g, "ppl.ad.guide.%s", q->fn.name, 1);
+    LLVMValueRef fn = void_function(g, "ppl.ad.guide.%s", q->fn.name, 2);
     cg_begin_function(g, fn, ty_unit);
-    bind_args(g, q, LLVMGetParam(fn, 0));
+    g->cx = LLVMGetParam(fn, 0);
+    bind_args(g, q, LLVMGetParam(fn, 1));
     cg_expr(g, q->fn.body);
     cg_end_function(g, ty_unit);
     g->ad_guide = NULL;
@@ -404,19 +420,15 @@ static LLVMValueRef define_guide_init(Cg *g, Node *q) {
 /* The rt_vi_problem of a guide and the model it is paired with, in the guide's symbol. */
 void cg_define_vi_problem(Cg *g, Node *q) {
     Node *m = q->fn.paired;
-    char name[512];
-    snprintf(name, sizeof name, "ppl.ad.model.%s", m->fn.name);
-    LLVMValueRef model_ad = LLVMGetNamedFunction(g->mod, name);
-    if (!model_ad) model_ad = define_ad_model(g, m);
     LLVMValueRef guide_ad = define_ad_guide(g, q), init = define_guide_init(g, q);
     drain_ad_functions(g);
     int n = q->fn.gparams.len;
     LLVMValueRef names[n + 1];
     for (int k = 0; k < n; k++) names[k] = cg_const_string(g, ((Node *)q->fn.gparams.items[k])->let.name);
-    LLVMValueRef f[7] = {m->fn.sym->cg, model_ad, guide_ad, init, cg_const_int(g, n),
+    LLVMValueRef f[6] = {m->fn.sym->cg, guide_ad, init, cg_const_int(g, n),
                          cg_const_global(g, LLVMConstArray2(g->t_ptr, names, (uint64_t)n), "param_names"),
                          cg_const_string(g, q->fn.name)};
-    q->fn.sym->cg = cg_const_global(g, LLVMConstStructInContext(g->ctx, f, 7, 0), "ppl.vi");
+    q->fn.sym->cg = cg_const_global(g, LLVMConstStructInContext(g->ctx, f, 6, 0), "ppl.vi");
 }
 
 /* i64 ppl.obj.NAME(args): the objective's value on the tape, its arguments read from a block
@@ -424,11 +436,13 @@ void cg_define_vi_problem(Cg *g, Node *q) {
 void cg_define_objective(Cg *g, Node *o) {
     char name[512];
     snprintf(name, sizeof name, "ppl.obj.%s", o->fn.name);
-    LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->t_int, &g->t_ptr, 1, 0));
+    LLVMTypeRef params[2] = {g->t_ptr, g->t_ptr};   /* (ctx, args) */
+    LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->t_int, params, 2, 0));
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     g->ad = true;
     cg_begin_function(g, fn, ty_real);
-    bind_args(g, o, LLVMGetParam(fn, 0));
+    g->cx = LLVMGetParam(fn, 0);
+    bind_args(g, o, LLVMGetParam(fn, 1));
     LLVMValueRef v = cg_expr(g, o->fn.body);
     if (v && !LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b))) LLVMBuildStore(g->b, v, g->ret_slot);
     cg_end_function(g, ty_real);

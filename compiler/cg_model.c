@@ -229,8 +229,8 @@ LLVMValueRef cg_infer(Cg *g, Node *e) {
     LLVMValueRef record = e->infer.trace ? LLVMBuildZExt(g->b, cg_expr(g, e->infer.trace), g->t_int, "")
                                          : cg_const_int(g, 1);
     if (e->infer.kind == INFER_IS) {
-        LLVMValueRef args[5] = {desc, frame, n, record, cg_loc_string(g, e->loc)};
-        return cg_rt_call(g, RTF_rt_infer_is, args, 5);
+        LLVMValueRef args[6] = {cg_ctx(g), desc, frame, n, record, cg_loc_string(g, e->loc)};
+        return cg_rt_call(g, RTF_rt_infer_is, args, 6);
     }
     if (e->infer.kind == INFER_VI) {
         LLVMValueRef k = e->infer.particles ? n : cg_const_int(g, 1);
@@ -238,15 +238,15 @@ LLVMValueRef cg_infer(Cg *g, Node *e) {
         LLVMValueRef lr = e->infer.lr ? cg_expr(g, e->infer.lr) : LLVMConstReal(g->t_real, 0.01);
         Node *obj = e->infer.objective;
         LLVMValueRef obj_args = obj && obj->kind == N_CALL ? args_block(g, &obj->call.args) : LLVMConstNull(g->t_ptr);
-        LLVMValueRef args[9] = {e->infer.guide->cg, frame, e->infer.objective_sym->cg, obj_args, k, steps,
-                                cg_const_int(g, e->infer.optimizer), lr, cg_loc_string(g, e->loc)};
-        return cg_rt_call(g, RTF_rt_infer_vi, args, 9);
+        LLVMValueRef args[10] = {cg_ctx(g), e->infer.guide->cg, frame, e->infer.objective_sym->cg, obj_args, k,
+                                 steps, cg_const_int(g, e->infer.optimizer), lr, cg_loc_string(g, e->loc)};
+        return cg_rt_call(g, RTF_rt_infer_vi, args, 10);
     }
     LLVMValueRef ess = e->infer.ess ? cg_expr(g, e->infer.ess) : LLVMConstReal(g->t_real, 0.5);
     LLVMValueRef threads = e->infer.threads ? cg_expr(g, e->infer.threads) : cg_const_int(g, 1);
-    LLVMValueRef args[8] = {desc, frame, n, cg_const_int(g, e->infer.scheme), ess, threads, record,
+    LLVMValueRef args[9] = {cg_ctx(g), desc, frame, n, cg_const_int(g, e->infer.scheme), ess, threads, record,
                             cg_loc_string(g, e->loc)};
-    return cg_rt_call(g, RTF_rt_infer_smc, args, 8);
+    return cg_rt_call(g, RTF_rt_infer_smc, args, 9);
 }
 
 /* ---- models: resume functions over frames, and their descriptors ---- */
@@ -281,9 +281,9 @@ static LLVMTypeRef resume_type(Cg *g) {
 
 /* The descriptor is declared first (infer sites load its frame size) and filled in later. */
 static LLVMTypeRef descriptor_type(Cg *g) {
-    LLVMTypeRef f[10] = {g->t_ptr, g->t_ptr, g->t_int, g->t_int, g->t_int, g->t_ptr, g->t_ptr, g->t_ptr,
-                         g->t_int, g->t_int};
-    return LLVMStructTypeInContext(g->ctx, f, 10, 0);
+    LLVMTypeRef f[12] = {g->t_ptr, g->t_ptr, g->t_int, g->t_int, g->t_int, g->t_ptr, g->t_ptr, g->t_ptr,
+                         g->t_int, g->t_int, g->t_ptr, g->t_ptr};
+    return LLVMStructTypeInContext(g->ctx, f, 12, 0);
 }
 
 void cg_declare_model(Cg *g, Node *m) {
@@ -304,30 +304,32 @@ static long long runtime_kind(const Type *t) {
     }
 }
 
-/* Site tables: names, number of indices, value kinds, by site id. */
-static void site_tables(Cg *g, Node *m, LLVMValueRef out[3]) {
+/* Site tables: names, number of indices, value kinds, supports, by site id. */
+static void site_tables(Cg *g, Node *m, LLVMValueRef out[4]) {
     int n = m->fn.sites.len;
-    LLVMValueRef names[n + 1], nidx[n + 1], kinds[n + 1];
+    LLVMValueRef names[n + 1], nidx[n + 1], kinds[n + 1], supports[n + 1];
     for (int i = 0; i < n; i++) {
         Node *site = m->fn.sites.items[i];
         names[i] = cg_const_string(g, site->sample.as_name);
         nidx[i] = cg_const_int(g, site->sample.indices.len);
         kinds[i] = cg_const_int(g, runtime_kind(site->type));
+        supports[i] = cg_const_int(g, cg_dist_sig[site->sample.dist->call.dist - 1].support);
     }
     out[0] = cg_const_global(g, LLVMConstArray2(g->t_ptr, names, (uint64_t)n), "site_names");
     out[1] = cg_const_global(g, LLVMConstArray2(g->t_int, nidx, (uint64_t)n), "site_nidx");
     out[2] = cg_const_global(g, LLVMConstArray2(g->t_int, kinds, (uint64_t)n), "site_kind");
+    out[3] = cg_const_global(g, LLVMConstArray2(g->t_int, supports, (uint64_t)n), "site_support");
 }
 
-static void define_descriptor(Cg *g, Node *m, LLVMValueRef resume) {
-    LLVMValueRef tables[3];
+static void define_descriptor(Cg *g, Node *m, LLVMValueRef resume, LLVMValueRef model_ad) {
+    LLVMValueRef tables[4];
     site_tables(g, m, tables);
     Type *ret = m->fn.sym->type->ret;
-    LLVMValueRef f[10] = {cg_const_string(g, m->fn.name), resume, cg_const_int(g, g->frame_bytes),
+    LLVMValueRef f[12] = {cg_const_string(g, m->fn.name), resume, cg_const_int(g, g->frame_bytes),
                           cg_const_int(g, runtime_kind(ret)), cg_const_int(g, m->fn.sites.len),
                           tables[0], tables[1], tables[2], cg_const_int(g, m->fn.params.len),
-                          cg_const_int(g, has_potential(m->fn.body))};
-    LLVMSetInitializer(m->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 10, 0));
+                          cg_const_int(g, has_potential(m->fn.body)), model_ad, tables[3]};
+    LLVMSetInitializer(m->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 12, 0));
 }
 
 /* A bool result is widened to 8 bytes in the frame's return field (real and int results
@@ -363,7 +365,7 @@ void cg_define_model(Cg *g, Node *m) {
     g->fn = LLVMAddFunction(g->mod, name, resume_type(g));
     LLVMSetLinkage(g->fn, LLVMInternalLinkage);
     g->frame = LLVMGetParam(g->fn, 0);
-    g->particle = LLVMGetParam(g->fn, 1);
+    g->particle = g->cx = LLVMGetParam(g->fn, 1);
     g->frame_bytes = RT_FRAME_VARS;
     g->nstates = 0;
     g->final_checkpoint = last_checkpoint(m->fn.body);
@@ -388,7 +390,11 @@ void cg_define_model(Cg *g, Node *m) {
     cg_position(g, g->ret_bb);
     store_model_result(g, ret);
     LLVMBuildRet(g->b, LLVMConstInt(LLVMInt32TypeInContext(g->ctx), 0, 0));
-    define_descriptor(g, m, g->fn);
+    LLVMValueRef resume = g->fn;
+    int64_t frame_bytes = g->frame_bytes;
     g->frame = g->particle = NULL;
+    LLVMValueRef model_ad = cg_define_model_ad(g, m);
+    g->frame_bytes = frame_bytes;
+    define_descriptor(g, m, resume, model_ad);
     g->final_checkpoint = NULL;
 }

@@ -16,7 +16,7 @@ enum { ARRAY_HEADER_WORDS = 2 };   /* rt_array: len, pad, then 8-byte elements *
 #define RT_DIST_LETTER_REAL 'd'
 #define RT_DIST_LETTER_INT 'i'
 const CgDistSig cg_dist_sig[DIST_COUNT] = {
-#define X(name, np, vt, types, ...) {#name, RT_DIST_LETTER_##vt, types},
+#define X(name, np, vt, types, support, ...) {#name, RT_DIST_LETTER_##vt, types, RT_SUPPORT_##support},
     RT_DISTRIBUTIONS(X)
 #undef X
 };
@@ -135,6 +135,14 @@ static LLVMValueRef rt_call_with(Cg *g, LLVMBuilderRef b, int id, LLVMValueRef *
 }
 
 LLVMValueRef cg_rt_call(Cg *g, int id, LLVMValueRef *args, int n) { return rt_call_with(g, g->b, id, args, n); }
+
+LLVMValueRef cg_ctx(Cg *g) {
+    if (g->cx) return g->cx;
+    LLVMBuilderRef eb = cg_entry_builder(g);
+    g->cx = rt_call_with(g, eb, RTF_rt_root_ctx, NULL, 0);
+    LLVMDisposeBuilder(eb);
+    return g->cx;
+}
 
 /* Calls a runtime function that never returns and continues in an unreachable block. */
 void cg_rt_fail_call(Cg *g, int id, LLVMValueRef *args, int n) {
@@ -598,9 +606,10 @@ static LLVMValueRef cg_call(Cg *g, Node *e) {
     Symbol *sym = e->call.callee->name.sym;
     int n = e->call.args.len;
     LLVMValueRef args[n + 1];
-    for (int i = 0; i < n; i++) args[i] = cg_arg(g, e, i);
+    args[0] = cg_ctx(g);
+    for (int i = 0; i < n; i++) args[i + 1] = cg_arg(g, e, i);
     LLVMValueRef fn = sym->cg;
-    LLVMValueRef v = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)n, "");
+    LLVMValueRef v = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)n + 1, "");
     return cg_has_value(sym->type->ret) ? v : NULL;
 }
 
@@ -780,11 +789,13 @@ void cg_stmt(Cg *g, Node *s) {
 
 /* ---- functions ---- */
 
+/* Every function takes the evaluation context first, then its parameters. */
 static void declare_fn(Cg *g, Node *f) {
     Type *t = f->fn.sym->type;
     LLVMTypeRef params[t->nparams + 1];
-    for (int i = 0; i < t->nparams; i++) params[i] = cg_llvm_type(g, t->params[i]);
-    LLVMTypeRef fty = LLVMFunctionType(cg_llvm_type(g, t->ret), params, (unsigned)t->nparams, 0);
+    params[0] = g->t_ptr;
+    for (int i = 0; i < t->nparams; i++) params[i + 1] = cg_llvm_type(g, t->params[i]);
+    LLVMTypeRef fty = LLVMFunctionType(cg_llvm_type(g, t->ret), params, (unsigned)t->nparams + 1, 0);
     char name[512];
     snprintf(name, sizeof name, "ppl.%s", f->fn.name);
     LLVMValueRef fn = LLVMAddFunction(g->mod, name, fty);
@@ -794,6 +805,7 @@ static void declare_fn(Cg *g, Node *f) {
 
 void cg_begin_function(Cg *g, LLVMValueRef fn, const Type *ret) {
     g->fn = fn;
+    g->cx = NULL;
     cg_position(g, cg_new_block(g, "entry"));
     g->ret_bb = cg_new_block(g, "return");
     g->ret_slot = cg_has_value(ret) ? cg_entry_alloca(g, cg_llvm_type(g, ret), "ret") : NULL;
@@ -809,9 +821,10 @@ void cg_end_function(Cg *g, const Type *ret) {
 void cg_define_fn_as(Cg *g, Node *f, LLVMValueRef fn) {
     Type *ret = f->fn.sym->type->ret;
     cg_begin_function(g, fn, ret);
+    g->cx = LLVMGetParam(g->fn, 0);
     for (int i = 0; i < f->fn.params.len; i++) {
         Param *p = f->fn.params.items[i];
-        cg_bind_symbol(g, p->sym, LLVMGetParam(g->fn, (unsigned)i));
+        cg_bind_symbol(g, p->sym, LLVMGetParam(g->fn, (unsigned)i + 1));
     }
     LLVMValueRef v = cg_expr(g, f->fn.body);
     if (g->ret_slot && v && !LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b)))

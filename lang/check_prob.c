@@ -8,8 +8,8 @@
 
 /* ---- distributions as call targets ---- */
 
-static const struct { const char *name; const char *params; bool discrete; } dist_table[] = {
-#define X(name, np, vt, types, ...) {#name, types, RT_DIST_VALUE_##vt},
+static const struct { const char *name; const char *params; bool discrete; int support; bool reparam; } dist_table[] = {
+#define X(name, np, vt, types, support, reparam, ...) {#name, types, RT_DIST_VALUE_##vt, RT_SUPPORT_##support, reparam},
 #define RT_DIST_VALUE_REAL false
 #define RT_DIST_VALUE_INT true
     RT_DISTRIBUTIONS(X)
@@ -64,12 +64,22 @@ static void register_site(Checker *c, Node *e, const char *name) {
  * (any site; the default of the others), `by "enum"` (the finite discrete ones). */
 static const char *const estimator_names[] = {"", "reparam", "score", "enum"};
 
-static bool finite_discrete(const char *dist) {
-    return !strcmp(dist, "bernoulli") || !strcmp(dist, "bernoulli_logit") || !strcmp(dist, "categorical")
-        || !strcmp(dist, "binomial");
-}
+/* The distribution table's columns (rt_dist_table.h), and their rows named for messages. */
+static bool finite_discrete(int kind) { return RT_SUPPORT_FINITE(dist_table[kind].support); }
+static bool reparameterizable(int kind) { return dist_table[kind].reparam; }
 
-static bool reparameterizable(const char *dist) { return !strcmp(dist, "normal") || !strcmp(dist, "lognormal"); }
+static const char *dists_where(bool (*has)(int), char *buf, size_t size) {
+    int count = 0, total = 0, n = 0;
+    for (size_t k = 0; k < sizeof dist_table / sizeof dist_table[0]; k++) total += has((int)k);
+    buf[0] = 0;
+    for (size_t k = 0; k < sizeof dist_table / sizeof dist_table[0] && (size_t)n < size; k++) {
+        if (!has((int)k)) continue;
+        count++;
+        const char *sep = count == 1 ? "" : count == total ? " and " : ", ";
+        n += snprintf(buf + n, size - (size_t)n, "%s%s", sep, dist_table[k].name);
+    }
+    return buf;
+}
 
 static int chosen_estimator(Checker *c, Node *e, const char *dist) {
     for (int i = EST_REPARAM; i <= EST_ENUM; i++)
@@ -80,18 +90,20 @@ static int chosen_estimator(Checker *c, Node *e, const char *dist) {
 
 static void check_estimator(Checker *c, Node *e) {
     if (!e->sample.dist->call.dist) return;
-    const char *dist = dist_table[e->sample.dist->call.dist - 1].name;
+    int kind = e->sample.dist->call.dist - 1;
+    const char *dist = dist_table[kind].name;
     if (!e->sample.by) {
-        e->sample.estimator = reparameterizable(dist) ? EST_REPARAM : EST_SCORE;
+        e->sample.estimator = reparameterizable(kind) ? EST_REPARAM : EST_SCORE;
         return;
     }
     int est = chosen_estimator(c, e, dist);
-    if (est == EST_REPARAM && !reparameterizable(dist))
-        diag_error(e->sample.by_loc, "'%s' sites have no reparameterization here (normal and lognormal have); "
-                   "use \"score\"", dist);
-    else if (est == EST_ENUM && !finite_discrete(dist))
-        diag_error(e->sample.by_loc, "'%s' sites cannot be enumerated (bernoulli, bernoulli_logit, categorical and "
-                   "binomial can); use \"score\"", dist);
+    char names[256];
+    if (est == EST_REPARAM && !reparameterizable(kind))
+        diag_error(e->sample.by_loc, "'%s' sites have no reparameterization here (%s have); use \"score\"", dist,
+                   dists_where(reparameterizable, names, sizeof names));
+    else if (est == EST_ENUM && !finite_discrete(kind))
+        diag_error(e->sample.by_loc, "'%s' sites cannot be enumerated (%s can); use \"score\"", dist,
+                   dists_where(finite_discrete, names, sizeof names));
     e->sample.estimator = est;
 }
 
@@ -277,13 +289,9 @@ static Symbol *inferred_model(Checker *c, Node *call) {
     return sym;
 }
 
-/* Inference inside a model would run once per particle, on streams that threads would make
- * irreproducible: it is refused. */
+/* Inference inside a model (or a function a model calls) runs once per particle, to the end,
+ * on streams drawn from the particle's own (rt_infer_call), so it stays reproducible. */
 Type *check_infer(Checker *c, Node *e) {
-    if (c->model) {
-        diag_error(e->loc, "'infer' cannot run inside a model");
-        return ty_error;
-    }
     Symbol *model = inferred_model(c, e->infer.model_call);
     Node *call = e->infer.model_call;
     if (model) check_args_against(c, call, model->name, model->type->params, model->type->nparams);

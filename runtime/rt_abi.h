@@ -39,8 +39,8 @@
     X(rt_gc_root, "v", "p") X(rt_session_load, "i", "p") X(rt_session_store, "v", "pi") \
     /* models and inference (rt_infer.c, rt_posterior.c, rt_plot.c; rt_infer.h) */ \
     X(rt_frame_new, "p", "i") X(rt_record, "v", "piipd") X(rt_log_scale, "d", "pd") \
-    X(rt_infer_is, "p", "ppiip") \
-    X(rt_infer_smc, "p", "ppiidiip") X(rt_post_resamples, "i", "p") X(rt_post_ess_history, "p", "p") \
+    X(rt_root_ctx, "p", "") X(rt_infer_is, "p", "pppiip") \
+    X(rt_infer_smc, "p", "pppiidiip") X(rt_post_resamples, "i", "p") X(rt_post_ess_history, "p", "p") \
     X(rt_post_mean, "d", "p") X(rt_post_sd, "d", "p") X(rt_post_quantile, "d", "pdp") \
     X(rt_post_log_evidence, "d", "p") X(rt_post_ess, "d", "p") X(rt_print_posterior, "v", "p") \
     /* reverse-mode AD (rt_ad.c): gradient specializations pass reals as tape handles */ \
@@ -51,17 +51,19 @@
     X(rt_ad_cos, "i", "i") X(rt_ad_tan, "i", "i") X(rt_ad_atan, "i", "i") X(rt_ad_tanh, "i", "i") \
     X(rt_ad_lgamma, "i", "i") X(rt_ad_log1p, "i", "i") X(rt_ad_expm1, "i", "i") X(rt_ad_abs, "i", "i") \
     X(rt_ad_stop_grad, "i", "i") \
-    /* variational inference (rt_vi.c) */ \
-    X(rt_vi_add_logp, "v", "i") X(rt_vi_param, "i", "i") X(rt_vi_param_array, "p", "i") \
-    X(rt_vi_init_real, "v", "pid") X(rt_vi_init_array, "v", "pip") X(rt_vi_model_site, "i", "iipp") \
-    X(rt_vi_guide_normal, "i", "iipiip") X(rt_vi_guide_lognormal, "i", "iipiip") \
-    X(rt_vi_guide_score, "i", "iipiip") X(rt_vi_guide_score_int, "i", "iipiip") X(rt_vi_rng, "p", "") \
-    X(rt_vi_values, "p", "p") X(rt_vi_enum_value, "i", "iip") X(rt_vi_guide_enum, "i", "iipiip") \
-    X(rt_vi_draws, "p", "ip") X(rt_vi_stop_grad_array, "p", "p") \
-    X(rt_vi_return, "v", "i") X(rt_vi_return_value, "v", "d") X(rt_vi_lift_array, "p", "pi") \
+    /* gradient code: variational inference and score mode (rt_vi.c, rt_vi_eval.c, rt_score.c); \
+     * the first "p" of a row that reads the fit or score is the evaluation context */ \
+    X(rt_vi_add_prior, "v", "pi") X(rt_vi_add_lik, "v", "pi") X(rt_vi_add_reward, "v", "pi") \
+    X(rt_vi_param, "i", "pi") X(rt_vi_param_array, "p", "pi") \
+    X(rt_vi_init_real, "v", "pid") X(rt_vi_init_array, "v", "pip") X(rt_vi_model_site, "i", "piipiiip") \
+    X(rt_vi_guide_normal, "i", "piipiip") X(rt_vi_guide_lognormal, "i", "piipiip") \
+    X(rt_vi_guide_score, "i", "piipiip") X(rt_vi_guide_score_int, "i", "piipiip") \
+    X(rt_vi_values, "p", "p") X(rt_vi_enum_value, "i", "piip") X(rt_vi_guide_enum, "i", "piipiip") \
+    X(rt_vi_draws, "p", "pip") X(rt_vi_stop_grad_array, "p", "p") \
+    X(rt_vi_return, "v", "pi") X(rt_vi_return_value, "v", "pd") X(rt_vi_lift_array, "p", "pi") \
     X(rt_vi_sum, "i", "p") X(rt_vi_mean, "i", "pp") X(rt_vi_logsumexp, "i", "p") \
     X(rt_vi_lpmf_categorical, "i", "ipp") X(rt_vi_params, "p", "p") X(rt_vi_history, "p", "p") \
-    X(rt_infer_vi, "p", "ppppiiidp") \
+    X(rt_infer_vi, "p", "pppppiiidp") \
     X(rt_plot_posterior, "v", "p")
 
 /* Data symbols JIT-compiled code reads (declared in rt.h): generated code loads the i32

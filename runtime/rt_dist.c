@@ -459,11 +459,13 @@ double rt_lpdf_categorical(int64_t y, const rt_array *probs, const char *loc)
 
 /* ---- lookup by kind or name ---- */
 
-#define RT_DIST_INFO(name, np, vt, types, ...) {#name, np, RT_##vt, types, #__VA_ARGS__},
+#define RT_DIST_INFO(name, np, vt, types, support, reparam, ...) \
+    {#name, np, RT_##vt, types, #__VA_ARGS__, RT_SUPPORT_##support, reparam},
 static const struct {
     const char *name;
     int nparams, value_kind;
     const char *types, *params;
+    int support, reparam;
 } rt_dist_info[RT_DIST_COUNT] = { RT_DISTRIBUTIONS(RT_DIST_INFO) };
 #undef RT_DIST_INFO
 
@@ -503,4 +505,14 @@ const char *rt_dist_param_types(int kind)
 const char *rt_dist_param_names(int kind)
 {
     return valid_kind(kind) ? rt_dist_info[kind].params : "";
+}
+
+int rt_dist_support(int kind)
+{
+    return valid_kind(kind) ? rt_dist_info[kind].support : RT_SUPPORT_REAL;
+}
+
+bool rt_dist_reparameterized(int kind)
+{
+    return valid_kind(kind) && rt_dist_info[kind].reparam;
 }

@@ -22,6 +22,8 @@ int rt_dist_nparams(int kind);
 bool rt_dist_is_discrete(int kind);            /* value type INT */
 const char *rt_dist_param_types(int kind);     /* e.g. "id" for binomial */
 const char *rt_dist_param_names(int kind);     /* e.g. "n, p" for binomial */
+int rt_dist_support(int kind);             /* its RT_SUPPORT_ (rt_dist_table.h) */
+bool rt_dist_reparameterized(int kind);   /* the table's reparameterized column */
 
 /* Every function takes `loc`, the call's "file:line:col". Invalid parameters (NaN, a
  * scale or rate that is not finite and positive, p outside [0,1], lo >= hi, n < 0, ...)

@@ -8,7 +8,26 @@
 #include "rt_infer.h"
 #include "rt_progress.h"
 
-uint64_t rt_infer_count;   /* infer calls started in this run */
+uint64_t rt_infer_count;   /* infer calls started at the top level in this run */
+
+/* The top level's context: collector memory, so what its fields point to stays alive. */
+static rt_ctx *root;
+
+rt_ctx *rt_root_ctx(void)
+{
+    if (!root) {
+        root = GC_MALLOC_UNCOLLECTABLE(sizeof *root);
+        if (!root) rt_fail(NULL, "out of memory allocating the top-level context");
+        root->root = true;
+    }
+    return root;
+}
+
+uint64_t rt_infer_call(rt_ctx *ctx)
+{
+    if (!ctx || ctx->root) return __atomic_fetch_add(&rt_infer_count, 1, __ATOMIC_RELAXED);
+    return rt_rng_u64(&ctx->rng);
+}
 
 void *rt_frame_new(int64_t size)
 {
@@ -118,12 +137,12 @@ static void is_particle(rt_posterior *post, int64_t i, uint64_t call, void *fram
     post->value[i] = rt_frame_return(m, frame);
 }
 
-rt_posterior *rt_infer_is(const rt_model *m, const void *args, int64_t particles,
+rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, int64_t particles,
                           int64_t record, const char *loc)
 {
     if (particles < 1)
         rt_failf(loc, "is: particles must be at least 1, found %lld", (long long)particles);
-    uint64_t call = __atomic_fetch_add(&rt_infer_count, 1, __ATOMIC_RELAXED);
+    uint64_t call = rt_infer_call(ctx);
     int stress = rt_gc_stress();
     rt_posterior *post = rt_post_new(m, "is", particles);
     void *frame = rt_frame_new(m->frame_size);   /* one buffer, reused by every particle */

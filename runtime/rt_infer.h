@@ -14,6 +14,12 @@ typedef struct rt_trace {
     struct rt_trace *parent;   /* SMC: the records before these, shared with other particles */
 } rt_trace;
 
+/* The evaluation context: what one run of generated code needs, passed to it as its first
+ * parameter (models' resume functions, every function, gradient code) instead of living in
+ * process globals. A particle is a context; so are the program's top level (rt_root_ctx),
+ * one evaluation of a fit's objective, and a replay or score of a model. */
+struct rt_vi_state;
+struct rt_given;
 typedef struct rt_particle {
     rt_rng rng;          /* must stay first: generated code passes the particle as its rt_rng * */
     double logw;         /* log weight: observations, rewards and potential differences so far */
@@ -21,11 +27,27 @@ typedef struct rt_particle {
     rt_trace *trace;     /* where rt_record appends */
     const void *args;    /* the model's arguments, 8 bytes each: shared by every particle */
     double scale, log_scale;   /* a normal observe's last scale and its log (0: none yet) */
+    struct rt_vi_state *vi;    /* gradient code: the fit or score this evaluation belongs to */
+    const struct rt_given *given;   /* replay: values for some sites (NULL: draw every site) */
+    double logprior;     /* replay: the log densities of the sites that took given values */
+    bool root;           /* the program's top level: infer calls are numbered in order */
 } rt_particle;
+typedef rt_particle rt_ctx;
+
+/* The top level's context: script statements, REPL cells and model mode run in it. */
+rt_ctx *rt_root_ctx(void);
+/* The number an infer call gives its streams: at the top level the k-th call is k (so
+ * results depend only on the order of the calls); inside a model, a function or a fit, a
+ * word drawn from the calling context's stream, so a nested infer's draws are a function of
+ * the particle that runs it and results do not depend on the number of threads. */
+uint64_t rt_infer_call(rt_ctx *ctx);
 
 /* Runs the model from where `frame` stopped to its next checkpoint (observe, reward,
  * potential) or its end. Returns 1 when stopped at a checkpoint, 0 when finished. */
 typedef int32_t (*rt_resume_fn)(void *frame, rt_particle *p);
+/* A model's gradient specialization (score and fit modes): the body on the AD tape, with
+ * every sample site's value from the context's site provider (rt_vi_model_site). */
+typedef void (*rt_model_ad_fn)(rt_ctx *ctx, const void *args);
 
 /* Frame layout: offset 0 the int64 resume state (0 = start), 8 the return value (double,
  * int64, or bool widened to int64), then the body's variables from RT_FRAME_VARS. A new
@@ -45,6 +67,8 @@ typedef struct rt_model {
     const int64_t *site_kind;           /* per site id: RT_REAL or RT_INT */
     int64_t nparams;                    /* parameters (8-byte words of the args block) */
     int64_t has_potential;              /* the body has `potential` statements */
+    rt_model_ad_fn model_ad;            /* the gradient specialization (every model has one) */
+    const int64_t *site_support;        /* per site id: its support (RT_SUPPORT_*, rt_dist.h) */
 } rt_model;
 
 /* Weighted draws from one inference run. */
@@ -77,7 +101,7 @@ double rt_log_scale(rt_particle *p, double scale);
 /* Importance sampling: `particles` runs of the model on `args` (see rt_particle), each from
  * a zeroed frame with its own RNG stream, each run to its end. All particles dead is a runtime error at loc naming the model. With
  * record = 0 the sample sites' values are not kept (only the return value and weights). */
-rt_posterior *rt_infer_is(const rt_model *m, const void *args, int64_t particles,
+rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, int64_t particles,
                           int64_t record, const char *loc);
 double rt_post_mean(const rt_posterior *p);
 double rt_post_sd(const rt_posterior *p);
@@ -89,7 +113,7 @@ rt_array *rt_post_ess_history(const rt_posterior *p);
 /* Sequential Monte Carlo: all particles advance checkpoint by checkpoint on `threads`
  * threads; when ESS / particles < ess (always when ess >= 1) they are resampled by `scheme`
  * (rt_resample.h). Results are bit-identical for any number of threads. */
-rt_posterior *rt_infer_smc(const rt_model *m, const void *args, int64_t particles,
+rt_posterior *rt_infer_smc(rt_ctx *ctx, const rt_model *m, const void *args, int64_t particles,
                            int64_t scheme, double ess, int64_t threads, int64_t record,
                            const char *loc);
 /* The return value a finished frame holds, as a double. */
@@ -102,8 +126,9 @@ void rt_print_posterior(const rt_posterior *p);
 void rt_plot_posterior(const rt_posterior *p);
 
 /* ---- for the inference engines and the tests (not called by generated code) ---- */
-/* Infer calls started in this run: call c's particle i draws from stream (c, i, 0), so
- * several infer calls in one program use different streams. Reset it to replay a call. */
+/* Infer calls started at the top level in this run: call c's particle i draws from stream
+ * (c, i, 0), so several infer calls in one program use different streams. Reset it to
+ * replay a call (rt_infer_call). */
 extern uint64_t rt_infer_count;
 /* 1 when PPL_GC_STRESS=1: the engines then collect after every resume, a test mode that
  * finds frames or traces hidden from the collector. Reads the environment at each call. */

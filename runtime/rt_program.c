@@ -476,10 +476,10 @@ static const rt_posterior *infer(const run_opts *o, const rt_program *prog, cons
         e->bind_args(args);
     rt_infer_count = 0;
     if (o->method == METHOD_IS)
-        return rt_infer_is(e->model, args, o->particles, 1, NULL);
+        return rt_infer_is(rt_root_ctx(), e->model, args, o->particles, 1, NULL);
     if (o->method == METHOD_VI)
-        return rt_infer_vi(q, args, choose_objective(o, prog), NULL, o->particles, o->steps, o->optimizer, o->lr, NULL);
-    return rt_infer_smc(e->model, args, o->particles, o->scheme, o->ess, o->threads, 1, NULL);
+        return rt_infer_vi(rt_root_ctx(), q, args, choose_objective(o, prog), NULL, o->particles, o->steps, o->optimizer, o->lr, NULL);
+    return rt_infer_smc(rt_root_ctx(), e->model, args, o->particles, o->scheme, o->ess, o->threads, 1, NULL);
 }
 
 /* A fitted param's name as the CSV's columns name elements: `mu` stays, the element

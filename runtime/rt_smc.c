@@ -412,12 +412,12 @@ static rt_posterior *run_caught(Swarm *s, double ess_frac) {
     return post;
 }
 
-rt_posterior *rt_infer_smc(const rt_model *m, const void *args, int64_t particles,
+rt_posterior *rt_infer_smc(rt_ctx *ctx, const rt_model *m, const void *args, int64_t particles,
                            int64_t scheme, double ess_frac, int64_t threads, int64_t record,
                            const char *loc) {
     check_options(particles, ess_frac, threads, loc);
     Swarm s = {.m = m, .args = args, .n = particles, .fsize = m->frame_size,
-               .nblocks = (particles + BLOCK - 1) / BLOCK, .call = rt_infer_count++,
+               .nblocks = (particles + BLOCK - 1) / BLOCK, .call = rt_infer_call(ctx),
                .scheme = (int)scheme, .record = record != 0, .loc = loc};
     init_swarm(&s);
     s.pool = rt_pool_start(threads, loc);

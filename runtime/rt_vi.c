@@ -19,9 +19,9 @@ static rt_draws *draws_value(rt_array *logw, rt_array *logq, int64_t logz) {
     return d;
 }
 
-static DrawCall *new_call(int64_t n) {
-    rt_vi.calls = rt_grow(rt_vi.calls, rt_vi.ncalls, &rt_vi.calls_cap, rt_vi.ncalls + 1, sizeof *rt_vi.calls, true);
-    DrawCall *c = &rt_vi.calls[rt_vi.ncalls++];
+static DrawCall *new_call(rt_vi_state *V, int64_t n) {
+    V->calls = rt_grow(V->calls, V->ncalls, &V->calls_cap, V->ncalls + 1, sizeof *V->calls, true);
+    DrawCall *c = &V->calls[V->ncalls++];
     *c = (DrawCall){n, rt_alloc(sizeof(int64_t) * (size_t)n, false), rt_array_new(n, 0), rt_array_new(n, 0)};
     return c;
 }
@@ -41,24 +41,25 @@ static rt_array *constants(const rt_array *h, int64_t k) {
 }
 
 /* A baseline pass: the recorded draws, the one being left out replaced by the others' mean. */
-static rt_draws *replayed_draws(int64_t n, const char *loc) {
-    if (rt_vi.replay_next >= rt_vi.ncalls || rt_vi.calls[rt_vi.replay_next].n != n)
+static rt_draws *replayed_draws(rt_vi_state *V, int64_t n, const char *loc) {
+    if (V->replay_next >= V->ncalls || V->calls[V->replay_next].n != n)
         rt_fail(loc, "vi: an objective must call draws the same way each time it runs");
-    DrawCall *c = &rt_vi.calls[rt_vi.replay_next];
-    int64_t k = rt_vi.replay_next++ == rt_vi.replay_call ? rt_vi.replay_draw : -1;
+    DrawCall *c = &V->calls[V->replay_next];
+    int64_t k = V->replay_next++ == V->replay_call ? V->replay_draw : -1;
     return draws_value(constants(c->logw, k), constants(c->logq, k), c->logz);
 }
 
-rt_draws *rt_vi_draws(int64_t n, const char *loc) {
-    if (n < 0) n = rt_vi.particles;
+rt_draws *rt_vi_draws(rt_ctx *ctx, int64_t n, const char *loc) {
+    rt_vi_state *V = ctx->vi;
+    if (!V || !V->prob) rt_fail(loc, "draws: no fit is running");
+    if (n < 0) n = V->particles;
     if (n < 1) rt_failf(loc, "draws: the number of draws must be at least 1, found %lld", (long long)n);
-    if (!rt_vi.prob) rt_fail(loc, "draws: no fit is running");
-    if (rt_vi.replaying) return replayed_draws(n, loc);
-    DrawCall *c = new_call(n);
+    if (V->replaying) return replayed_draws(V, n, loc);
+    DrawCall *c = new_call(V, n);
     for (int64_t k = 0; k < n; k++) {
-        uint64_t stream = rt_rng_stream_id((uint64_t)rt_vi.stream_a, (uint64_t)rt_vi.stream_b, (uint64_t)rt_vi.next_draw++);
-        c->logw->at.i[k] = rt_vi_evaluate(rt_vi.prob, rt_vi.args, stream, &c->score[k], &c->logq->at.i[k]);
-        rt_vi.has_score |= c->score[k] >= 0;
+        uint64_t stream = rt_rng_stream_id((uint64_t)V->stream_a, (uint64_t)V->stream_b, (uint64_t)V->next_draw++);
+        c->logw->at.i[k] = rt_vi_evaluate(ctx, V->prob, V->args, stream, &c->score[k], &c->logq->at.i[k]);
+        V->has_score |= c->score[k] >= 0;
     }
     c->logz = rt_ad_const(rt_ad_value(rt_ad_logsumexp(c->logw->at.i, n)) - log((double)n));
     return draws_value(c->logw, c->logq, c->logz);
@@ -67,6 +68,8 @@ rt_draws *rt_vi_draws(int64_t n, const char *loc) {
 /* ---- the fit ---- */
 
 typedef struct Fit {
+    rt_vi_state vi;           /* what the fit's gradient code reads through its context */
+    rt_ctx cx;                /* the context the objective, guide and model run in */
     const rt_vi_problem *prob;
     const void *args;
     const rt_vi_objective *objective;
@@ -79,20 +82,22 @@ typedef struct Fit {
 } Fit;
 
 static void start_tape(Fit *f) {
+    rt_vi_state *V = &f->vi;
     rt_ad_begin();
-    rt_vi.nsites = rt_vi.site_base = 0;
+    V->nsites = V->site_base = 0;
     for (int64_t k = 0; k < f->n; k++) f->handles[k] = rt_ad_input(f->theta[k]);
-    rt_vi.params = f->handles;
+    V->params = f->handles;
 }
 
 /* The objective's value with draw k of draws call c left out (replaced by the mean of the
  * others), computed on the tape and rewound: the baseline for that draw's score term. */
 static double baseline(Fit *f, int64_t c, int64_t k) {
+    rt_vi_state *V = &f->vi;
     rt_ad_mark mark = rt_ad_mark_here();
-    rt_vi.replaying = true;
-    rt_vi.replay_call = c, rt_vi.replay_draw = k, rt_vi.replay_next = 0;
-    double b = rt_ad_value(f->objective->fn(f->objective_args));
-    rt_vi.replaying = false;
+    V->replaying = true;
+    V->replay_call = c, V->replay_draw = k, V->replay_next = 0;
+    double b = rt_ad_value(f->objective->fn(&f->cx, f->objective_args));
+    V->replaying = false;
     rt_ad_rewind(mark);
     return b;
 }
@@ -101,19 +106,19 @@ static double baseline(Fit *f, int64_t c, int64_t k) {
  * call, each call's logw handles then its logq handles, and adj their adjoints. */
 typedef struct Sensitivity { int64_t n, *h; double *adj; bool weighted, affine; } Sensitivity;
 
-static Sensitivity sensitivity(int64_t objective) {
+static Sensitivity sensitivity(rt_vi_state *V, int64_t objective) {
     Sensitivity s = {0};
-    for (int64_t c = 0; c < rt_vi.ncalls; c++) s.n += 2 * rt_vi.calls[c].n;
+    for (int64_t c = 0; c < V->ncalls; c++) s.n += 2 * V->calls[c].n;
     s.h = rt_alloc(sizeof(int64_t) * (size_t)s.n, false);
     s.adj = rt_alloc(sizeof(double) * (size_t)s.n, false);
-    for (int64_t c = 0, at = 0; c < rt_vi.ncalls; at += 2 * rt_vi.calls[c++].n) {
-        size_t bytes = sizeof(int64_t) * (size_t)rt_vi.calls[c].n;
-        memcpy(s.h + at, rt_vi.calls[c].logw->at.i, bytes);
-        memcpy(s.h + at + rt_vi.calls[c].n, rt_vi.calls[c].logq->at.i, bytes);
+    for (int64_t c = 0, at = 0; c < V->ncalls; at += 2 * V->calls[c++].n) {
+        size_t bytes = sizeof(int64_t) * (size_t)V->calls[c].n;
+        memcpy(s.h + at, V->calls[c].logw->at.i, bytes);
+        memcpy(s.h + at + V->calls[c].n, V->calls[c].logq->at.i, bytes);
     }
     rt_ad_adjoints(objective, s.h, s.n, s.adj);
-    for (int64_t c = 0, at = 0; c < rt_vi.ncalls; at += 2 * rt_vi.calls[c++].n)
-        for (int64_t k = 0; k < rt_vi.calls[c].n; k++) s.weighted |= s.adj[at + k] != 0;
+    for (int64_t c = 0, at = 0; c < V->ncalls; at += 2 * V->calls[c++].n)
+        for (int64_t k = 0; k < V->calls[c].n; k++) s.weighted |= s.adj[at + k] != 0;
     s.affine = rt_ad_affine(objective, s.h, s.n);
     return s;
 }
@@ -142,14 +147,15 @@ static double linear_baseline(double l, const Sensitivity *s, int64_t at, const 
  * rws, which uses them only through stop_grad and states its gradient through d.logq)
  * gets no term. */
 static int64_t score_surrogate(Fit *f, int64_t objective) {
+    rt_vi_state *V = &f->vi;
     int64_t sum = rt_ad_const(0);
-    if (!rt_vi.has_score) return sum;
-    Sensitivity sens = sensitivity(objective);
+    if (!V->has_score) return sum;
+    Sensitivity sens = sensitivity(V, objective);
     if (!sens.weighted) return sum;
     double l = rt_ad_value(objective);
-    int64_t ncalls = rt_vi.ncalls;
-    for (int64_t c = 0, at = 0; c < ncalls; at += 2 * rt_vi.calls[c++].n) {
-        DrawCall *call = &rt_vi.calls[c];
+    int64_t ncalls = V->ncalls;
+    for (int64_t c = 0, at = 0; c < ncalls; at += 2 * V->calls[c++].n) {
+        DrawCall *call = &V->calls[c];
         double sw = value_sum(call->logw), sq = value_sum(call->logq);
         for (int64_t k = 0; k < call->n; k++) {
             int64_t s = call->score[k];
@@ -164,23 +170,25 @@ static int64_t score_surrogate(Fit *f, int64_t objective) {
 /* One run of the objective program with its surrogate, weighted by the probability of the
  * enumerated sites' values in this pass. */
 static int64_t objective_pass(Fit *f) {
-    rt_vi.ncalls = 0;
-    rt_vi.next_draw = 0;
-    rt_vi.has_score = false;
-    rt_vi.enum_next = 0;
-    rt_vi.enum_logq = rt_ad_const(0);
-    int64_t l = f->objective->fn(f->objective_args);
+    rt_vi_state *V = &f->vi;
+    V->ncalls = 0;
+    V->next_draw = 0;
+    V->has_score = false;
+    V->enum_next = 0;
+    V->enum_logq = rt_ad_const(0);
+    int64_t l = f->objective->fn(&f->cx, f->objective_args);
     int64_t term = rt_ad_add(l, score_surrogate(f, l));
-    return rt_vi.nenum ? rt_ad_mul(rt_ad_exp(rt_vi.enum_logq), term) : term;
+    return V->nenum ? rt_ad_mul(rt_ad_exp(V->enum_logq), term) : term;
 }
 
 /* The objective of one step, on the tape: the sum over the passes of the enumerated sites'
  * odometer (one pass when there are none), each draw on a stream of (fit, step, draw). */
 static int64_t objective(Fit *f, int64_t step, const char *loc) {
+    rt_vi_state *V = &f->vi;
     start_tape(f);
-    rt_vi.stream_a = (int64_t)f->call, rt_vi.stream_b = step;
-    rt_vi.enumerating = true;
-    rt_vi.nenum = 0;
+    V->stream_a = (int64_t)f->call, V->stream_b = step;
+    V->enumerating = true;
+    V->nenum = 0;
     int64_t total = rt_ad_const(0);
     for (int64_t pass = 0;; pass++) {
         if (pass == MAX_ENUM_PASSES)
@@ -188,9 +196,9 @@ static int64_t objective(Fit *f, int64_t step, const char *loc) {
                      "values multiply over the draws: use fewer particles, or by \"score\" for some sites)",
                      MAX_ENUM_PASSES);
         total = rt_ad_add(total, objective_pass(f));
-        if (!rt_vi_enum_advance()) break;
+        if (!rt_vi_enum_advance(V)) break;
     }
-    rt_vi.enumerating = false;
+    V->enumerating = false;
     return total;
 }
 
@@ -215,7 +223,7 @@ static void check_value(Fit *f, int64_t objective, int64_t step, const char *loc
     double v = rt_ad_value(objective);
     if (isfinite(v)) return;
     char site[400];
-    rt_vi_suspect_site(f->prob->model, objective, site, sizeof site);
+    rt_vi_suspect_site(&f->vi, f->prob->model, objective, site, sizeof site);
     if (v == -INFINITY)
         rt_failf(loc, "vi: the objective is -inf at step %lld: a draw of guide '%s' has zero probability under "
                  "model '%s' (a guide must sample inside the model's support)%s", (long long)step,
@@ -227,7 +235,7 @@ static void check_gradient(Fit *f, int64_t objective, int64_t step, const char *
     for (int64_t k = 0; k < f->n; k++) {
         if (isfinite(f->grad[k])) continue;
         char site[400];
-        rt_vi_suspect_site(f->prob->model, objective, site, sizeof site);
+        rt_vi_suspect_site(&f->vi, f->prob->model, objective, site, sizeof site);
         rt_failf(loc, "vi: the gradient of param '%s' of guide '%s' is not finite at step %lld%s",
                  f->names[k], f->prob->guide_name, (long long)step, site);
     }
@@ -243,32 +251,37 @@ static void check_vi_options(int64_t particles, int64_t steps, double lr, const 
 
 /* ---- the posterior: importance sampling with the fitted guide ---- */
 static rt_posterior *fitted_posterior(Fit *f, int64_t steps, const char *loc) {
+    rt_vi_state *V = &f->vi;
     rt_posterior *post = rt_post_new(f->prob->model, "vi", IS_DRAWS);
     for (int64_t i = 0; i < IS_DRAWS; i++) {
         start_tape(f);
-        int64_t w = rt_vi_evaluate(f->prob, f->args, rt_rng_stream_id(f->call, (uint64_t)steps + 1, (uint64_t)i), NULL, NULL);
+        int64_t w = rt_vi_evaluate(&f->cx, f->prob, f->args, rt_rng_stream_id(f->call, (uint64_t)steps + 1, (uint64_t)i), NULL, NULL);
         post->logw[i] = rt_ad_value(w);
-        post->value[i] = rt_vi.ret_value;
+        post->value[i] = V->ret_value;
         post->trace_start[i] = post->trace.len;
-        rt_vi_record_sites(post);
+        rt_vi_record_sites(V, post);
     }
     post->trace_start[IS_DRAWS] = post->trace.len;
     rt_post_summarize(post, loc);
     return post;
 }
 
-rt_posterior *rt_infer_vi(const rt_vi_problem *prob, const void *args, const rt_vi_objective *objective_desc,
-                          const void *objective_args, int64_t particles, int64_t steps, int64_t optimizer, double lr,
-                          const char *loc) {
+rt_posterior *rt_infer_vi(rt_ctx *ctx, const rt_vi_problem *prob, const void *args,
+                          const rt_vi_objective *objective_desc, const void *objective_args, int64_t particles,
+                          int64_t steps, int64_t optimizer, double lr, const char *loc) {
     check_vi_options(particles, steps, lr, loc);
     int64_t *offset = rt_alloc(16 * (size_t)(prob->nparams + 1), false);
     rt_vi_theta theta = {.offset = offset, .len = offset + prob->nparams + 1};
     prob->guide_init(args, &theta);
-    rt_vi.param_offset = theta.offset, rt_vi.param_len = theta.len;
     int64_t n = theta.n;
-    Fit f = {prob, args, objective_desc, objective_args, theta.v, doubles(n), doubles(n), doubles(n),
-             rt_alloc(8 * (size_t)(n + 1), false), rt_infer_count++, n, rt_vi_flat_names(prob, &theta)};
-    rt_vi.prob = prob, rt_vi.args = args, rt_vi.particles = particles;
+    Fit f = {.prob = prob, .args = args, .objective = objective_desc, .objective_args = objective_args,
+              .theta = theta.v, .grad = doubles(n), .m = doubles(n), .v = doubles(n),
+              .handles = rt_alloc(8 * (size_t)(n + 1), false), .call = rt_infer_call(ctx), .n = n,
+             .names = rt_vi_flat_names(prob, &theta)};
+    f.vi.param_offset = theta.offset, f.vi.param_len = theta.len;
+    f.vi.prob = prob, f.vi.args = args, f.vi.particles = particles;
+    f.cx.vi = &f.vi;
+    f.cx.args = args;
     rt_error_context(loc, "in the fit of this vi");
     rt_array *history = rt_array_new(steps, 0);
     for (int64_t step = 0; step < steps; step++) {
@@ -280,7 +293,7 @@ rt_posterior *rt_infer_vi(const rt_vi_problem *prob, const void *args, const rt_
         check_gradient(&f, obj, step, loc);
         update(&f, step, optimizer, lr);
     }
-    rt_vi.prob = NULL;
+    f.vi.prob = NULL;
     rt_posterior *post = fitted_posterior(&f, steps, loc);
     rt_error_context(NULL, NULL);
     post->guide_name = prob->guide_name;

@@ -19,9 +19,8 @@ typedef struct rt_vi_theta {
  * layout, 8 bytes per argument) and report to the functions below; the guide's sites carry
  * the model's site ids. guide_init evaluates the params' initial values in order. */
 typedef struct rt_vi_problem {
-    const rt_model *model;
-    void (*model_ad)(const void *args);
-    void (*guide_ad)(const void *args);
+    const rt_model *model;              /* its model_ad is the model's side of a draw */
+    void (*guide_ad)(rt_ctx *ctx, const void *args);
     void (*guide_init)(const void *args, rt_vi_theta *theta);
     int64_t nparams;                    /* param declarations (not the flat vector's length) */
     const char *const *param_names;
@@ -32,7 +31,7 @@ typedef struct rt_vi_problem {
  * the objective's args block (8 bytes per argument; reals as doubles) and returns a handle
  * on the tape; inside it, draws(K) (rt_vi_draws) runs guide and model K times. */
 typedef struct rt_vi_objective {
-    int64_t (*fn)(const void *args);
+    int64_t (*fn)(rt_ctx *ctx, const void *args);
     const char *name;
 } rt_vi_objective;
 
@@ -41,37 +40,45 @@ typedef struct rt_vi_objective {
  * logz, log of the mean weight, a constant handle that the baseline runs keep unchanged. */
 typedef struct rt_draws { rt_array *logw, *logq; int64_t logz; } rt_draws;
 
-/* ---- called by generated code (rows in rt_abi.h) ---- */
-void rt_vi_add_logp(int64_t h);            /* observe, reward and the model's sample sites */
-int64_t rt_vi_param(int64_t k);            /* the k-th param's handle in this evaluation */
-rt_array *rt_vi_param_array(int64_t k);    /* an array param's handles in this evaluation */
+/* ---- called by generated code (rows in rt_abi.h) ----
+ * Those that take a context read the fit or score it belongs to (ctx->vi). */
+/* The terms of log p: a model's sample site's log density, an observe's, a reward. */
+void rt_vi_add_prior(rt_ctx *ctx, int64_t h);
+void rt_vi_add_lik(rt_ctx *ctx, int64_t h);
+void rt_vi_add_reward(rt_ctx *ctx, int64_t h);
+int64_t rt_vi_param(rt_ctx *ctx, int64_t k);           /* the k-th param's handle in this evaluation */
+rt_array *rt_vi_param_array(rt_ctx *ctx, int64_t k);   /* an array param's handles in this evaluation */
 void rt_vi_init_real(rt_vi_theta *theta, int64_t k, double x);        /* guide_init: param k */
 void rt_vi_init_array(rt_vi_theta *theta, int64_t k, const rt_array *a);
 /* A guide site: a reparameterized draw x (normal: mu + sigma * eps; lognormal: exp of it),
  * recorded for the model's site of the same address; its log density joins log q. */
-int64_t rt_vi_guide_normal(int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma, const char *loc);
-int64_t rt_vi_guide_lognormal(int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma, const char *loc);
+int64_t rt_vi_guide_normal(rt_ctx *ctx, int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma, const char *loc);
+int64_t rt_vi_guide_lognormal(rt_ctx *ctx, int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma, const char *loc);
 /* A guide site without a reparameterization: x was drawn (a constant on the tape) from the
  * distribution at the params' values, lq is its log density; lq joins log q and the
- * score-function term of the objective. rt_vi_rng is the stream guides draw from. */
-int64_t rt_vi_guide_score(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc);
-rt_rng *rt_vi_rng(void);
+ * score-function term of the objective. Guides draw from the context's stream (the
+ * context is an rt_rng * to the samplers). */
+int64_t rt_vi_guide_score(rt_ctx *ctx, int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc);
 /* The same for a discrete site: x is the drawn int itself (what the model's site returns). */
-int64_t rt_vi_guide_score_int(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc);
+int64_t rt_vi_guide_score_int(rt_ctx *ctx, int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc);
 rt_array *rt_vi_values(const rt_array *handles);   /* the values of an array of handles */
 /* An enumerated site (by "enum"): rt_vi_enum_value gives the value of this pass while
  * fitting (support: the number of values) and `drawn` otherwise; rt_vi_guide_enum records
  * it with its log q, which weights the pass. */
-int64_t rt_vi_enum_value(int64_t support, int64_t drawn, const char *loc);
-int64_t rt_vi_guide_enum(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc);
+int64_t rt_vi_enum_value(rt_ctx *ctx, int64_t support, int64_t drawn, const char *loc);
+int64_t rt_vi_guide_enum(rt_ctx *ctx, int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc);
 /* draws(n) in an objective; n = -1 takes the vi's `particles` */
-rt_draws *rt_vi_draws(int64_t n, const char *loc);
+rt_draws *rt_vi_draws(rt_ctx *ctx, int64_t n, const char *loc);
 rt_array *rt_vi_stop_grad_array(const rt_array *handles);
-/* The model's sample site: the value the guide drew for the same address (a handle for a
- * real site, the int itself for a discrete one). */
-int64_t rt_vi_model_site(int64_t site, int64_t nidx, const int64_t *idx, const char *loc);
-void rt_vi_return(int64_t h);              /* a real return value */
-void rt_vi_return_value(double v);         /* an int or bool return value */
+/* The model's sample site in gradient code, from the context's site provider: in a fit the
+ * value the guide drew for the same address (a handle for a real site, the int itself for
+ * a discrete one); in a score the next unconstrained coordinate through the transform of
+ * the site's support (RT_SUPPORT_*; lo and hi: an interval's bounds as handles, else -1),
+ * whose log-Jacobian joins log p. */
+int64_t rt_vi_model_site(rt_ctx *ctx, int64_t site, int64_t nidx, const int64_t *idx, int64_t support, int64_t lo,
+                         int64_t hi, const char *loc);
+void rt_vi_return(rt_ctx *ctx, int64_t h);        /* a real return value */
+void rt_vi_return_value(rt_ctx *ctx, double v);   /* an int or bool return value */
 rt_array *rt_vi_lift_array(const rt_array *a, int64_t depth);   /* real[]... as constant handles */
 int64_t rt_vi_sum(const rt_array *handles);
 int64_t rt_vi_mean(const rt_array *handles, const char *loc);
@@ -93,7 +100,7 @@ enum { RT_OPT_ADAM = 0, RT_OPT_SGD = 1 };
  * once per joint value of the enumerated sites, and once more per draw with score-function
  * sites, for its baseline. A non-finite gradient is a runtime error naming the step and
  * the param. */
-rt_posterior *rt_infer_vi(const rt_vi_problem *prob, const void *args, const rt_vi_objective *objective,
+rt_posterior *rt_infer_vi(rt_ctx *ctx, const rt_vi_problem *prob, const void *args, const rt_vi_objective *objective,
                           const void *objective_args, int64_t particles, int64_t steps, int64_t optimizer, double lr,
                           const char *loc);
 

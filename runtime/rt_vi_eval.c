@@ -8,18 +8,26 @@
 #include "rt_dist.h"
 #include "rt_vi_internal.h"
 
-rt_vi_state rt_vi;
+/* Every term of log p joins the running sum in program order; a score also keeps the
+ * terms' values by kind (prior, likelihood, reward, Jacobian). */
+static void add_logp(rt_vi_state *V, int kind, int64_t h) {
+    V->logp = rt_ad_add(V->logp, h);
+    V->part[kind] += rt_ad_value(h);
+}
 
-void rt_vi_add_logp(int64_t h) { rt_vi.logp = rt_ad_add(rt_vi.logp, h); }
+void rt_vi_add_prior(rt_ctx *ctx, int64_t h) { add_logp(ctx->vi, RT_PART_PRIOR, h); }
+void rt_vi_add_lik(rt_ctx *ctx, int64_t h) { add_logp(ctx->vi, RT_PART_LIK, h); }
+void rt_vi_add_reward(rt_ctx *ctx, int64_t h) { add_logp(ctx->vi, RT_PART_REWARD, h); }
 
 /* ---- the params: one flat vector (rt_vi_theta), in declaration order ---- */
 
-int64_t rt_vi_param(int64_t k) { return rt_vi.params[rt_vi.param_offset[k]]; }
+int64_t rt_vi_param(rt_ctx *ctx, int64_t k) { return ctx->vi->params[ctx->vi->param_offset[k]]; }
 
-rt_array *rt_vi_param_array(int64_t k)
+rt_array *rt_vi_param_array(rt_ctx *ctx, int64_t k)
 {
-    rt_array *a = rt_array_new(rt_vi.param_len[k], 0);
-    memcpy(a->at.i, rt_vi.params + rt_vi.param_offset[k], sizeof(int64_t) * (size_t)rt_vi.param_len[k]);
+    rt_vi_state *V = ctx->vi;
+    rt_array *a = rt_array_new(V->param_len[k], 0);
+    memcpy(a->at.i, V->params + V->param_offset[k], sizeof(int64_t) * (size_t)V->param_len[k]);
     return a;
 }
 
@@ -49,13 +57,13 @@ const char **rt_vi_flat_names(const rt_vi_problem *prob, const rt_vi_theta *t)
     }
     return names;
 }
-void rt_vi_return(int64_t h) { rt_vi.ret_value = rt_ad_value(h); }
-void rt_vi_return_value(double v) { rt_vi.ret_value = v; }
+void rt_vi_return(rt_ctx *ctx, int64_t h) { ctx->vi->ret_value = rt_ad_value(h); }
+void rt_vi_return_value(rt_ctx *ctx, double v) { ctx->vi->ret_value = v; }
 
-static void record(int64_t site, int64_t nidx, const int64_t *idx, int64_t h, bool is_int, const char *loc) {
+static void record(rt_vi_state *V, int64_t site, int64_t nidx, const int64_t *idx, int64_t h, bool is_int, const char *loc) {
     if (nidx > MAX_INDICES) rt_failf(loc, "vi: a site address may have at most %d indices", MAX_INDICES);
-    rt_vi.sites = rt_grow(rt_vi.sites, rt_vi.nsites, &rt_vi.cap, rt_vi.nsites + 1, sizeof *rt_vi.sites, false);
-    SiteValue *v = &rt_vi.sites[rt_vi.nsites++];
+    V->sites = rt_grow(V->sites, V->nsites, &V->cap, V->nsites + 1, sizeof *V->sites, false);
+    SiteValue *v = &V->sites[V->nsites++];
     v->site = site;
     v->nidx = nidx;
     if (nidx) memcpy(v->idx, idx, sizeof(int64_t) * (size_t)nidx);
@@ -63,77 +71,80 @@ static void record(int64_t site, int64_t nidx, const int64_t *idx, int64_t h, bo
     v->is_int = is_int;
 }
 
-static void add_logq(int64_t lq, int64_t lq_fixed) {
-    rt_vi.logq = rt_ad_add(rt_vi.logq, lq);
-    rt_vi.logq_fixed = rt_ad_add(rt_vi.logq_fixed, lq_fixed);
+static void add_logq(rt_vi_state *V, int64_t lq, int64_t lq_fixed) {
+    V->logq = rt_ad_add(V->logq, lq);
+    V->logq_fixed = rt_ad_add(V->logq_fixed, lq_fixed);
 }
 
-static int64_t guide_draw(int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma,
+static int64_t guide_draw(rt_ctx *ctx, int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma,
                           bool log_normal, const char *loc) {
-    double eps = rt_sample_normal(&rt_vi.rng, 0, 1, loc);
+    rt_vi_state *V = ctx->vi;
+    double eps = rt_sample_normal(&ctx->rng, 0, 1, loc);
     int64_t z = rt_ad_add(mu, rt_ad_mul(sigma, rt_ad_const(eps)));
     int64_t x = log_normal ? rt_ad_exp(z) : z, x_fixed = rt_ad_stop_grad(x);
     int64_t lq = log_normal ? rt_ad_lpdf_lognormal(x, mu, sigma, loc) : rt_ad_lpdf_normal(x, mu, sigma, loc);
     int64_t lq_fixed = log_normal ? rt_ad_lpdf_lognormal(x_fixed, mu, sigma, loc)
                                   : rt_ad_lpdf_normal(x_fixed, mu, sigma, loc);
-    add_logq(lq, lq_fixed);
-    record(site, nidx, idx, x, false, loc);
+    add_logq(V, lq, lq_fixed);
+    record(V, site, nidx, idx, x, false, loc);
     return x;
 }
 
-int64_t rt_vi_guide_normal(int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma, const char *loc) {
-    return guide_draw(site, nidx, idx, mu, sigma, false, loc);
+int64_t rt_vi_guide_normal(rt_ctx *ctx, int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma, const char *loc) {
+    return guide_draw(ctx, site, nidx, idx, mu, sigma, false, loc);
 }
 
-int64_t rt_vi_guide_lognormal(int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma, const char *loc) {
-    return guide_draw(site, nidx, idx, mu, sigma, true, loc);
+int64_t rt_vi_guide_lognormal(rt_ctx *ctx, int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma, const char *loc) {
+    return guide_draw(ctx, site, nidx, idx, mu, sigma, true, loc);
 }
 
-static int64_t score_site(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, bool is_int,
+static int64_t score_site(rt_vi_state *V, int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, bool is_int,
                           const char *loc) {
-    add_logq(lq, lq);
-    rt_vi.score = rt_vi.score < 0 ? lq : rt_ad_add(rt_vi.score, lq);
-    record(site, nidx, idx, x, is_int, loc);
+    add_logq(V, lq, lq);
+    V->score = V->score < 0 ? lq : rt_ad_add(V->score, lq);
+    record(V, site, nidx, idx, x, is_int, loc);
     return x;
 }
 
-int64_t rt_vi_guide_score(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc) {
-    return score_site(site, nidx, idx, x, lq, false, loc);
+int64_t rt_vi_guide_score(rt_ctx *ctx, int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc) {
+    return score_site(ctx->vi, site, nidx, idx, x, lq, false, loc);
 }
 
-int64_t rt_vi_guide_score_int(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc) {
-    return score_site(site, nidx, idx, x, lq, true, loc);
+int64_t rt_vi_guide_score_int(rt_ctx *ctx, int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc) {
+    return score_site(ctx->vi, site, nidx, idx, x, lq, true, loc);
 }
 
 /* An enumerated site: while fitting, the value of this pass of the odometer (a new site
  * starts at 0); otherwise (importance sampling with the fitted guide) the drawn value. */
-int64_t rt_vi_enum_value(int64_t support, int64_t drawn, const char *loc) {
-    if (!rt_vi.enumerating) return drawn;
+int64_t rt_vi_enum_value(rt_ctx *ctx, int64_t support, int64_t drawn, const char *loc) {
+    rt_vi_state *V = ctx->vi;
+    if (!V->enumerating) return drawn;
     if (support < 1) rt_failf(loc, "vi: an enumerated site needs at least one value, found %lld", (long long)support);
-    if (rt_vi.enum_next == rt_vi.nenum) {
-        if (rt_vi.nenum == MAX_ENUM_SITES)
+    if (V->enum_next == V->nenum) {
+        if (V->nenum == MAX_ENUM_SITES)
             rt_failf(loc, "vi: more than %d enumerated sites in one evaluation of the objective; use by \"score\" "
                      "for some", MAX_ENUM_SITES);
-        rt_vi.enum_size[rt_vi.nenum] = support;
-        rt_vi.enum_value[rt_vi.nenum++] = 0;
+        V->enum_size[V->nenum] = support;
+        V->enum_value[V->nenum++] = 0;
     }
-    return rt_vi.enum_value[rt_vi.enum_next++];
+    return V->enum_value[V->enum_next++];
 }
 
 /* Its log q (at the enumerated value) joins log q and the pass's enumeration weight. */
-int64_t rt_vi_guide_enum(int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc) {
-    add_logq(lq, lq);
-    if (rt_vi.enumerating) rt_vi.enum_logq = rt_ad_add(rt_vi.enum_logq, lq);
-    record(site, nidx, idx, x, true, loc);
+int64_t rt_vi_guide_enum(rt_ctx *ctx, int64_t site, int64_t nidx, const int64_t *idx, int64_t x, int64_t lq, const char *loc) {
+    rt_vi_state *V = ctx->vi;
+    add_logq(V, lq, lq);
+    if (V->enumerating) V->enum_logq = rt_ad_add(V->enum_logq, lq);
+    record(V, site, nidx, idx, x, true, loc);
     return x;
 }
 
 /* The next pass of the odometer: false after the last one. */
-bool rt_vi_enum_advance(void) {
-    while (rt_vi.nenum > 0) {
-        int64_t i = rt_vi.nenum - 1;
-        if (++rt_vi.enum_value[i] < rt_vi.enum_size[i]) return true;
-        rt_vi.nenum--;
+bool rt_vi_enum_advance(rt_vi_state *V) {
+    while (V->nenum > 0) {
+        int64_t i = V->nenum - 1;
+        if (++V->enum_value[i] < V->enum_size[i]) return true;
+        V->nenum--;
     }
     return false;
 }
@@ -144,15 +155,20 @@ rt_array *rt_vi_values(const rt_array *h) {
     return a;
 }
 
-rt_rng *rt_vi_rng(void) { return &rt_vi.rng; }
-
-int64_t rt_vi_model_site(int64_t site, int64_t nidx, const int64_t *idx, const char *loc) {
-    for (int64_t i = rt_vi.site_base; i < rt_vi.nsites; i++) {
-        SiteValue *v = &rt_vi.sites[i];
+static int64_t guide_value(rt_vi_state *V, int64_t site, int64_t nidx, const int64_t *idx, const char *loc) {
+    for (int64_t i = V->site_base; i < V->nsites; i++) {
+        SiteValue *v = &V->sites[i];
         if (v->site == site && v->nidx == nidx && (nidx == 0 || !memcmp(v->idx, idx, sizeof(int64_t) * (size_t)nidx)))
             return v->h;
     }
     rt_failf(loc, "vi: the guide drew no value for this site (at these loop indices)");
+}
+
+int64_t rt_vi_model_site(rt_ctx *ctx, int64_t site, int64_t nidx, const int64_t *idx, int64_t support, int64_t lo,
+                         int64_t hi, const char *loc) {
+    rt_vi_state *V = ctx->vi;
+    if (V->scoring) return rt_score_site(V, site, nidx, idx, support, lo, hi, loc);
+    return guide_value(V, site, nidx, idx, loc);
 }
 
 rt_array *rt_vi_lift_array(const rt_array *a, int64_t depth) {
@@ -187,22 +203,24 @@ rt_array *rt_vi_stop_grad_array(const rt_array *h) {
     return out;
 }
 
-int64_t rt_vi_evaluate(const rt_vi_problem *prob, const void *args, uint64_t stream, int64_t *score, int64_t *logq) {
-    rt_vi.site_base = rt_vi.nsites;
-    rt_vi.logp = rt_vi.logq = rt_vi.logq_fixed = rt_ad_const(0);
-    rt_vi.score = -1;
-    rt_vi.ret_value = 0;
-    rt_rng_init(&rt_vi.rng, rt_seed, stream);
-    prob->guide_ad(args);
-    prob->model_ad(args);
-    if (score) *score = rt_vi.score;
-    if (logq) *logq = rt_vi.logq_fixed;
-    return rt_ad_sub(rt_vi.logp, rt_vi.logq);
+int64_t rt_vi_evaluate(rt_ctx *ctx, const rt_vi_problem *prob, const void *args, uint64_t stream, int64_t *score, int64_t *logq) {
+    rt_vi_state *V = ctx->vi;
+    V->site_base = V->nsites;
+    V->logp = V->logq = V->logq_fixed = rt_ad_const(0);
+    V->score = -1;
+    V->ret_value = 0;
+    memset(V->part, 0, sizeof V->part);
+    rt_rng_init(&ctx->rng, rt_seed, stream);
+    prob->guide_ad(ctx, args);
+    prob->model->model_ad(ctx, args);
+    if (score) *score = V->score;
+    if (logq) *logq = V->logq_fixed;
+    return rt_ad_sub(V->logp, V->logq);
 }
 
-void rt_vi_record_sites(rt_posterior *post) {
-    for (int64_t s = rt_vi.site_base; s < rt_vi.nsites; s++) {
-        SiteValue *v = &rt_vi.sites[s];
+void rt_vi_record_sites(rt_vi_state *V, rt_posterior *post) {
+    for (int64_t s = V->site_base; s < V->nsites; s++) {
+        SiteValue *v = &V->sites[s];
         int64_t words[3 + MAX_INDICES];
         double x = v->is_int ? (double)v->h : rt_ad_value(v->h);
         words[0] = v->site;
@@ -221,12 +239,12 @@ static void site_address(const rt_model *m, const SiteValue *v, char *buf, size_
     if (v->nidx && n > 0 && (size_t)n < size) snprintf(buf + n, size - (size_t)n, "]");
 }
 
-void rt_vi_suspect_site(const rt_model *m, int64_t objective, char *buf, size_t size) {
+void rt_vi_suspect_site(rt_vi_state *V, const rt_model *m, int64_t objective, char *buf, size_t size) {
     buf[0] = 0;
-    int64_t n = 0, *h = rt_alloc(sizeof(int64_t) * (size_t)(rt_vi.nsites + 1), false);
-    SiteValue **of = rt_alloc(sizeof(SiteValue *) * (size_t)(rt_vi.nsites + 1), false);
-    for (int64_t s = 0; s < rt_vi.nsites; s++)
-        if (!rt_vi.sites[s].is_int) of[n] = &rt_vi.sites[s], h[n++] = rt_vi.sites[s].h;
+    int64_t n = 0, *h = rt_alloc(sizeof(int64_t) * (size_t)(V->nsites + 1), false);
+    SiteValue **of = rt_alloc(sizeof(SiteValue *) * (size_t)(V->nsites + 1), false);
+    for (int64_t s = 0; s < V->nsites; s++)
+        if (!V->sites[s].is_int) of[n] = &V->sites[s], h[n++] = V->sites[s].h;
     double *adj = rt_alloc(sizeof(double) * (size_t)(n + 1), false);
     rt_ad_adjoints(objective, h, n, adj);
     for (int64_t s = 0; s < n; s++) {

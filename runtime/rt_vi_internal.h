@@ -5,6 +5,7 @@
 #define PPL_RT_VI_INTERNAL_H
 #include <stdbool.h>
 #include "rt_vi.h"
+#include "rt_score.h"
 
 enum { MAX_INDICES = 8, MAX_ENUM_SITES = 64 };
 
@@ -15,18 +16,24 @@ typedef struct SiteValue { int64_t site, nidx, idx[MAX_INDICES], h; bool is_int;
  * and the log q of its score-function sites (a handle, or -1 when it has none). */
 typedef struct DrawCall { int64_t n, *score; rt_array *logw, *logq; int64_t logz; } DrawCall;
 
-/* The state of the fit (one thread runs VI). */
+/* The state of a fit or a score, reached from the evaluation context (rt_ctx's vi) that
+ * generated gradient code receives; a fit runs on one thread. */
 typedef struct rt_vi_state {
     /* one evaluation of guide and model */
+    double part[RT_PART_COUNT];   /* the terms of log p by kind, as values */
     const int64_t *params;    /* the flat param vector's handles, and each param's place */
     const int64_t *param_offset, *param_len;
     int64_t logp, logq;
     int64_t logq_fixed;       /* log q with the drawn values held fixed (no path through x) */
     int64_t score;            /* log q of the sites without a reparameterization, or -1 */
     double ret_value;         /* the model's return value in this draw */
+    /* score mode: the model's continuous sites take, in the order they are met, the
+     * unconstrained coordinates u (tape inputs) through their supports' transforms */
+    bool scoring, probing;    /* probing: count the coordinates, each taking u = 0 */
+    const int64_t *u;
+    int64_t nu, next_u;
     SiteValue *sites;         /* the step's draws' sites, the current draw's from site_base */
     int64_t nsites, cap, site_base;
-    rt_rng rng;
     /* one evaluation of the objective: its draws(K) calls */
     const rt_vi_problem *prob;
     const void *args;
@@ -44,17 +51,19 @@ typedef struct rt_vi_state {
     int64_t enum_size[MAX_ENUM_SITES], enum_value[MAX_ENUM_SITES], nenum, enum_next, enum_logq;
 } rt_vi_state;
 
-extern rt_vi_state rt_vi;
-
 /* rt_vi_eval.c */
 /* Runs guide then model on a fresh record of sites; returns log p - log q, with the log q
  * of the score-function sites in *score (-1: none) and log q at fixed values in *logq. */
-int64_t rt_vi_evaluate(const rt_vi_problem *prob, const void *args, uint64_t stream, int64_t *score, int64_t *logq);
-bool rt_vi_enum_advance(void);             /* the next pass of the enumeration odometer */
+int64_t rt_vi_evaluate(rt_ctx *ctx, const rt_vi_problem *prob, const void *args, uint64_t stream, int64_t *score, int64_t *logq);
+bool rt_vi_enum_advance(rt_vi_state *V);             /* the next pass of the enumeration odometer */
 const char **rt_vi_flat_names(const rt_vi_problem *prob, const rt_vi_theta *t);
-void rt_vi_record_sites(rt_posterior *post);   /* the current draw's sites, into post's trace */
+void rt_vi_record_sites(rt_vi_state *V, rt_posterior *post);   /* the current draw's sites, into post's trace */
 /* " (the value of site 'z[1]' is inf)" for the first real site of the step's draws whose
  * value, or objective's derivative in it, is not finite; "" when none is. */
-void rt_vi_suspect_site(const rt_model *m, int64_t objective, char *buf, size_t size);
+void rt_vi_suspect_site(rt_vi_state *V, const rt_model *m, int64_t objective, char *buf, size_t size);
+
+/* rt_score.c: a score-mode site's value from the next unconstrained coordinate */
+int64_t rt_score_site(rt_vi_state *V, int64_t site, int64_t nidx, const int64_t *idx, int64_t support, int64_t lo,
+                      int64_t hi, const char *loc);
 
 #endif

@@ -12,7 +12,7 @@ done
 
 # :ir shows a definition's optimized IR; :time reports each cell's time on stderr.
 printf 'fn sq(x: real) -> real { x * x }\n:ir sq\n:time\nsq(3)\n' | $TIMEOUT "$PPL" > "$TMP/ir.out" 2>&1
-grep -q '^define .*@ppl.sq(double' "$TMP/ir.out" && grep -q 'fmul double' "$TMP/ir.out" && pass ||
+grep -q '^define .*@ppl.sq(ptr [^,]*, double' "$TMP/ir.out" && grep -q 'fmul double' "$TMP/ir.out" && pass ||
     { fail "repl :ir"; show "$TMP/ir.out"; }
 grep -q '^timing on$' "$TMP/ir.out" && grep -q '^time: [0-9.]* ms$' "$TMP/ir.out" && pass ||
     { fail "repl :time"; show "$TMP/ir.out"; }

@@ -206,6 +206,29 @@ else
     fail "ppl build examples/coin.ppl"; show "$TMP/cmd"
 fi
 
+# Inference nested in models draws from the streams of the particles that run it: the same
+# bytes for any number of threads, from `ppl run` and from the built binary.
+nested=tests/nested/nested_infer.ppl
+$TIMEOUT "$PPL" run "$nested" > "$TMP/nested1" 2>&1
+if [ ! -s "$TMP/nested1" ] || grep -q error "$TMP/nested1"; then
+    fail "$nested (threads = 1)"; show "$TMP/nested1"
+else
+    pass
+    for n in 2 4; do
+        printf '{"threads": %d}\n' "$n" > "$TMP/threads.json"
+        $TIMEOUT "$PPL" run --data "$TMP/threads.json" "$nested" > "$TMP/nested$n" 2>&1
+        if cmp -s "$TMP/nested1" "$TMP/nested$n"; then pass; else
+            fail "$nested: threads = 1 and threads = $n differ" "$(diff "$TMP/nested1" "$TMP/nested$n" | head -n 6)"
+        fi
+    done
+    if $TIMEOUT "$PPL" build "$nested" -o "$TMP/nested" > "$TMP/cmd" 2>&1 &&
+       $TIMEOUT "$TMP/nested" --data "$TMP/threads.json" > "$TMP/nested_bin" 2>&1 && cmp -s "$TMP/nested1" "$TMP/nested_bin"; then
+        pass
+    else
+        fail "$nested: the built binary differs from ppl run" "$(cat "$TMP/cmd"; diff "$TMP/nested1" "$TMP/nested_bin" | head -n 6)"
+    fi
+fi
+
 # PPL_GC_STRESS=1 collects at every checkpoint; the results must not change. coin.ppl runs
 # 100000 particles, which takes minutes under stress, so this runs copies with 300: one by
 # importance sampling, one by SMC on two threads (resampling often).
