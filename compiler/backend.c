@@ -21,6 +21,7 @@
 #include "rt_program.h"
 #include "rt_ad.h"
 #include "rt_vi.h"
+#include "rt_replay.h"
 
 #ifndef PPL_LINK_FLAGS
 #define PPL_LINK_FLAGS "-lcjson -lgc -lopenblas -lm -lpthread"

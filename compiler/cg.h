@@ -104,6 +104,7 @@ LLVMValueRef cg_observe_array(Cg *g, Node *s);
 void cg_reward(Cg *g, Node *s);
 void cg_potential(Cg *g, Node *s);
 LLVMValueRef cg_infer(Cg *g, Node *e);
+LLVMValueRef cg_model_builtin(Cg *g, Node *e);   /* logp and predict */
 void cg_declare_model(Cg *g, Node *m);
 void cg_define_model(Cg *g, Node *m);
 

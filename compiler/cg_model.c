@@ -44,14 +44,11 @@ static void cg_checkpoint(Cg *g) {
 /* ---- sample, observe, reward, potential ---- */
 
 /* rt_record(p, site, loop indices, value). */
+static LLVMValueRef site_indices(Cg *g, Node *e);
+
 static void record_call(Cg *g, Node *e, LLVMValueRef v) {
     int n = e->sample.indices.len;
-    LLVMValueRef idx = n ? cg_scratch_words(g, n) : LLVMConstNull(g->t_ptr);
-    for (int i = 0; i < n; i++) {
-        LLVMValueRef at = cg_const_int(g, i);
-        LLVMValueRef p = LLVMBuildGEP2(g->b, g->t_int, idx, &at, 1, "");
-        LLVMBuildStore(g->b, cg_load_symbol(g, e->sample.indices.items[i]), p);
-    }
+    LLVMValueRef idx = site_indices(g, e);
     if (e->type->kind == TY_INT) v = LLVMBuildSIToFP(g->b, v, g->t_real, "");
     LLVMValueRef args[5] = {g->particle, cg_const_int(g, e->sample.site), cg_const_int(g, n), idx, v};
     cg_rt_call(g, RTF_rt_record, args, 5);
@@ -69,8 +66,40 @@ static void cg_record(Cg *g, Node *e, LLVMValueRef v) {
     cg_position(g, done);
 }
 
+/* The site's loop indices in scratch words (NULL outside loops). */
+static LLVMValueRef site_indices(Cg *g, Node *e) {
+    int n = e->sample.indices.len;
+    LLVMValueRef idx = n ? cg_scratch_words(g, n) : LLVMConstNull(g->t_ptr);
+    for (int i = 0; i < n; i++) {
+        LLVMValueRef at = cg_const_int(g, i);
+        LLVMBuildStore(g->b, cg_load_symbol(g, e->sample.indices.items[i]), LLVMBuildGEP2(g->b, g->t_int, idx, &at, 1, ""));
+    }
+    return idx;
+}
+
+/* A sample site: drawn, or in replay mode (the particle has given values) the given value
+ * when there is one for its address. */
 LLVMValueRef cg_sample(Cg *g, Node *e) {
-    LLVMValueRef v = cg_dist_call(g, e->sample.dist, DIST_SAMPLE, g->particle);
+    LLVMTypeRef t = cg_llvm_type(g, e->type);
+    LLVMValueRef given = LLVMBuildLoad2(g->b, g->t_ptr, particle_field(g, offsetof(rt_particle, given)), "given");
+    LLVMBasicBlockRef replay = cg_new_block(g, "replay"), draw = cg_new_block(g, "draw"), done = cg_new_block(g, "sampled");
+    LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, given, ""), draw, replay);
+    cg_position(g, replay);
+    LLVMValueRef found = cg_entry_alloca(g, g->t_int, "found");
+    LLVMValueRef args[5] = {g->particle, cg_const_int(g, e->sample.site), cg_const_int(g, e->sample.indices.len),
+                            site_indices(g, e), found};
+    LLVMValueRef bits = cg_rt_call(g, RTF_rt_replay_site, args, 5);
+    LLVMValueRef have = LLVMBuildICmp(g->b, LLVMIntNE, LLVMBuildLoad2(g->b, g->t_int, found, ""), cg_const_int(g, 0), "");
+    LLVMValueRef taken = e->type->kind == TY_INT ? bits : LLVMBuildBitCast(g->b, bits, g->t_real, "");
+    LLVMBasicBlockRef replay_end = LLVMGetInsertBlock(g->b);
+    LLVMBuildCondBr(g->b, have, done, draw);
+    cg_position(g, draw);
+    LLVMValueRef drawn = cg_dist_call(g, e->sample.dist, DIST_SAMPLE, g->particle);
+    LLVMBasicBlockRef draw_end = LLVMGetInsertBlock(g->b);
+    LLVMBuildBr(g->b, done);
+    cg_position(g, done);
+    LLVMValueRef v = LLVMBuildPhi(g->b, t, "site");
+    LLVMAddIncoming(v, (LLVMValueRef[]){taken, drawn}, (LLVMBasicBlockRef[]){replay_end, draw_end}, 2);
     cg_record(g, e, v);
     return v;
 }
@@ -247,6 +276,19 @@ LLVMValueRef cg_infer(Cg *g, Node *e) {
     LLVMValueRef args[9] = {cg_ctx(g), desc, frame, n, cg_const_int(g, e->infer.scheme), ess, threads, record,
                             cg_loc_string(g, e->loc)};
     return cg_rt_call(g, RTF_rt_infer_smc, args, 9);
+}
+
+/* logp(m(args), post, i), logp(m(args), names, values), predict(m(args), post): the
+ * model's arguments in a block, then score or replay mode (rt_replay.h). */
+LLVMValueRef cg_model_builtin(Cg *g, Node *e) {
+    Node *call = e->call.args.items[0];
+    LLVMValueRef desc = call->call.callee->name.sym->cg, args = args_block(g, &call->call.args);
+    LLVMValueRef second = cg_expr(g, e->call.args.items[1]), loc = cg_loc_string(g, e->loc);
+    if (e->call.builtin == BI_PREDICT)
+        return cg_rt_call(g, RTF_rt_predict, (LLVMValueRef[]){cg_ctx(g), desc, args, second, loc}, 5);
+    LLVMValueRef third = cg_expr(g, e->call.args.items[2]);
+    bool names = cg_arg_type(e, 1)->kind == TY_ARRAY;
+    return cg_rt_call(g, names ? RTF_rt_logp_values : RTF_rt_logp_draw, (LLVMValueRef[]){desc, args, second, third, loc}, 5);
 }
 
 /* ---- models: resume functions over frames, and their descriptors ---- */

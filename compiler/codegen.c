@@ -560,6 +560,7 @@ static LLVMValueRef cg_builtin(Cg *g, Node *e, BuiltinId id) {
     if (id == BI_SD || id == BI_QUANTILE || (id == BI_MEAN && cg_arg_type(e, 0)->kind == TY_POSTERIOR))
         return cg_posterior_stat(g, e, id);
     if (id == BI_LPDF) return cg_dist_call(g, e->call.args.items[0], DIST_LPDF, cg_arg(g, e, 1));
+    if (id == BI_LOGP || id == BI_PREDICT) return cg_model_builtin(g, e);
     if (id == BI_STOP_GRAD) return cg_arg(g, e, 0);   /* only gradients see it */
     if (id == BI_FAIL) {
         cg_rt_fail_call(g, RTF_rt_fail, (LLVMValueRef[]){cg_loc_string(g, e->loc), cg_arg(g, e, 0)}, 2);

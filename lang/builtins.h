@@ -17,7 +17,8 @@
     X(ABS, "abs") X(LOGSUMEXP, "logsumexp") X(DIV, "div") \
     X(SD, "sd") X(QUANTILE, "quantile") X(LPDF, "lpdf") X(PLOT, "plot") \
     X(ROWS, "rows") X(COLS, "cols") X(MAT, "mat") \
-    X(DRAWS, "draws") X(STOP_GRAD, "stop_grad") X(FAIL, "fail")
+    X(DRAWS, "draws") X(STOP_GRAD, "stop_grad") X(FAIL, "fail") \
+    X(LOGP, "logp") X(PREDICT, "predict")
 
 typedef enum BuiltinId {
     BI_NONE,

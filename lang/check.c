@@ -491,6 +491,7 @@ static Type *check_builtin(Checker *c, Node *e, const char *name, BuiltinId id) 
     case BI_FAIL: return check_fail(c, e);
     case BI_ROWS: case BI_COLS: return check_mat_shape(c, e, name);
     case BI_MAT: return check_mat_build(c, e);
+    case BI_LOGP: case BI_PREDICT: return check_model_builtin(c, e, name, id);
     default:   /* MATH_BUILTINS: real -> real */
         check_args_against(c, e, name, one_real, 1);
         return ty_real;

@@ -38,6 +38,8 @@ Type *check_expect(Checker *c, Node **slot, Type *want);
 Type *check_expr(Checker *c, Node *e, Type *hint);
 Type *check_dist(Checker *c, Node *e);
 void check_args_against(Checker *c, Node *e, const char *name, Type **params, int n);
+/* logp(m(args), post, i), logp(m(args), names, values), predict(m(args), post) */
+Type *check_model_builtin(Checker *c, Node *e, const char *name, int id);
 void check_fn(Checker *c, Node *f);
 
 /* check_prob.c */

@@ -1,6 +1,7 @@
 /* check_prob.c - checking the probabilistic constructs: sample sites, infer and its options,
  * checkpoints, distributions as call targets, guides and params, and guide/model site pairing. */
 #include "check_internal.h"
+#include "builtins.h"
 #include "rt_dist_table.h"
 #include "rt_resample.h"
 #include <stdio.h>
@@ -287,6 +288,35 @@ static Symbol *inferred_model(Checker *c, Node *call) {
     }
     callee->name.sym = sym;
     return sym;
+}
+
+/* logp(m(args), post, i) and logp(m(args), names, values): the log joint density of the
+ * model at a posterior's draw or at named values; predict(m(args), post): the model
+ * replayed at each draw of a posterior. The model call is checked as infer's is. */
+Type *check_model_builtin(Checker *c, Node *e, const char *name, int id) {
+    bool predict = id == BI_PREDICT;
+    int n = e->call.args.len;
+    if (n != (predict ? 2 : 3)) {
+        diag_error(e->loc, predict ? "'predict' expects a model call and a posterior: predict(m(args), post)"
+                                   : "'logp' expects a model call and a posterior's draw or named values: "
+                                     "logp(m(args), post, i) or logp(m(args), names, values)");
+        return ty_error;
+    }
+    Node *call = e->call.args.items[0];
+    Symbol *model = inferred_model(c, call);
+    if (model) check_args_against(c, call, model->name, model->type->params, model->type->nparams);
+    Node *second = e->call.args.items[1];
+    Type *t = check_expr(c, second, NULL);
+    bool names = !predict && t->kind == TY_ARRAY && t->elem->kind == TY_STRING;
+    if (!check_is_poison(t) && t->kind != TY_POSTERIOR && !names)
+        diag_error(second->loc, predict ? "'predict' expects a posterior, found %s"
+                                        : "'logp' expects a posterior or a string[] of site addresses, found %s",
+                   check_tname(c, t));
+    if (!predict) {
+        check_expect(c, (Node **)&e->call.args.items[2], names ? ty_array(c->a, ty_real) : ty_int);
+    }
+    if (!model) return ty_error;
+    return predict ? ty_wrap(c->a, TY_POSTERIOR, model->type->ret) : ty_real;
 }
 
 /* Inference inside a model (or a function a model calls) runs once per particle, to the end,

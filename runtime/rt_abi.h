@@ -64,7 +64,10 @@
     X(rt_vi_sum, "i", "p") X(rt_vi_mean, "i", "pp") X(rt_vi_logsumexp, "i", "p") \
     X(rt_vi_lpmf_categorical, "i", "ipp") X(rt_vi_params, "p", "p") X(rt_vi_history, "p", "p") \
     X(rt_infer_vi, "p", "pppppiiidp") \
-    X(rt_plot_posterior, "v", "p")
+    X(rt_plot_posterior, "v", "p") \
+    /* replay and score modes at given values (rt_replay.c) */ \
+    X(rt_replay_site, "i", "piipp") X(rt_logp_draw, "d", "pppip") X(rt_logp_values, "d", "ppppp") \
+    X(rt_predict, "p", "ppppp")
 
 /* Data symbols JIT-compiled code reads (declared in rt.h): generated code loads the i32
  * rt_interrupted at loop back-edges and calls rt_interrupt when it is set. */

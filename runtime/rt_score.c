@@ -38,7 +38,7 @@ static int64_t constrain(int64_t support, int64_t u, int64_t lo, int64_t hi, int
 
 int64_t rt_score_site(rt_vi_state *V, int64_t site, int64_t nidx, const int64_t *idx, int64_t support, int64_t lo,
                       int64_t hi, const char *loc) {
-    (void)site, (void)nidx, (void)idx;
+    if (V->given) return rt_score_given_site(V, site, nidx, idx, loc);
     int64_t k = V->next_u++;
     int64_t u = V->probing || k >= V->nu ? rt_ad_const(0) : V->u[k];
     int64_t logj, x = constrain(support, u, lo, hi, &logj, loc);

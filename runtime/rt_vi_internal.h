@@ -30,6 +30,7 @@ typedef struct rt_vi_state {
     /* score mode: the model's continuous sites take, in the order they are met, the
      * unconstrained coordinates u (tape inputs) through their supports' transforms */
     bool scoring, probing;    /* probing: count the coordinates, each taking u = 0 */
+    const struct rt_given *given;   /* a score at given values: every site takes one */
     const int64_t *u;
     int64_t nu, next_u;
     SiteValue *sites;         /* the step's draws' sites, the current draw's from site_base */
@@ -65,5 +66,8 @@ void rt_vi_suspect_site(rt_vi_state *V, const rt_model *m, int64_t objective, ch
 /* rt_score.c: a score-mode site's value from the next unconstrained coordinate */
 int64_t rt_score_site(rt_vi_state *V, int64_t site, int64_t nidx, const int64_t *idx, int64_t support, int64_t lo,
                       int64_t hi, const char *loc);
+
+/* rt_replay.c: a score-mode site's given value (a handle, or the int itself) */
+int64_t rt_score_given_site(rt_vi_state *V, int64_t site, int64_t nidx, const int64_t *idx, const char *loc);
 
 #endif
