@@ -110,8 +110,10 @@ void cg_define_model(Cg *g, Node *m);
 
 /* ---- cg_ad.c: gradient specializations for variational inference ---- */
 LLVMValueRef cg_ad_lift(Cg *g, LLVMValueRef v, const Type *t);
+LLVMValueRef cg_ad_lower(Cg *g, Node *e, LLVMValueRef v);
 bool cg_ad_expr(Cg *g, Node *e, LLVMValueRef *v);
 bool cg_ad_stmt(Cg *g, Node *s);
+void cg_declare_vi(Cg *g, Node *n);   /* a paired guide's rt_vi_problem, a used objective's */
 void cg_define_vi_problem(Cg *g, Node *q);
 LLVMValueRef cg_define_model_ad(Cg *g, Node *m);   /* void ppl.ad.model.M(ctx, args) */
 void cg_define_objective(Cg *g, Node *o);

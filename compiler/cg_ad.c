@@ -21,6 +21,22 @@ LLVMValueRef cg_ad_lift(Cg *g, LLVMValueRef v, const Type *t) {
     return cg_rt_call(g, RTF_rt_vi_lift_array, args, 2);
 }
 
+static void ad_unsupported(Cg *g, Node *e, const char *what);
+
+/* The values of a real or real[] that gradient code holds as handles, for what takes plain
+ * values (the arguments of an infer in a differentiated model: nested inference is a
+ * constant of the gradient). */
+LLVMValueRef cg_ad_lower(Cg *g, Node *e, LLVMValueRef v) {
+    const Type *t = e->type;
+    if (t->kind == TY_REAL) return ad_value(g, v);
+    if (!cg_holds_real(t)) return v;
+    int depth;
+    ty_base(t, &depth);
+    if (depth == 1) return cg_rt_call(g, RTF_rt_vi_values, &v, 1);
+    ad_unsupported(g, e, "a real array of arrays passed to an infer");
+    return v;
+}
+
 static LLVMValueRef ad_binary_op(Cg *g, int id, LLVMValueRef l, LLVMValueRef r) {
     LLVMValueRef args[2] = {l, r};
     return cg_rt_call(g, id, args, 2);
@@ -147,6 +163,7 @@ static bool ad_builtin(Cg *g, Node *e, LLVMValueRef *v) {
                                     ad_value(g, cg_arg(g, e, 1)), cg_loc_string(g, e->loc)}, 3));
     else if (id == BI_SD) *v = ad_plain(g, e);
     else if (id == BI_LPDF) *v = ad_dist_call(g, e->call.args.items[0], cg_arg(g, e, 1));
+    else if (id == BI_LOGP) *v = ad_const(g, cg_model_builtin(g, e));   /* a constant of the gradient */
     else if (id == BI_MAT) *v = cg_rt_call(g, RTF_rt_vi_mat, (LLVMValueRef[]){cg_arg(g, e, 0), cg_loc_string(g, e->loc)}, 2);
     else if (!real) return false;
     else if (id == BI_ABS) *v = cg_rt_call(g, RTF_rt_ad_abs, (LLVMValueRef[]){cg_arg(g, e, 0)}, 1);
@@ -274,12 +291,14 @@ bool cg_ad_expr(Cg *g, Node *e, LLVMValueRef *v) {
     case N_CALL: return ad_call(g, e, v);
     case N_SAMPLE: *v = ad_sample(g, e); return true;
     case N_FIELD:   /* a posterior's real fields are constants; draws' fields are handles already */
-        if (e->type->kind != TY_REAL || e->field.base->type->kind == TY_DRAWS) return false;
-        *v = ad_plain(g, e);
-        return true;
-    case N_INFER:
-        ad_unsupported(g, e, "infer");
-        *v = LLVMConstNull(g->t_ptr);
+        if (e->field.base->type->kind == TY_DRAWS || !cg_holds_real(e->type)) return false;
+        if (e->type->kind == TY_REAL) *v = ad_plain(g, e);
+        else {   /* fit.params, fit.history, post.ess_history: constants */
+            g->ad = false;
+            LLVMValueRef plain = cg_expr(g, e);
+            g->ad = true;
+            *v = cg_ad_lift(g, plain, e->type);
+        }
         return true;
     default: return false;
     }
@@ -417,6 +436,29 @@ static LLVMValueRef define_guide_init(Cg *g, Node *q) {
     return fn;
 }
 
+/* rt_vi_problem {model, guide_ad, guide_init, nparams, param_names, guide_name} and
+ * rt_vi_objective {fn, name}: declared before any code (an infer anywhere may name them)
+ * and initialized when defined. */
+static LLVMTypeRef vi_problem_type(Cg *g) {
+    LLVMTypeRef f[6] = {g->t_ptr, g->t_ptr, g->t_ptr, g->t_int, g->t_ptr, g->t_ptr};
+    return LLVMStructTypeInContext(g->ctx, f, 6, 0);
+}
+
+static LLVMTypeRef objective_type(Cg *g) {
+    LLVMTypeRef f[2] = {g->t_ptr, g->t_ptr};
+    return LLVMStructTypeInContext(g->ctx, f, 2, 0);
+}
+
+void cg_declare_vi(Cg *g, Node *n) {
+    bool guide = n->kind == N_GUIDE;
+    char name[512];
+    snprintf(name, sizeof name, guide ? "ppl.vi.%s" : "ppl.objective.%s", n->fn.name);
+    LLVMValueRef gv = LLVMAddGlobal(g->mod, guide ? vi_problem_type(g) : objective_type(g), name);
+    LLVMSetLinkage(gv, LLVMInternalLinkage);
+    LLVMSetGlobalConstant(gv, 1);
+    n->fn.sym->cg = gv;
+}
+
 /* The rt_vi_problem of a guide and the model it is paired with, in the guide's symbol. */
 void cg_define_vi_problem(Cg *g, Node *q) {
     Node *m = q->fn.paired;
@@ -428,7 +470,7 @@ void cg_define_vi_problem(Cg *g, Node *q) {
     LLVMValueRef f[6] = {m->fn.sym->cg, guide_ad, init, cg_const_int(g, n),
                          cg_const_global(g, LLVMConstArray2(g->t_ptr, names, (uint64_t)n), "param_names"),
                          cg_const_string(g, q->fn.name)};
-    q->fn.sym->cg = cg_const_global(g, LLVMConstStructInContext(g->ctx, f, 6, 0), "ppl.vi");
+    LLVMSetInitializer(q->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 6, 0));
 }
 
 /* i64 ppl.obj.NAME(args): the objective's value on the tape, its arguments read from a block
@@ -448,5 +490,5 @@ void cg_define_objective(Cg *g, Node *o) {
     cg_end_function(g, ty_real);
     drain_ad_functions(g);
     LLVMValueRef f[2] = {fn, cg_const_string(g, o->fn.name)};
-    o->fn.sym->cg = cg_const_global(g, LLVMConstStructInContext(g->ctx, f, 2, 0), "ppl.objective");
+    LLVMSetInitializer(o->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 2, 0));
 }

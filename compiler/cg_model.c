@@ -243,9 +243,16 @@ static LLVMValueRef args_block(Cg *g, PtrVec *args) {
     for (int i = 0; i < args->len; i++) {
         LLVMValueRef off = cg_const_int(g, 8 * i);
         LLVMValueRef p = LLVMBuildGEP2(g->b, LLVMInt8TypeInContext(g->ctx), block, &off, 1, "");
-        LLVMBuildStore(g->b, cg_expr(g, args->items[i]), p);
+        LLVMValueRef v = cg_expr(g, args->items[i]);
+        LLVMBuildStore(g->b, g->ad ? cg_ad_lower(g, args->items[i], v) : v, p);
     }
     return block;
+}
+
+/* An option's value: a real option of an infer in gradient code is a handle, lowered. */
+static LLVMValueRef option_value(Cg *g, Node *e) {
+    LLVMValueRef v = cg_expr(g, e);
+    return g->ad ? cg_ad_lower(g, e, v) : v;
 }
 
 /* infer M(args) by is(particles = N): the model's arguments in a block, then the engine. */
@@ -264,14 +271,14 @@ LLVMValueRef cg_infer(Cg *g, Node *e) {
     if (e->infer.kind == INFER_VI) {
         LLVMValueRef k = e->infer.particles ? n : cg_const_int(g, 1);
         LLVMValueRef steps = e->infer.steps ? cg_expr(g, e->infer.steps) : cg_const_int(g, 1000);
-        LLVMValueRef lr = e->infer.lr ? cg_expr(g, e->infer.lr) : LLVMConstReal(g->t_real, 0.01);
+        LLVMValueRef lr = e->infer.lr ? option_value(g, e->infer.lr) : LLVMConstReal(g->t_real, 0.01);
         Node *obj = e->infer.objective;
         LLVMValueRef obj_args = obj && obj->kind == N_CALL ? args_block(g, &obj->call.args) : LLVMConstNull(g->t_ptr);
         LLVMValueRef args[10] = {cg_ctx(g), e->infer.guide->cg, frame, e->infer.objective_sym->cg, obj_args, k,
                                  steps, cg_const_int(g, e->infer.optimizer), lr, cg_loc_string(g, e->loc)};
         return cg_rt_call(g, RTF_rt_infer_vi, args, 10);
     }
-    LLVMValueRef ess = e->infer.ess ? cg_expr(g, e->infer.ess) : LLVMConstReal(g->t_real, 0.5);
+    LLVMValueRef ess = e->infer.ess ? option_value(g, e->infer.ess) : LLVMConstReal(g->t_real, 0.5);
     LLVMValueRef threads = e->infer.threads ? cg_expr(g, e->infer.threads) : cg_const_int(g, 1);
     LLVMValueRef args[9] = {cg_ctx(g), desc, frame, n, cg_const_int(g, e->infer.scheme), ess, threads, record,
                             cg_loc_string(g, e->loc)};
@@ -286,7 +293,7 @@ LLVMValueRef cg_model_builtin(Cg *g, Node *e) {
     LLVMValueRef second = cg_expr(g, e->call.args.items[1]), loc = cg_loc_string(g, e->loc);
     if (e->call.builtin == BI_PREDICT)
         return cg_rt_call(g, RTF_rt_predict, (LLVMValueRef[]){cg_ctx(g), desc, args, second, loc}, 5);
-    LLVMValueRef third = cg_expr(g, e->call.args.items[2]);
+    LLVMValueRef third = option_value(g, e->call.args.items[2]);
     bool names = cg_arg_type(e, 1)->kind == TY_ARRAY;
     return cg_rt_call(g, names ? RTF_rt_logp_values : RTF_rt_logp_draw, (LLVMValueRef[]){desc, args, second, third, loc}, 5);
 }

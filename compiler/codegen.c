@@ -1125,6 +1125,7 @@ static void define_all(Cg *g, Program *prog) {
         Node *n = prog->items.items[i];
         if (n->kind == N_FN) declare_fn(g, n);
         else if (n->kind == N_MODEL) cg_declare_model(g, n);
+        else if ((n->kind == N_GUIDE && n->fn.paired) || (n->kind == N_OBJECTIVE && n->fn.used)) cg_declare_vi(g, n);
         else declare_global(g, global_symbol(n));
     }
     for (int i = 0; i < prog->items.len; i++) {

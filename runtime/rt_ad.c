@@ -133,7 +133,8 @@ static void tape_release(void *p)
     free(t->node), free(t->val), free(t->adj), free(t->input);
     free(t->parg), free(t->pd), free(t->mat), free(t->tmp);
     free(t);
-    cur = NULL;
+    if (cur == t)
+        cur = NULL;
 }
 
 static void key_create(void)
@@ -166,6 +167,32 @@ void rt_ad_free(void)
         return;
     pthread_setspecific(tape_key, NULL);
     tape_release(cur);
+}
+
+/* The thread's tape while a pushed one is in use is kept by the pusher; the last popped tape
+ * is kept for the next push, so a sampler scoring a model step after step reuses its storage. */
+static __thread ad_tape *spare;
+
+void *rt_ad_push(void)
+{
+    ad_tape *outer = tape();
+    ad_tape *t = spare ? spare : calloc(1, sizeof *t);
+    if (!t)
+        out_of_memory();
+    spare = NULL;
+    t->n = t->ninput = t->pn = t->mn = 0;
+    pthread_setspecific(tape_key, t);
+    cur = t;
+    return outer;
+}
+
+void rt_ad_pop(void *outer)
+{
+    if (spare)
+        tape_release(spare);
+    spare = cur;
+    pthread_setspecific(tape_key, outer);
+    cur = outer;
 }
 
 rt_ad_mark rt_ad_mark_here(void)

@@ -16,6 +16,11 @@
 
 void rt_ad_begin(void);          /* starts, or empties for reuse, the calling thread's tape */
 void rt_ad_free(void);           /* releases its storage (threads' tapes are freed at exit) */
+/* A fresh tape for the calling thread until rt_ad_pop, the current one left as it is: an
+ * engine that runs inside gradient code (a fit or a score nested in a fit's model) keeps
+ * the outer tape's handles valid. rt_ad_pop takes what rt_ad_push returned. */
+void *rt_ad_push(void);
+void rt_ad_pop(void *outer);
 int64_t rt_ad_const(double v);
 int64_t rt_ad_input(double v);   /* a variable to differentiate by; numbered 0, 1, ... */
 double rt_ad_value(int64_t h);

@@ -106,13 +106,15 @@ int64_t rt_score_given_site(rt_vi_state *V, int64_t site, int64_t nidx, const in
 
 double rt_score_given(const rt_model *m, const void *args, const rt_given *g, rt_score_parts *parts,
                       const char *loc) {
-    rt_ad_begin();
+    void *outer = rt_ad_push();
     rt_vi_state V = {.scoring = true, .given = g};
     rt_ctx cx = {.vi = &V, .args = args};
     V.logp = rt_ad_const(0);
     m->model_ad(&cx, args);
     if (parts) memcpy(parts->part, V.part, sizeof V.part);
-    return rt_ad_value(V.logp);
+    double lp = rt_ad_value(V.logp);
+    rt_ad_pop(outer);
+    return lp;
 }
 
 double rt_logp_draw(const rt_model *m, const void *args, const rt_posterior *post, int64_t i, const char *loc) {

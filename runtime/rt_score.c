@@ -64,25 +64,30 @@ static int64_t run(const rt_model *m, const void *args, rt_vi_state *V) {
 
 int64_t rt_score_dim(const rt_model *m, const void *args, const char *loc) {
     rt_vi_state V = {.probing = true};
-    rt_ad_begin();
+    void *outer = rt_ad_push();
     run(m, args, &V);
+    rt_ad_pop(outer);
     return V.next_u;
 }
 
 double rt_score(const rt_model *m, const void *args, const double *u, int64_t n, double *grad, double *x,
                 rt_score_parts *parts, const char *loc) {
-    rt_ad_begin();
+    void *outer = rt_ad_push();
     int64_t *h = rt_alloc(sizeof(int64_t) * (size_t)(n + 1), false);
     for (int64_t k = 0; k < n; k++) h[k] = rt_ad_input(u[k]);
     rt_vi_state V = {.u = h, .nu = n};
     int64_t lp = run(m, args, &V);
-    if (V.next_u != n)
+    if (V.next_u != n) {
+        rt_ad_pop(outer);
         rt_failf(loc, "score: model '%s' met %lld continuous sites where %lld were expected (in score mode the "
                  "sites a run meets must not depend on the values of others)", m->name, (long long)V.next_u,
                  (long long)n);
+    }
     if (parts) memcpy(parts->part, V.part, sizeof V.part);
     if (x)
         for (int64_t k = 0; k < n; k++) x[k] = rt_ad_value(V.sites[k].h);
     if (grad) rt_ad_grad(lp, grad, n);
-    return rt_ad_value(lp);
+    double v = rt_ad_value(lp);
+    rt_ad_pop(outer);
+    return v;
 }

@@ -273,6 +273,7 @@ rt_posterior *rt_infer_vi(rt_ctx *ctx, const rt_vi_problem *prob, const void *ar
     int64_t *offset = rt_alloc(16 * (size_t)(prob->nparams + 1), false);
     rt_vi_theta theta = {.offset = offset, .len = offset + prob->nparams + 1};
     prob->guide_init(args, &theta);
+    void *outer_tape = rt_ad_push();   /* a fit inside another's model keeps that one's tape */
     int64_t n = theta.n;
     Fit f = {.prob = prob, .args = args, .objective = objective_desc, .objective_args = objective_args,
               .theta = theta.v, .grad = doubles(n), .m = doubles(n), .v = doubles(n),
@@ -295,6 +296,7 @@ rt_posterior *rt_infer_vi(rt_ctx *ctx, const rt_vi_problem *prob, const void *ar
     }
     f.vi.prob = NULL;
     rt_posterior *post = fitted_posterior(&f, steps, loc);
+    rt_ad_pop(outer_tape);
     rt_error_context(NULL, NULL);
     post->guide_name = prob->guide_name;
     post->objective_name = objective_desc->name;
