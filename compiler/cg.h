@@ -48,6 +48,7 @@ typedef struct Cg {
     int nstates;
     Node *final_checkpoint;                /* runs without suspending (see last_checkpoint) */
     bool session;                          /* a REPL cell: show values of top-level lets and expressions */
+    bool replay;                           /* emitting a model's replay function (cg_sample) */
     bool ad;                               /* a gradient specialization: reals are tape handles (i64) */
     Node *ad_guide;                        /* the guide whose specialization is being emitted */
     PtrVec ad_queue;                       /* functions whose specializations are still to define */

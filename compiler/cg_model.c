@@ -77,14 +77,16 @@ static LLVMValueRef site_indices(Cg *g, Node *e) {
     return idx;
 }
 
-/* A sample site: drawn, or in replay mode (the particle has given values) the given value
- * when there is one for its address. */
+/* A sample site: drawn, or in the replay function the particle's given value when it has
+ * one for the site's address. */
 LLVMValueRef cg_sample(Cg *g, Node *e) {
+    if (!g->replay) {
+        LLVMValueRef v = cg_dist_call(g, e->sample.dist, DIST_SAMPLE, g->particle);
+        cg_record(g, e, v);
+        return v;
+    }
     LLVMTypeRef t = cg_llvm_type(g, e->type);
-    LLVMValueRef given = LLVMBuildLoad2(g->b, g->t_ptr, particle_field(g, offsetof(rt_particle, given)), "given");
-    LLVMBasicBlockRef replay = cg_new_block(g, "replay"), draw = cg_new_block(g, "draw"), done = cg_new_block(g, "sampled");
-    LLVMBuildCondBr(g->b, LLVMBuildIsNull(g->b, given, ""), draw, replay);
-    cg_position(g, replay);
+    LLVMBasicBlockRef draw = cg_new_block(g, "draw"), done = cg_new_block(g, "sampled");
     LLVMValueRef found = cg_entry_alloca(g, g->t_int, "found");
     LLVMValueRef args[5] = {g->particle, cg_const_int(g, e->sample.site), cg_const_int(g, e->sample.indices.len),
                             site_indices(g, e), found};
@@ -330,9 +332,9 @@ static LLVMTypeRef resume_type(Cg *g) {
 
 /* The descriptor is declared first (infer sites load its frame size) and filled in later. */
 static LLVMTypeRef descriptor_type(Cg *g) {
-    LLVMTypeRef f[12] = {g->t_ptr, g->t_ptr, g->t_int, g->t_int, g->t_int, g->t_ptr, g->t_ptr, g->t_ptr,
-                         g->t_int, g->t_int, g->t_ptr, g->t_ptr};
-    return LLVMStructTypeInContext(g->ctx, f, 12, 0);
+    LLVMTypeRef f[13] = {g->t_ptr, g->t_ptr, g->t_int, g->t_int, g->t_int, g->t_ptr, g->t_ptr, g->t_ptr,
+                         g->t_int, g->t_int, g->t_ptr, g->t_ptr, g->t_ptr};
+    return LLVMStructTypeInContext(g->ctx, f, 13, 0);
 }
 
 void cg_declare_model(Cg *g, Node *m) {
@@ -370,15 +372,15 @@ static void site_tables(Cg *g, Node *m, LLVMValueRef out[4]) {
     out[3] = cg_const_global(g, LLVMConstArray2(g->t_int, supports, (uint64_t)n), "site_support");
 }
 
-static void define_descriptor(Cg *g, Node *m, LLVMValueRef resume, LLVMValueRef model_ad) {
+static void define_descriptor(Cg *g, Node *m, LLVMValueRef resume, LLVMValueRef model_ad, LLVMValueRef replay) {
     LLVMValueRef tables[4];
     site_tables(g, m, tables);
     Type *ret = m->fn.sym->type->ret;
-    LLVMValueRef f[12] = {cg_const_string(g, m->fn.name), resume, cg_const_int(g, g->frame_bytes),
+    LLVMValueRef f[13] = {cg_const_string(g, m->fn.name), resume, cg_const_int(g, g->frame_bytes),
                           cg_const_int(g, runtime_kind(ret)), cg_const_int(g, m->fn.sites.len),
                           tables[0], tables[1], tables[2], cg_const_int(g, m->fn.params.len),
-                          cg_const_int(g, has_potential(m->fn.body)), model_ad, tables[3]};
-    LLVMSetInitializer(m->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 12, 0));
+                          cg_const_int(g, has_potential(m->fn.body)), model_ad, tables[3], replay};
+    LLVMSetInitializer(m->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 13, 0));
 }
 
 /* A bool result is widened to 8 bytes in the frame's return field (real and int results
@@ -408,9 +410,10 @@ static Node *last_checkpoint(Node *body) {
 
 /* i32 resume(frame, particle): a switch on the saved state jumps to the start or to the
  * statement after the checkpoint where the model stopped. Every variable lives in the frame. */
-void cg_define_model(Cg *g, Node *m) {
+static LLVMValueRef define_resume(Cg *g, Node *m, const char *prefix, bool replay) {
     char name[512];
-    snprintf(name, sizeof name, "ppl.resume.%s", m->fn.name);
+    snprintf(name, sizeof name, "%s%s", prefix, m->fn.name);
+    g->replay = replay;
     g->fn = LLVMAddFunction(g->mod, name, resume_type(g));
     LLVMSetLinkage(g->fn, LLVMInternalLinkage);
     g->frame = LLVMGetParam(g->fn, 0);
@@ -439,11 +442,19 @@ void cg_define_model(Cg *g, Node *m) {
     cg_position(g, g->ret_bb);
     store_model_result(g, ret);
     LLVMBuildRet(g->b, LLVMConstInt(LLVMInt32TypeInContext(g->ctx), 0, 0));
-    LLVMValueRef resume = g->fn;
-    int64_t frame_bytes = g->frame_bytes;
     g->frame = g->particle = NULL;
+    g->final_checkpoint = NULL;
+    g->replay = false;
+    return g->fn;
+}
+
+/* A model's three modes: simulate (resume), replay (the same frames, sites taking given
+ * values) and score (the gradient specialization), and its descriptor. */
+void cg_define_model(Cg *g, Node *m) {
+    LLVMValueRef replay = define_resume(g, m, "ppl.replay.", true);
+    LLVMValueRef resume = define_resume(g, m, "ppl.resume.", false);
+    int64_t frame_bytes = g->frame_bytes;
     LLVMValueRef model_ad = cg_define_model_ad(g, m);
     g->frame_bytes = frame_bytes;
-    define_descriptor(g, m, resume, model_ad);
-    g->final_checkpoint = NULL;
+    define_descriptor(g, m, resume, model_ad, replay);
 }

@@ -69,6 +69,7 @@ typedef struct rt_model {
     int64_t has_potential;              /* the body has `potential` statements */
     rt_model_ad_fn model_ad;            /* the gradient specialization (every model has one) */
     const int64_t *site_support;        /* per site id: its support (RT_SUPPORT_*, rt_dist.h) */
+    rt_resume_fn replay;                /* replay mode: resume with sites taking p->given's values */
 } rt_model;
 
 /* Weighted draws from one inference run. */

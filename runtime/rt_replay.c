@@ -142,7 +142,7 @@ int64_t rt_replay_site(rt_particle *p, int64_t site, int64_t nidx, const int64_t
 
 static double run_replay(const rt_model *m, rt_particle *p, void *frame) {
     for (;;) {
-        int32_t more = m->resume(frame, p);
+        int32_t more = (m->replay ? m->replay : m->resume)(frame, p);
         if (!more || p->logw == -INFINITY) break;
     }
     return p->logw == -INFINITY ? -INFINITY : p->logw - p->potential;

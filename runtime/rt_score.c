@@ -31,8 +31,7 @@ static int64_t constrain(int64_t support, int64_t u, int64_t lo, int64_t hi, int
         *logj = rt_ad_add(rt_ad_log(width), log_logistic_jacobian(u));
         return rt_ad_add(lo, rt_ad_mul(width, logistic(u)));
     }
-    default: rt_fail(loc, "score: a discrete site has no unconstrained coordinate (score mode needs every site "
-                          "continuous; enumerate or sample discrete sites with another method)");
+    default: return -1;   /* discrete: the caller reports it */
     }
 }
 
@@ -42,6 +41,10 @@ int64_t rt_score_site(rt_vi_state *V, int64_t site, int64_t nidx, const int64_t 
     int64_t k = V->next_u++;
     int64_t u = V->probing || k >= V->nu ? rt_ad_const(0) : V->u[k];
     int64_t logj, x = constrain(support, u, lo, hi, &logj, loc);
+    if (x < 0)
+        rt_failf(loc, "score: site '%s' of model '%s' is discrete and has no unconstrained coordinate (give it a "
+                 "value, or use a method that samples or enumerates discrete sites)",
+                 V->model->site_names[site], V->model->name);
     if (logj >= 0) {
         V->logp = rt_ad_add(V->logp, logj);
         V->part[RT_PART_JACOBIAN] += rt_ad_value(logj);
@@ -54,6 +57,7 @@ int64_t rt_score_site(rt_vi_state *V, int64_t site, int64_t nidx, const int64_t 
 /* One run of the model's specialization in score mode on a fresh tape. */
 static int64_t run(const rt_model *m, const void *args, rt_vi_state *V) {
     rt_ctx cx = {.vi = V, .args = args};
+    V->model = m;
     V->scoring = true;
     V->logp = rt_ad_const(0);
     V->next_u = V->nsites = 0;

@@ -31,6 +31,7 @@ typedef struct rt_vi_state {
      * unconstrained coordinates u (tape inputs) through their supports' transforms */
     bool scoring, probing;    /* probing: count the coordinates, each taking u = 0 */
     const struct rt_given *given;   /* a score at given values: every site takes one */
+    const rt_model *model;    /* the model being scored (for messages) */
     const int64_t *u;
     int64_t nu, next_u;
     SiteValue *sites;         /* the step's draws' sites, the current draw's from site_base */
