@@ -24,20 +24,44 @@ static void write_comment(FILE *f, const char *text)
     fputc('\n', f);
 }
 
-static void write_real(FILE *f, double x)
+/* Rows go through a buffer of their own, written out in large pieces. */
+typedef struct Out { FILE *f; size_t len; char buf[1 << 16]; } Out;
+
+static void out_flush(Out *o)
 {
-    char buf[40];
-    rt_format_real(buf, sizeof buf, x);
-    fputs(buf, f);
+    fwrite(o->buf, 1, o->len, o->f);
+    o->len = 0;
 }
 
-/* Ints and bools are recorded as doubles; integral ones are written without ".0". */
-static void write_number(FILE *f, double x, int64_t kind)
+/* Room for one number and a separator. */
+static char *out_room(Out *o)
 {
-    if (kind != RT_REAL && x == floor(x) && fabs(x) < 9.2e18)
-        fprintf(f, "%lld", (long long)x);
-    else
-        write_real(f, x);
+    if (o->len + 40 > sizeof o->buf)
+        out_flush(o);
+    return o->buf + o->len;
+}
+
+static void out_char(Out *o, char c) { *out_room(o) = c, o->len++; }
+
+static void out_real(Out *o, double x) { o->len += (size_t)rt_format_real_to(out_room(o), x); }
+
+/* Ints and bools are recorded as doubles; integral ones are written without ".0". */
+static void out_number(Out *o, double x, int64_t kind)
+{
+    if (kind == RT_REAL || x != floor(x) || !(fabs(x) < 9.2e18)) {
+        out_real(o, x);
+        return;
+    }
+    char digits[24], *at = out_room(o);
+    long long v = (long long)x;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    int n = 0;
+    do digits[n++] = (char)('0' + u % 10); while ((u /= 10) > 0);
+    if (v < 0)
+        *at++ = '-', o->len++;
+    for (int k = 0; k < n; k++)
+        at[k] = digits[n - 1 - k];
+    o->len += (size_t)n;
 }
 
 /* A header field, quoted as RFC 4180 says when it holds a comma, quote or line break
@@ -143,21 +167,21 @@ static void fill_cells(int64_t i, const rt_site_map *t, double *cells)
             cells[c] = NAN;
 }
 
-static void write_row(FILE *f, const rt_posterior *p, int64_t i, norm z, const rt_site_map *t,
+static void write_row(Out *o, const rt_posterior *p, int64_t i, norm z, const rt_site_map *t,
                       double *cells)
 {
     const rt_model *m = p->model;
-    write_real(f, normalized(p->logw[i], z));
+    out_real(o, normalized(p->logw[i], z));
     if (m->ret_kind != -1) {
-        fputc(',', f);
-        write_number(f, p->value[i], m->ret_kind);
+        out_char(o, ',');
+        out_number(o, p->value[i], m->ret_kind);
     }
     fill_cells(i, t, cells);
     for (int64_t c = 0; c < t->count; c++) {
-        fputc(',', f);
-        write_number(f, cells[c], site_kind(m, t->addr[c][0]));
+        out_char(o, ',');
+        out_number(o, cells[c], site_kind(m, t->addr[c][0]));
     }
-    fputc('\n', f);
+    out_char(o, '\n');
 }
 
 /* ---- the file ---- */
@@ -189,7 +213,14 @@ void rt_write_csv(FILE *f, const rt_posterior *post, const char *const *config_l
     if (!cells)
         rt_fail(NULL, "out of memory writing CSV");
     norm z = weight_norm(post);
+    Out *o = malloc(sizeof *o);
+    if (!o)
+        rt_fail(NULL, "out of memory writing CSV");
+    o->f = f, o->len = 0;
+    fflush(f);
     for (int64_t i = 0; i < post->n; i++)
-        write_row(f, post, i, z, &t, cells);
+        write_row(o, post, i, z, &t, cells);
+    out_flush(o);
+    free(o);
     GC_FREE(cells);
 }
