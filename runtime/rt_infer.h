@@ -51,6 +51,8 @@ typedef struct rt_posterior {
     rt_trace *recorder;                 /* rt_post_trace's */
     double log_evidence;                /* log of the mean weight */
     double ess;                         /* (sum w)^2 / sum w^2 */
+    double mean;                        /* rt_post_mean, computed by rt_post_summarize */
+    bool has_mean;
     int64_t resamples;                  /* SMC: resampling steps taken */
     rt_array *ess_history;              /* the ESS after each step (IS: one step) */
     /* VI: the fitted guide's parameters and the objective at each step */

@@ -31,14 +31,18 @@ void rt_post_summarize(rt_posterior *p, const char *loc)
     if (max == -INFINITY)
         rt_failf(loc, "all %lld particles of model '%s' have zero weight (every run hit an "
                  "impossible observation or a reward of -inf)", (long long)p->n, p->model->name);
-    double s = 0.0, s2 = 0.0;
+    double s = 0.0, s2 = 0.0, swv = 0.0;   /* adding the zero weights changes no sum */
     for (int64_t i = 0; i < p->n; i++) {
         double w = rt_rel_weight(p->logw[i], max);
         s += w;
         s2 += w * w;
+        if (w > 0)
+            swv += w * p->value[i];
     }
     p->log_evidence = max + log(s) - log((double)p->n);
     p->ess = s * s / s2;
+    p->mean = swv / s;   /* rt_post_mean's sums, in the same order */
+    p->has_mean = true;
 }
 
 /* ---- a summary row's statistics (the weighted draws are in rt_weighted.c) ---- */
@@ -60,20 +64,36 @@ static stats pairs_stats(rt_wpairs *ps)
 
 /* ---- the accessors generated code calls ---- */
 
+/* mean and sd straight from the weights and values, without gathering pairs: the same sums
+ * in the same order (particles of positive weight, in order) as rt_wpairs_mean and _sd.
+ * The mean is usually known already, from rt_post_summarize. */
 double rt_post_mean(const rt_posterior *p)
 {
-    rt_wpairs ps = rt_wpairs_of_values(p);
-    double mean = rt_wpairs_mean(&ps);
-    rt_wpairs_free(&ps);
-    return mean;
+    if (p->has_mean)
+        return p->mean;
+    double max = rt_max_logw(p), sw = 0.0, swv = 0.0;
+    for (int64_t i = 0; i < p->n; i++) {
+        double w = rt_rel_weight(p->logw[i], max);
+        if (w > 0) {
+            sw += w;
+            swv += w * p->value[i];
+        }
+    }
+    return swv / sw;
 }
 
 double rt_post_sd(const rt_posterior *p)
 {
-    rt_wpairs ps = rt_wpairs_of_values(p);
-    double sd = rt_wpairs_sd(&ps, rt_wpairs_mean(&ps));
-    rt_wpairs_free(&ps);
-    return sd;
+    double max = rt_max_logw(p), mean = rt_post_mean(p), sw = 0.0, swd = 0.0;
+    for (int64_t i = 0; i < p->n; i++) {
+        double w = rt_rel_weight(p->logw[i], max);
+        if (w > 0) {
+            double d = p->value[i] - mean;
+            sw += w;
+            swd += w * d * d;
+        }
+    }
+    return sqrt(swd / sw);
 }
 
 double rt_post_quantile(const rt_posterior *p, double q, const char *loc)
