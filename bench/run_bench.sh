@@ -83,6 +83,63 @@ if [ -f "$SHARED/bench/pf_lgssm.c" ]; then
     fi
 fi
 
+# cpu_ms CMD: the median of 5 CPU times (user + system) of CMD, in ms; peak_kb CMD: its
+# peak resident memory. Runs of the programs compared are interleaved by the callers.
+cpu_ms() { /usr/bin/time -f '%U %S' "$@" 2>&1 >/dev/null | tail -n 1 | awk '{ printf "%.0f", ($1 + $2) * 1000 }'; }
+peak_kb() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; }
+median5() { printf '%s\n' "$@" | sort -n | sed -n 3p; }
+
+# ---- Traces by column: SMC with the default options (resampling when the ESS falls below
+# half) on lgssm.json, 100 000 particles, then print(post), which needs every particle's
+# path: against the same program with trace = false, in the same run (CPU time, median of 5,
+# interleaved). Targets: at most 1.3x the time, and peak memory at most 1.5x the bytes of
+# the values and ancestors kept (101 steps x 8 bytes + resamplings x 4 bytes per particle,
+# about 120 MB).
+if [ -f "$SHARED/bench/lgssm.json" ] && command -v /usr/bin/time > /dev/null; then
+    sed 's/smc(particles = 100000)/smc(particles = 100000, trace = false)/' bench/lgssm_post.ppl > "$OUT/lgssm_notrace.ppl"
+    "$PPL" build bench/lgssm_post.ppl -o "$OUT/lgssm_trace" && "$PPL" build "$OUT/lgssm_notrace.ppl" -o "$OUT/lgssm_notrace" || exit 1
+    D="$SHARED/bench/lgssm.json"
+    a=""; b=""
+    for i in 1 2 3 4 5; do a="$a $(cpu_ms "$OUT/lgssm_trace" --data "$D")"; b="$b $(cpu_ms "$OUT/lgssm_notrace" --data "$D")"; done
+    ta=$(median5 $a); tb=$(median5 $b)
+    ma=$(peak_kb "$OUT/lgssm_trace" --data "$D"); mb=$(peak_kb "$OUT/lgssm_notrace" --data "$D")
+    kept_mb=$(awk 'BEGIN { printf "%.0f", (101 * 8 + 100 * 4) * 100000 / 1e6 }')   # upper bound: a resampling per step
+    echo
+    echo "lgssm SMC with traces, 100000 particles, default options, print(post) (CPU, median of 5)"
+    printf '  %-34s %8s ms   %6s KB\n' "trace = false" "$tb" "$mb"
+    printf '  %-34s %8s ms   %6s KB   %5sx time\n' "traces by column (default)" "$ta" "$ma" "$(ratio "$ta" "$tb")"
+    echo "  values and ancestors kept: at most $kept_mb MB; peak is $(awk -v m="$ma" -v k="$kept_mb" 'BEGIN { printf "%.2f", m / 1000 / k }')x that"
+    if awk -v r="$(ratio "$ta" "$tb")" 'BEGIN { exit !(r <= 1.3) }'; then verdict=met; else verdict="NOT met"; fi
+    echo "target: traces at most 1.3x the time of trace = false: $verdict"
+fi
+
+# ---- Importance sampling: the tilted Gaussian (tilt.json) with 10^7 draws, trace = false,
+# against the hand-written is_tilt.c (CPU, median of 5, interleaved). Target: at most 1.5x C.
+if [ -f "$SHARED/bench/is_tilt.c" ] && command -v /usr/bin/time > /dev/null; then
+    ${CC:-cc} -O2 -std=c99 "$SHARED/bench/is_tilt.c" -lm -o "$OUT/is_tilt" || exit 1
+    "$PPL" build bench/tilt.ppl -o "$OUT/tilt_ppl" || exit 1
+    a=""; b=""
+    for i in 1 2 3 4 5; do a="$a $(cpu_ms "$OUT/tilt_ppl")"; b="$b $(cpu_ms "$OUT/is_tilt" "$SHARED/bench/tilt.json" 10000000)"; done
+    ta=$(median5 $a); tb=$(median5 $b)
+    echo
+    echo "IS, tilted Gaussian, 10^7 draws (CPU, median of 5)"
+    printf '  %-34s %8s ms   %6s KB\n' "hand-written C (is_tilt.c)" "$tb" "$(peak_kb "$OUT/is_tilt" "$SHARED/bench/tilt.json" 10000000)"
+    printf '  %-34s %8s ms   %6s KB   %5sx C\n' "ppl build bench/tilt.ppl" "$ta" "$(peak_kb "$OUT/tilt_ppl")" "$(ratio "$ta" "$tb")"
+    if awk -v r="$(ratio "$ta" "$tb")" 'BEGIN { exit !(r <= 1.5) }'; then verdict=met; else verdict="NOT met"; fi
+    echo "target: at most 1.5x the C time: $verdict"
+fi
+
+# ---- Model mode's CSV: eight schools by importance sampling, 200 000 draws of 11 numbers
+# written to a file; rows written per second of CPU time (median of 5).
+if command -v /usr/bin/time > /dev/null; then
+    "$PPL" build bench/eight_schools.ppl -o "$OUT/schools" || exit 1
+    a=""
+    for i in 1 2 3 4 5; do a="$a $(cpu_ms "$OUT/schools" --method is --particles 200000 --seed 1 --quiet --output "$OUT/schools.csv")"; done
+    t=$(median5 $a)
+    echo
+    echo "model mode CSV, eight schools, 200000 IS draws: $t ms CPU, $(awk -v t="$t" 'BEGIN { printf "%.0f", 200000 / (t / 1000) }') rows/s (11 numbers a row)"
+fi
+
 # ---- VI: Bayesian logistic regression (N = 1000, D = 5, prior N(0, 1)) with a mean-field
 # Gaussian guide, the ELBO with 1 particle and Adam: gradient evaluations (= steps) per
 # second of `ppl build bench/logreg.ppl` in model mode, against bench/logreg_grad.c, the same

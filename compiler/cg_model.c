@@ -87,7 +87,7 @@ LLVMValueRef cg_sample(Cg *g, Node *e) {
     }
     LLVMTypeRef t = cg_llvm_type(g, e->type);
     LLVMBasicBlockRef draw = cg_new_block(g, "draw"), done = cg_new_block(g, "sampled");
-    LLVMValueRef found = cg_entry_alloca(g, g->t_int, "found");
+    LLVMValueRef found = cg_scratch_words(g, 1);   /* on the stack: it never lives across a checkpoint */
     LLVMValueRef args[5] = {g->particle, cg_const_int(g, e->sample.site), cg_const_int(g, e->sample.indices.len),
                             site_indices(g, e), found};
     LLVMValueRef bits = cg_rt_call(g, RTF_rt_replay_site, args, 5);
@@ -452,8 +452,9 @@ static LLVMValueRef define_resume(Cg *g, Node *m, const char *prefix, bool repla
  * values) and score (the gradient specialization), and its descriptor. */
 void cg_define_model(Cg *g, Node *m) {
     LLVMValueRef replay = define_resume(g, m, "ppl.replay.", true);
+    int64_t replay_bytes = g->frame_bytes;
     LLVMValueRef resume = define_resume(g, m, "ppl.resume.", false);
-    int64_t frame_bytes = g->frame_bytes;
+    int64_t frame_bytes = g->frame_bytes > replay_bytes ? g->frame_bytes : replay_bytes;   /* equal: one body */
     LLVMValueRef model_ad = cg_define_model_ad(g, m);
     g->frame_bytes = frame_bytes;
     define_descriptor(g, m, resume, model_ad, replay);

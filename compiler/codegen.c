@@ -308,6 +308,21 @@ static LLVMValueRef cg_int_divide(Cg *g, LLVMValueRef l, LLVMValueRef r, bool re
     return LLVMBuildSelect(g->b, minus_one, special, q, rem ? "rem" : "quot");
 }
 
+/* x^2, x^3, x^4 with an integer literal exponent, as products (lang/SPEC.md, operators): x*x
+ * is the correctly rounded square, x*x*x and (x*x)*(x*x) round twice; a call of pow costs
+ * more than the rest of a typical reward. */
+/* 2, 3 or 4 for such a literal (the checker has made it a real), else 0. */
+static int small_exponent(const Node *r) {
+    if (r->kind == N_CONVERT) r = r->binary.lhs;
+    return r->kind == N_INT && r->ival >= 2 && r->ival <= 4 ? (int)r->ival : 0;
+}
+
+static LLVMValueRef cg_small_power(Cg *g, LLVMValueRef x, int n) {
+    LLVMValueRef x2 = LLVMBuildFMul(g->b, x, x, "sq");
+    if (n == 2) return x2;
+    return LLVMBuildFMul(g->b, x2, n == 3 ? x : x2, "pow");
+}
+
 static LLVMValueRef cg_arith(Cg *g, TokKind op, bool real, LLVMValueRef l, LLVMValueRef r) {
     switch (op) {
     case TK_PLUS: return real ? LLVMBuildFAdd(g->b, l, r, "") : LLVMBuildAdd(g->b, l, r, "");
@@ -339,6 +354,10 @@ static LLVMValueRef cg_binary(Cg *g, Node *e) {
         return cg_compare(g, op, real, l, r);
     case TK_PERCENT:
         return cg_int_divide(g, l, r, true, e->loc);
+    case TK_CARET: {
+        int n = small_exponent(e->binary.rhs);
+        return n ? cg_small_power(g, l, n) : cg_arith(g, op, real, l, r);
+    }
     default:
         return cg_arith(g, op, real, l, r);
     }

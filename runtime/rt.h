@@ -136,7 +136,10 @@ void rt_data_load(const char *path);
 /* The run's seed (--seed N, else 0), set by rt_init; the RNG derives every stream from it. */
 extern uint64_t rt_seed;
 
-/* Formats a real the way print does (shortest round-trip form, "1.0", "inf", "nan"). */
+/* Formats a real the way print does (shortest round-trip form, "1.0", "inf", "nan";
+ * rt_format.c). rt_format_real_to writes at most 25 bytes and a NUL into out (which must
+ * have room for 32) and returns the length. */
 void rt_format_real(char *buf, int size, double x);
+int rt_format_real_to(char *out, double x);
 
 #endif

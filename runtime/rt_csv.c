@@ -24,20 +24,44 @@ static void write_comment(FILE *f, const char *text)
     fputc('\n', f);
 }
 
-static void write_real(FILE *f, double x)
+/* Rows go through a buffer of their own, written out in large pieces. */
+typedef struct Out { FILE *f; size_t len; char buf[1 << 16]; } Out;
+
+static void out_flush(Out *o)
 {
-    char buf[40];
-    rt_format_real(buf, sizeof buf, x);
-    fputs(buf, f);
+    fwrite(o->buf, 1, o->len, o->f);
+    o->len = 0;
 }
 
-/* Ints and bools are recorded as doubles; integral ones are written without ".0". */
-static void write_number(FILE *f, double x, int64_t kind)
+/* Room for one number and a separator. */
+static char *out_room(Out *o)
 {
-    if (kind != RT_REAL && x == floor(x) && fabs(x) < 9.2e18)
-        fprintf(f, "%lld", (long long)x);
-    else
-        write_real(f, x);
+    if (o->len + 40 > sizeof o->buf)
+        out_flush(o);
+    return o->buf + o->len;
+}
+
+static void out_char(Out *o, char c) { *out_room(o) = c, o->len++; }
+
+static void out_real(Out *o, double x) { o->len += (size_t)rt_format_real_to(out_room(o), x); }
+
+/* Ints and bools are recorded as doubles; integral ones are written without ".0". */
+static void out_number(Out *o, double x, int64_t kind)
+{
+    if (kind == RT_REAL || x != floor(x) || !(fabs(x) < 9.2e18)) {
+        out_real(o, x);
+        return;
+    }
+    char digits[24], *at = out_room(o);
+    long long v = (long long)x;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    int n = 0;
+    do digits[n++] = (char)('0' + u % 10); while ((u /= 10) > 0);
+    if (v < 0)
+        *at++ = '-', o->len++;
+    for (int k = 0; k < n; k++)
+        at[k] = digits[n - 1 - k];
+    o->len += (size_t)n;
 }
 
 /* A header field, quoted as RFC 4180 says when it holds a comma, quote or line break
@@ -73,15 +97,6 @@ static int64_t site_kind(const rt_model *m, int64_t site)
     return RT_REAL;
 }
 
-/* Numbers every address of every particle's records, in order of first appearance. */
-static void number_addresses(const rt_posterior *p, rt_addr_table *t)
-{
-    const int64_t *w = p->trace.words;
-    for (int64_t i = 0; p->trace_start && i < p->n; i++)
-        for (int64_t o = p->trace_start[i]; o < p->trace_start[i + 1]; o += 3 + w[o + 1])
-            rt_addr_id(t, o);
-}
-
 /* Address a (site, k, i_1 .. i_k) as a column name: `x.i_1+1. ... .i_k+1` (1-based). */
 static void write_address(FILE *f, const rt_model *m, const int64_t *a)
 {
@@ -106,14 +121,14 @@ static const char *value_column(const rt_model *m)
     return "value";
 }
 
-static void write_header(FILE *f, const rt_posterior *p, const rt_addr_table *t)
+static void write_header(FILE *f, const rt_posterior *p, const rt_site_map *t)
 {
     fputs("log_weight__", f);
     if (p->model->ret_kind != -1)
         fprintf(f, ",%s", value_column(p->model));
     for (int64_t c = 0; c < t->count; c++) {
         fputc(',', f);
-        write_address(f, p->model, t->words + t->first[c]);
+        write_address(f, p->model, t->addr[c]);
     }
     fputc('\n', f);
 }
@@ -144,40 +159,29 @@ static double normalized(double logw, norm z)
     return (logw == z.max ? 0.0 : logw - z.max) - z.log_s;
 }
 
-static double record_value(const int64_t *rec)
-{
-    double v;
-    memcpy(&v, rec + 2 + rec[1], sizeof v);
-    return v;
-}
-
 /* Particle i's site values into cells[0 .. t->count), nan where it has no record. */
-static void fill_cells(const rt_posterior *p, int64_t i, rt_addr_table *t, double *cells)
+static void fill_cells(int64_t i, const rt_site_map *t, double *cells)
 {
     for (int64_t c = 0; c < t->count; c++)
-        cells[c] = NAN;
-    if (!p->trace_start)
-        return;
-    const int64_t *w = p->trace.words;
-    for (int64_t o = p->trace_start[i]; o < p->trace_start[i + 1]; o += 3 + w[o + 1])
-        cells[rt_addr_id(t, o)] = record_value(w + o);
+        if (!rt_site_value(t, c, i, &cells[c]))
+            cells[c] = NAN;
 }
 
-static void write_row(FILE *f, const rt_posterior *p, int64_t i, norm z, rt_addr_table *t,
+static void write_row(Out *o, const rt_posterior *p, int64_t i, norm z, const rt_site_map *t,
                       double *cells)
 {
     const rt_model *m = p->model;
-    write_real(f, normalized(p->logw[i], z));
+    out_real(o, normalized(p->logw[i], z));
     if (m->ret_kind != -1) {
-        fputc(',', f);
-        write_number(f, p->value[i], m->ret_kind);
+        out_char(o, ',');
+        out_number(o, p->value[i], m->ret_kind);
     }
-    fill_cells(p, i, t, cells);
+    fill_cells(i, t, cells);
     for (int64_t c = 0; c < t->count; c++) {
-        fputc(',', f);
-        write_number(f, cells[c], site_kind(m, t->words[t->first[c]]));
+        out_char(o, ',');
+        out_number(o, cells[c], site_kind(m, t->addr[c][0]));
     }
-    fputc('\n', f);
+    out_char(o, '\n');
 }
 
 /* ---- the file ---- */
@@ -200,16 +204,23 @@ static void write_preamble(FILE *f, const rt_posterior *p, const char *const *li
 
 void rt_write_csv(FILE *f, const rt_posterior *post, const char *const *config_lines, int nconfig)
 {
-    rt_addr_table t = { .words = post->trace.words };
-    number_addresses(post, &t);
+    rt_site_map t = { 0 };
+    if (post->sites)
+        t = rt_site_map_build(post->sites, NULL);   /* every particle's sites, dead or alive */
     write_preamble(f, post, config_lines, nconfig);
     write_header(f, post, &t);
     double *cells = GC_MALLOC_ATOMIC(sizeof(double) * (size_t)(t.count > 0 ? t.count : 1));
     if (!cells)
         rt_fail(NULL, "out of memory writing CSV");
     norm z = weight_norm(post);
+    Out *o = malloc(sizeof *o);
+    if (!o)
+        rt_fail(NULL, "out of memory writing CSV");
+    o->f = f, o->len = 0;
+    fflush(f);
     for (int64_t i = 0; i < post->n; i++)
-        write_row(f, post, i, z, &t, cells);
+        write_row(o, post, i, z, &t, cells);
+    out_flush(o);
+    free(o);
     GC_FREE(cells);
-    rt_addr_free(&t);
 }

@@ -1,4 +1,4 @@
-/* rt_infer.c - running models: frames, sample-site traces, and importance sampling, which
+/* rt_infer.c - running models: frames, normal observes' scales, and importance sampling, which
  * runs a copy of the model's frame per particle to its end on the particle's own RNG stream. */
 #define GC_THREADS
 #include <math.h>
@@ -37,36 +37,6 @@ void *rt_frame_new(int64_t size)
     if (!f)
         rt_failf(NULL, "out of memory allocating a model frame of %lld bytes", (long long)size);
     return f;
-}
-
-/* Makes room for `extra` more words. The old buffer is left to the collector rather than
- * freed, in case someone still holds a copy of the rt_trace. */
-static void trace_reserve(rt_trace *t, int64_t extra)
-{
-    t->words = rt_grow(t->words, t->len, &t->cap, t->len + extra, sizeof *t->words, false);
-}
-
-void rt_trace_append(rt_trace *t, const int64_t *words, int64_t n)
-{
-    trace_reserve(t, n);
-    memcpy(t->words + t->len, words, 8 * (size_t)n);
-    t->len += n;
-}
-
-/* Appends [site, nidx, idx..., value bits]; a particle without a trace records nothing. */
-void rt_record(rt_particle *p, int64_t site, int64_t nidx, const int64_t *idx, double value)
-{
-    rt_trace *t = p->trace;
-    if (!t)
-        return;
-    trace_reserve(t, 3 + nidx);
-    int64_t *w = t->words + t->len;
-    w[0] = site;
-    w[1] = nidx;
-    if (nidx > 0)
-        memcpy(w + 2, idx, 8 * (size_t)nidx);
-    memcpy(w + 2 + nidx, &value, sizeof value);
-    t->len += 3 + nidx;
 }
 
 double rt_log_scale(rt_particle *p, double scale)
@@ -111,21 +81,23 @@ double rt_frame_return(const rt_model *m, const void *frame)
     return 0.0;
 }
 
-/* Runs particle i of infer call `call` on args in the zeroed `frame`. A dead particle gets
- * log weight -inf, value 0 and no records; a live one loses its last potential (potentials
+/* Runs particle i of infer call `call` on args in the zeroed `frame`, recording its sites in
+ * rec unless that is NULL. A dead particle gets log weight -inf, value 0 and no records; a live one loses its last potential (potentials
  * steer, they never change the target). */
 static void is_particle(rt_posterior *post, int64_t i, uint64_t call, void *frame,
-                        const void *args, int stress, int64_t record, const char *loc)
+                        const void *args, int stress, rt_trace *rec, const char *loc)
 {
     const rt_model *m = post->model;
-    rt_particle p = { .logw = 0.0, .potential = 0.0, .trace = record ? &post->trace : NULL };
+    rt_particle p = { .logw = 0.0, .potential = 0.0, .trace = rec };
     rt_rng_init(&p.rng, rt_seed, rt_rng_stream_id(call, (uint64_t)i, 0));
-    post->trace_start[i] = post->trace.len;
+    if (rec)
+        rt_trace_particle(rec, i);
     p.args = args;
     memset(frame, 0, (size_t)m->frame_size);
     run_to_end(m, frame, &p, stress);
     if (p.logw == -INFINITY) {
-        post->trace.len = post->trace_start[i];
+        if (rec)
+            rt_trace_drop(rec);
         post->logw[i] = -INFINITY;
         post->value[i] = 0.0;
         return;
@@ -146,16 +118,16 @@ rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, int6
     int stress = rt_gc_stress();
     rt_posterior *post = rt_post_new(m, "is", particles);
     void *frame = rt_frame_new(m->frame_size);   /* one buffer, reused by every particle */
+    rt_trace *rec = record ? rt_post_trace(post) : NULL;
     rt_progress bar;
     rt_progress_start(&bar, "is");
     for (int64_t i = 0; i < particles; i++) {
         if (rt_interrupted)
             rt_interrupt(loc);
-        is_particle(post, i, call, frame, args, stress, record, loc);
+        is_particle(post, i, call, frame, args, stress, rec, loc);
         if ((i & 1023) == 0) rt_progress_update(&bar, (double)i, (double)particles);
     }
     rt_progress_end(&bar);
-    post->trace_start[particles] = post->trace.len;
     rt_post_summarize(post, loc);
     return post;
 }

@@ -5,14 +5,7 @@
 #include <stdint.h>
 #include "rt.h"
 #include "rt_rng.h"
-
-/* Sample-site values of one run, appended as int64 words per record:
- * [site id, number of indices k, index_1 .. index_k, value as the bits of a double]. */
-typedef struct rt_trace {
-    int64_t *words;
-    int64_t len, cap;
-    struct rt_trace *parent;   /* SMC: the records before these, shared with other particles */
-} rt_trace;
+#include "rt_trace.h"
 
 /* The evaluation context: what one run of generated code needs, passed to it as its first
  * parameter (models' resume functions, every function, gradient code) instead of living in
@@ -24,7 +17,7 @@ typedef struct rt_particle {
     rt_rng rng;          /* must stay first: generated code passes the particle as its rt_rng * */
     double logw;         /* log weight: observations, rewards and potential differences so far */
     double potential;    /* the last `potential` value (0 before any) */
-    rt_trace *trace;     /* where rt_record appends */
+    rt_trace *trace;     /* where rt_record puts site values (rt_trace.h); NULL: not kept */
     const void *args;    /* the model's arguments, 8 bytes each: shared by every particle */
     double scale, log_scale;   /* a normal observe's last scale and its log (0: none yet) */
     struct rt_vi_state *vi;    /* gradient code: the fit or score this evaluation belongs to */
@@ -79,10 +72,12 @@ typedef struct rt_posterior {
     int64_t n;                          /* number of particles */
     double *logw;                       /* n final log weights (-inf for dead particles) */
     double *value;                      /* n return values as doubles */
-    int64_t *trace_start;               /* n + 1 offsets into trace.words: particle i's records */
-    rt_trace trace;
+    rt_columns *sites;                  /* the sample sites' values by column, or NULL */
+    rt_trace *recorder;                 /* rt_post_trace's */
     double log_evidence;                /* log of the mean weight */
     double ess;                         /* (sum w)^2 / sum w^2 */
+    double mean;                        /* rt_post_mean, computed by rt_post_summarize */
+    bool has_mean;
     int64_t resamples;                  /* SMC: resampling steps taken */
     rt_array *ess_history;              /* the ESS after each step (IS: one step) */
     /* VI: the fitted guide's parameters and the objective at each step */
@@ -119,8 +114,6 @@ rt_posterior *rt_infer_smc(rt_ctx *ctx, const rt_model *m, const void *args, int
                            const char *loc);
 /* The return value a finished frame holds, as a double. */
 double rt_frame_return(const rt_model *m, const void *frame);
-/* Appends n words to a trace. */
-void rt_trace_append(rt_trace *t, const int64_t *words, int64_t n);
 void rt_print_posterior(const rt_posterior *p);
 /* Draws the return value's weighted distribution on stdout (rt_plot.c): a histogram for
  * reals, a bar per value for ints and bools, then a line with the mean and 90% interval. */
@@ -134,23 +127,14 @@ extern uint64_t rt_infer_count;
 /* 1 when PPL_GC_STRESS=1: the engines then collect after every resume, a test mode that
  * finds frames or traces hidden from the collector. Reads the environment at each call. */
 int rt_gc_stress(void);
-/* A posterior of n particles: weights, values and trace offsets allocated, not yet set. */
+/* A posterior of n particles: weights and values allocated, not yet set; no sites. */
 rt_posterior *rt_post_new(const rt_model *m, const char *method, int64_t n);
 /* Sets log_evidence (logsumexp(logw) - log n) and ess from the final weights, summed in
  * particle order; all particles dead is a runtime error at loc naming the model. */
 void rt_post_summarize(rt_posterior *p, const char *loc);
 
-/* The distinct sample-site addresses of a trace, numbered 0, 1, ... in the order they are
- * first looked up. An address is the words of a record before its value (site id, index
- * count, indices). Start from { .words = trace words } (all else zero). */
-typedef struct rt_addr_table {
-    const int64_t *words;   /* the trace */
-    int64_t *slots;         /* cap entries: 1 + address number, 0 when empty */
-    int64_t *first;         /* per address number: word offset of its first record */
-    int64_t cap, count;
-} rt_addr_table;
-/* The number of the address of the record at word offset `off`, adding it if new. */
-int64_t rt_addr_id(rt_addr_table *t, int64_t off);
-void rt_addr_free(rt_addr_table *t);
+/* Sites recorded by hand, particle by particle in increasing order, into a posterior of one
+ * step (VI's draws, tests): the recorder for rt_particle.trace, created on the first call. */
+rt_trace *rt_post_trace(rt_posterior *p);
 
 #endif

@@ -22,7 +22,6 @@ rt_posterior *rt_post_new(const rt_model *m, const char *method, int64_t n)
     p->n = n;
     p->logw = rt_alloc_atomic(n, sizeof(double), "particle weights");
     p->value = rt_alloc_atomic(n, sizeof(double), "particle values");
-    p->trace_start = rt_alloc_atomic(n + 1, sizeof(int64_t), "trace offsets");
     return p;
 }
 
@@ -32,14 +31,18 @@ void rt_post_summarize(rt_posterior *p, const char *loc)
     if (max == -INFINITY)
         rt_failf(loc, "all %lld particles of model '%s' have zero weight (every run hit an "
                  "impossible observation or a reward of -inf)", (long long)p->n, p->model->name);
-    double s = 0.0, s2 = 0.0;
+    double s = 0.0, s2 = 0.0, swv = 0.0;   /* adding the zero weights changes no sum */
     for (int64_t i = 0; i < p->n; i++) {
         double w = rt_rel_weight(p->logw[i], max);
         s += w;
         s2 += w * w;
+        if (w > 0)
+            swv += w * p->value[i];
     }
     p->log_evidence = max + log(s) - log((double)p->n);
     p->ess = s * s / s2;
+    p->mean = swv / s;   /* rt_post_mean's sums, in the same order */
+    p->has_mean = true;
 }
 
 /* ---- a summary row's statistics (the weighted draws are in rt_weighted.c) ---- */
@@ -61,20 +64,36 @@ static stats pairs_stats(rt_wpairs *ps)
 
 /* ---- the accessors generated code calls ---- */
 
+/* mean and sd straight from the weights and values, without gathering pairs: the same sums
+ * in the same order (particles of positive weight, in order) as rt_wpairs_mean and _sd.
+ * The mean is usually known already, from rt_post_summarize. */
 double rt_post_mean(const rt_posterior *p)
 {
-    rt_wpairs ps = rt_wpairs_of_values(p);
-    double mean = rt_wpairs_mean(&ps);
-    rt_wpairs_free(&ps);
-    return mean;
+    if (p->has_mean)
+        return p->mean;
+    double max = rt_max_logw(p), sw = 0.0, swv = 0.0;
+    for (int64_t i = 0; i < p->n; i++) {
+        double w = rt_rel_weight(p->logw[i], max);
+        if (w > 0) {
+            sw += w;
+            swv += w * p->value[i];
+        }
+    }
+    return swv / sw;
 }
 
 double rt_post_sd(const rt_posterior *p)
 {
-    rt_wpairs ps = rt_wpairs_of_values(p);
-    double sd = rt_wpairs_sd(&ps, rt_wpairs_mean(&ps));
-    rt_wpairs_free(&ps);
-    return sd;
+    double max = rt_max_logw(p), mean = rt_post_mean(p), sw = 0.0, swd = 0.0;
+    for (int64_t i = 0; i < p->n; i++) {
+        double w = rt_rel_weight(p->logw[i], max);
+        if (w > 0) {
+            double d = p->value[i] - mean;
+            sw += w;
+            swd += w * d * d;
+        }
+    }
+    return sqrt(swd / sw);
 }
 
 double rt_post_quantile(const rt_posterior *p, double q, const char *loc)
@@ -102,90 +121,29 @@ rt_array *rt_post_ess_history(const rt_posterior *p)
     return a;
 }
 
-/* ---- distinct site addresses (rt_addr_table, rt_infer.h) ---- */
+/* ---- site rows ---- */
 
-static uint64_t addr_hash(const int64_t *a)
+/* Which particles count for the summary: those with positive weight. */
+static bool *positive(const rt_posterior *p)
 {
-    uint64_t h = 0xcbf29ce484222325u;
-    for (int64_t k = 0; k < 2 + a[1]; k++)
-        h = (h ^ (uint64_t)a[k]) * 0x100000001b3u;
-    return h ^ (h >> 31);
-}
-
-static bool addr_equal(const int64_t *a, const int64_t *b)
-{
-    return a[0] == b[0] && a[1] == b[1] && memcmp(a + 2, b + 2, 8 * (size_t)a[1]) == 0;
-}
-
-/* The slot holding address a, or the empty slot where it belongs (open addressing). */
-static int64_t addr_slot(const rt_addr_table *t, const int64_t *a)
-{
-    uint64_t mask = (uint64_t)t->cap - 1;
-    uint64_t s = addr_hash(a) & mask;
-    while (t->slots[s] != 0 && !addr_equal(t->words + t->first[t->slots[s] - 1], a))
-        s = (s + 1) & mask;
-    return (int64_t)s;
-}
-
-/* Doubles the table (cap stays a power of two, at most half full). */
-static void addr_grow(rt_addr_table *t)
-{
-    int64_t cap = t->cap > 0 ? 2 * t->cap : 64;
-    int64_t *first = rt_alloc_atomic(cap, sizeof(int64_t), "site addresses");
-    if (t->count > 0)
-        memcpy(first, t->first, 8 * (size_t)t->count);
-    GC_FREE(t->first);
-    GC_FREE(t->slots);
-    t->first = first;
-    t->slots = rt_alloc_atomic(cap, sizeof(int64_t), "site addresses");
-    memset(t->slots, 0, 8 * (size_t)cap);
-    t->cap = cap;
-    for (int64_t id = 0; id < t->count; id++)
-        t->slots[addr_slot(t, t->words + first[id])] = id + 1;
-}
-
-int64_t rt_addr_id(rt_addr_table *t, int64_t off)
-{
-    if (2 * (t->count + 1) > t->cap)
-        addr_grow(t);
-    int64_t s = addr_slot(t, t->words + off);
-    if (t->slots[s] == 0) {
-        t->first[t->count] = off;
-        t->slots[s] = ++t->count;
-    }
-    return t->slots[s] - 1;
-}
-
-void rt_addr_free(rt_addr_table *t)
-{
-    GC_FREE(t->slots);
-    GC_FREE(t->first);
-    t->slots = t->first = NULL;
-    t->cap = t->count = 0;
-}
-
-static double record_value(const int64_t *rec)
-{
-    double v;
-    memcpy(&v, rec + 2 + rec[1], sizeof v);
-    return v;
-}
-
-/* One pass over the records of every particle with positive weight: numbers the addresses
- * and collects (value, weight) pairs for the first MAX_ROWS of them. */
-static void gather_sites(const rt_posterior *p, rt_addr_table *t, rt_wpairs rows[MAX_ROWS])
-{
+    bool *keep = rt_alloc_atomic(p->n, sizeof(bool), "particle flags");
     double max = rt_max_logw(p);
-    for (int64_t i = 0; p->trace_start && i < p->n; i++) {
+    for (int64_t i = 0; i < p->n; i++)
+        keep[i] = rt_rel_weight(p->logw[i], max) > 0;
+    return keep;
+}
+
+/* (value, weight) of address a for every particle with positive weight that has it. */
+static rt_wpairs site_pairs(const rt_posterior *p, const rt_site_map *m, int64_t a)
+{
+    rt_wpairs ps = { NULL, 0, 0 };
+    double max = rt_max_logw(p), v;
+    for (int64_t i = 0; i < p->n; i++) {
         double w = rt_rel_weight(p->logw[i], max);
-        if (!(w > 0))
-            continue;
-        for (int64_t o = p->trace_start[i]; o < p->trace_start[i + 1]; o += 3 + t->words[o + 1]) {
-            int64_t id = rt_addr_id(t, o);
-            if (id < MAX_ROWS)
-                rt_wpairs_push(&rows[id], record_value(t->words + o), w);
-        }
+        if (w > 0 && rt_site_value(m, a, i, &v))
+            rt_wpairs_push(&ps, v, w);
     }
+    return ps;
 }
 
 /* ---- the printed summary ---- */
@@ -210,12 +168,12 @@ static int addr_label(const rt_model *m, const int64_t *a, char *buf)
 }
 
 /* Fills the labels of the first nrows addresses; returns the label column's width. */
-static int row_labels(const rt_posterior *p, const rt_addr_table *t, int64_t nrows,
+static int row_labels(const rt_posterior *p, const rt_site_map *m, int64_t nrows,
                       char labels[][LABEL_MAX])
 {
     int width = p->model->ret_kind != -1 ? (int)strlen("value") : 0;
     for (int64_t r = 0; r < nrows; r++) {
-        int len = addr_label(p->model, t->words + t->first[r], labels[r]);
+        int len = addr_label(p->model, m->addr[r], labels[r]);
         width = len > width ? len : width;
     }
     return width;
@@ -260,24 +218,29 @@ static void print_fit(const rt_posterior *p)
                (long long)(n - from), (long long)n, sum / (double)(n - from));
 }
 
+/* The rows' pairs are gathered one row at a time, so that only one row's are alive. */
 void rt_print_posterior(const rt_posterior *p)
 {
-    rt_addr_table t = { .words = p->trace.words };
-    rt_wpairs rows[MAX_ROWS] = { { NULL, 0, 0 } };
+    rt_site_map m = { 0 };
+    if (p->sites) {
+        bool *keep = positive(p);
+        m = rt_site_map_build(p->sites, keep);
+        GC_FREE(keep);
+    }
     char labels[MAX_ROWS][LABEL_MAX];
-    gather_sites(p, &t, rows);
-    int64_t nrows = t.count < MAX_ROWS ? t.count : MAX_ROWS;
-    int width = row_labels(p, &t, nrows, labels);
+    int64_t nrows = m.count < MAX_ROWS ? m.count : MAX_ROWS;
+    int width = row_labels(p, &m, nrows, labels);
     print_head(p, width);
     if (p->model->ret_kind != -1) {
         rt_wpairs v = rt_wpairs_of_values(p);
         print_row("value", width, &v);
     }
-    for (int64_t r = 0; r < nrows; r++)
-        print_row(labels[r], width, &rows[r]);
-    if (t.count > MAX_ROWS)
-        fprintf(rt_out(), "\n  ... and %lld more site%s", (long long)(t.count - MAX_ROWS),
-               t.count - MAX_ROWS == 1 ? "" : "s");
+    for (int64_t r = 0; r < nrows; r++) {
+        rt_wpairs ps = site_pairs(p, &m, r);
+        print_row(labels[r], width, &ps);
+    }
+    if (m.count > MAX_ROWS)
+        fprintf(rt_out(), "\n  ... and %lld more site%s", (long long)(m.count - MAX_ROWS),
+               m.count - MAX_ROWS == 1 ? "" : "s");
     print_fit(p);
-    rt_addr_free(&t);
 }

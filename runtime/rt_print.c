@@ -1,43 +1,10 @@
-/* rt_print.c - the output of `print`: reals in shortest round-trip form, ints, bools,
+/* rt_print.c - the output of `print`: reals in shortest round-trip form (rt_format.c), ints, bools,
  * strings and (nested) arrays, all through stdout's large buffer (flushed by rt_finish). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "rt.h"
-
-/* Shortest digits that read back as the same double, laid out like Python's repr: fixed
- * notation when 1e-4 <= |x| < 1e16, else exponent form; ".0" marks an integral real.
- * (Plain shortest %g would print 100.0 as "1e+02".) */
-static void format_finite(char *out, size_t size, double x)
-{
-    int prec = 0;
-    for (; prec < 16; prec++) {
-        snprintf(out, size, "%.*e", prec, x);
-        if (strtod(out, NULL) == x)
-            break;
-    }
-    snprintf(out, size, "%.*e", prec, x);
-    int exp10 = atoi(strchr(out, 'e') + 1);
-    if (exp10 < -4 || exp10 >= 16)
-        return;                                     /* keep the exponent form: 1.5e-07 */
-    snprintf(out, size, "%.*f", prec > exp10 ? prec - exp10 : 0, x);
-    if (!strchr(out, '.'))
-        strcat(out, ".0");
-}
-
-void rt_format_real(char *buf, int size, double x)
-{
-    char tmp[64];
-    if (isnan(x))
-        strcpy(tmp, "nan");
-    else if (isinf(x))
-        strcpy(tmp, x < 0 ? "-inf" : "inf");
-    else
-        format_finite(tmp, sizeof tmp, x);
-    if (size > 0)
-        snprintf(buf, (size_t)size, "%s", tmp);
-}
 
 void rt_print_real(double x)
 {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "rt_ad.h"
 #include "rt_replay.h"
+#include "rt_trace.h"
 #include "rt_vi_internal.h"
 
 static rt_given *given_new(const rt_model *m, int64_t n) {
@@ -15,16 +16,21 @@ static rt_given *given_new(const rt_model *m, int64_t n) {
     return g;
 }
 
-/* The records of draw i are the trace words from trace_start[i] to trace_start[i + 1]:
- * [site, nidx, idx..., value bits] each (rt_infer.h). */
+/* Draw i's path in the record layout [site, nidx, idx..., value bits] (rt_trace_path). */
 rt_given *rt_given_from_draw(const rt_posterior *post, int64_t i, const char *loc) {
     if (i < 0 || i >= post->n)
         rt_failf(loc, "draw %lld of a posterior of %lld draws", (long long)i, (long long)post->n);
-    const int64_t *w = post->trace.words;
-    int64_t lo = post->trace_start[i], hi = post->trace_start[i + 1], count = 0;
-    for (int64_t o = lo; o < hi; o += 3 + w[o + 1]) count++;
+    if (!post->sites)
+        rt_failf(loc, "the posterior of model '%s' keeps no site values (it was inferred with trace = false)",
+                 post->model->name);
+    rt_trace_finish(post->sites);
+    int64_t need = rt_trace_path(post->sites, i, NULL, 0);
+    int64_t *w = rt_alloc(sizeof(int64_t) * (size_t)(need + 1), false);
+    rt_trace_path(post->sites, i, w, need);
+    int64_t count = 0;
+    for (int64_t o = 0; o < need; o += 3 + w[o + 1]) count++;
     rt_given *g = given_new(post->model, count);
-    for (int64_t o = lo; o < hi; o += 3 + w[o + 1]) {
+    for (int64_t o = 0; o < need; o += 3 + w[o + 1]) {
         rt_given_site *s = &g->sites[g->n++];
         s->site = w[o];
         s->nidx = w[o + 1] < RT_GIVEN_MAX_INDICES ? w[o + 1] : RT_GIVEN_MAX_INDICES;
@@ -166,17 +172,17 @@ rt_posterior *rt_predict(rt_ctx *ctx, const rt_model *m, const void *args, const
     uint64_t call = rt_infer_call(ctx);
     rt_posterior *out = rt_post_new(m, "predict", post->n);
     void *frame = rt_frame_new(m->frame_size);
+    rt_trace *rec = rt_post_trace(out);
     for (int64_t i = 0; i < post->n; i++) {
         if (rt_interrupted) rt_interrupt(loc);
-        rt_particle p = {.args = args, .given = rt_given_from_draw(post, i, loc), .trace = &out->trace};
+        rt_particle p = {.args = args, .given = rt_given_from_draw(post, i, loc), .trace = rec};
         rt_rng_init(&p.rng, rt_seed, rt_rng_stream_id(call, (uint64_t)i, 0));
-        out->trace_start[i] = out->trace.len;
+        rt_trace_particle(rec, i);
         memset(frame, 0, (size_t)m->frame_size);
         run_replay(m, &p, frame);
         out->logw[i] = post->logw[i];
         out->value[i] = post->logw[i] == -INFINITY ? 0.0 : rt_frame_return(m, frame);
     }
-    out->trace_start[post->n] = out->trace.len;
     rt_post_summarize(out, loc);
     return out;
 }

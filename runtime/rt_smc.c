@@ -27,7 +27,7 @@
 /* A particle's state is its frame's first word: the model's resume point (>= 0) while it
  * runs, or one of these once it has stopped, so copying a frame copies the state too. */
 enum { FINISHED = -1, DEAD = -2, BROKEN = -3 };   /* BROKEN: a NaN log weight */
-enum { BLOCK = 4096 };
+enum { BLOCK = RT_TRACE_BLOCK };   /* a block's sites go to one chunk of columns (rt_trace.h) */
 enum { ANY_RUNNING = 1, ANY_ALIVE = 2, ANY_BROKEN = 4 };
 
 typedef struct Swarm Swarm;
@@ -43,7 +43,7 @@ struct Swarm {
     char *frames;            /* n frames of fsize bytes, traced by the collector */
     double *logw;            /* n log weights: observations, rewards, potential differences */
     double *potential;       /* n last potentials when the model has any, else NULL */
-    rt_trace **trace;        /* n trace leaves when recording, else NULL */
+    rt_columns *cols;        /* the sites' values by column when recording, else NULL */
     double *w;               /* relative weights exp(logw - max) */
     double *block_max, *block_sum, *block_sum2;
     int *block_flags;
@@ -66,12 +66,6 @@ struct Swarm {
     rt_pool *pool;           /* the worker threads, for the whole run */
     PhaseCall phase;         /* the phase they run */
 };
-
-static rt_trace *new_trace(rt_trace *parent) {
-    rt_trace *t = rt_alloc(sizeof *t, true);
-    t->parent = parent && parent->len == 0 ? parent->parent : parent;
-    return t;
-}
 
 static char *frame_of(Swarm *s, int64_t i) { return s->frames + i * s->fsize; }
 static int64_t *state_of(Swarm *s, int64_t i) { return (int64_t *)frame_of(s, i); }
@@ -117,9 +111,7 @@ static void init_swarm(Swarm *s) {
     s->block_sum = rt_alloc(nb * sizeof(double), false);
     s->block_sum2 = rt_alloc(nb * sizeof(double), false);
     s->block_flags = rt_alloc(nb * sizeof(int), false);
-    if (!s->record) return;
-    s->trace = rt_alloc(n * sizeof(rt_trace *), true);
-    for (int64_t i = 0; i < s->n; i++) s->trace[i] = new_trace(NULL);
+    if (s->record) s->cols = rt_columns_new(s->n);
 }
 
 /* ---- advancing particles to their next checkpoint ---- */
@@ -135,7 +127,7 @@ static int64_t advance_one(Swarm *s, int64_t i, rt_particle *p, uint64_t stream,
     rt_rng_init_prefix(&p->rng, rt_seed, stream, prefix);
     p->logw = s->logw[i];
     p->potential = s->potential ? s->potential[i] : 0;
-    p->trace = s->trace ? s->trace[i] : NULL;
+    if (p->trace) rt_trace_particle(p->trace, i);
     int64_t *state = state_of(s, i);
     int32_t more = s->m->resume(state, p);
     if (s->potential) s->potential[i] = p->potential;
@@ -171,13 +163,15 @@ static void advance_block(Swarm *s, int64_t b, rt_particle *p, uint32_t (*words)
 }
 
 static void advance_phase(Swarm *s, int64_t lo, int64_t hi) {
-    rt_particle p = {.args = s->args};
+    rt_trace rec = s->cols ? rt_trace_recorder(s->cols) : (rt_trace){0};
+    rt_particle p = {.args = s->args, .trace = s->cols ? &rec : NULL};
     uint32_t words[BLOCK / 2][4];   /* 32 KB: two words per particle */
     for (int64_t b = lo / BLOCK; b * BLOCK < hi; b++) advance_block(s, b, &p, words);
 }
 
 /* Advances every running particle; returns the union of the blocks' flags. */
 static int advance_all(Swarm *s, const char *loc) {
+    if (s->cols) rt_columns_step(s->cols);
     parallel(s, s->n, BLOCK, advance_phase);
     s->reset = false;
     s->step++;
@@ -308,16 +302,6 @@ static void copy_phase(Swarm *s, int64_t lo, int64_t hi) {
     }
 }
 
-/* Records made so far become a shared parent segment of every offspring's new one: a
- * particle with copies (src is sorted) forks its leaf, and each copy starts a leaf beside it. */
-static void fork_traces(Swarm *s) {
-    for (int64_t c = 0; c < s->ncopies; c++) {
-        int64_t from = s->src[c];
-        if (c == 0 || from != s->src[c - 1]) s->trace[from] = new_trace(s->trace[from]);
-        s->trace[s->dst[c]] = new_trace(s->trace[from]->parent);
-    }
-}
-
 /* Every particle restarts at weight 1: the mean weight before resampling is banked in logz. */
 static void resample(Swarm *s, double sum) {
     rt_rng r;
@@ -325,33 +309,23 @@ static void resample(Swarm *s, double sum) {
     plan_copies(s, sum, &r);
     s->generation++;
     parallel(s, s->ncopies, 1, copy_phase);
-    if (s->record) fork_traces(s);
+    if (s->cols) rt_columns_resample(s->cols, s->src, s->dst, s->ncopies);
     s->logz += s->max + log(sum) - log((double)s->n);
     s->reset = true;
 }
 
 /* ---- results ---- */
 
-/* Particle i's records, oldest segment first. */
-static void flatten_trace(rt_trace *leaf, rt_trace *out) {
-    int64_t depth = 0;
-    for (rt_trace *t = leaf; t; t = t->parent) depth++;
-    rt_trace **chain = rt_alloc(sizeof *chain * (size_t)depth, true);
-    int64_t k = depth;
-    for (rt_trace *t = leaf; t; t = t->parent) chain[--k] = t;
-    for (int64_t j = 0; j < depth; j++)
-        if (chain[j]->len) rt_trace_append(out, chain[j]->words, chain[j]->len);
-}
-
 static rt_posterior *collect(Swarm *s, rt_array *history, int64_t steps, const char *loc) {
     rt_posterior *post = rt_post_new(s->m, "smc", s->n);
     for (int64_t i = 0; i < s->n; i++) {
         post->logw[i] = s->logw[i];
         post->value[i] = *state_of(s, i) == FINISHED ? rt_frame_return(s->m, frame_of(s, i)) : 0;
-        post->trace_start[i] = post->trace.len;
-        if (s->record) flatten_trace(s->trace[i], &post->trace);
     }
-    post->trace_start[s->n] = post->trace.len;
+    if (s->cols) {
+        rt_trace_finish(s->cols);
+        post->sites = s->cols;
+    }
     rt_post_summarize(post, loc);
     post->log_evidence += s->logz;
     post->resamples = s->generation;

@@ -258,10 +258,8 @@ static rt_posterior *fitted_posterior(Fit *f, int64_t steps, const char *loc) {
         int64_t w = rt_vi_evaluate(&f->cx, f->prob, f->args, rt_rng_stream_id(f->call, (uint64_t)steps + 1, (uint64_t)i), NULL, NULL);
         post->logw[i] = rt_ad_value(w);
         post->value[i] = V->ret_value;
-        post->trace_start[i] = post->trace.len;
-        rt_vi_record_sites(V, post);
+        rt_vi_record_sites(V, post, i);
     }
-    post->trace_start[IS_DRAWS] = post->trace.len;
     rt_post_summarize(post, loc);
     return post;
 }

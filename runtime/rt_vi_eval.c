@@ -218,16 +218,12 @@ int64_t rt_vi_evaluate(rt_ctx *ctx, const rt_vi_problem *prob, const void *args,
     return rt_ad_sub(V->logp, V->logq);
 }
 
-void rt_vi_record_sites(rt_vi_state *V, rt_posterior *post) {
+void rt_vi_record_sites(rt_vi_state *V, rt_posterior *post, int64_t i) {
+    rt_trace *t = rt_post_trace(post);
+    rt_trace_particle(t, i);
     for (int64_t s = V->site_base; s < V->nsites; s++) {
         SiteValue *v = &V->sites[s];
-        int64_t words[3 + MAX_INDICES];
-        double x = v->is_int ? (double)v->h : rt_ad_value(v->h);
-        words[0] = v->site;
-        words[1] = v->nidx;
-        memcpy(words + 2, v->idx, sizeof(int64_t) * (size_t)v->nidx);
-        memcpy(words + 2 + v->nidx, &x, sizeof x);
-        rt_trace_append(&post->trace, words, 3 + v->nidx);
+        rt_trace_put(t, v->site, v->nidx, v->idx, v->is_int ? (double)v->h : rt_ad_value(v->h));
     }
 }
 

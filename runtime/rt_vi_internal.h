@@ -59,7 +59,7 @@ typedef struct rt_vi_state {
 int64_t rt_vi_evaluate(rt_ctx *ctx, const rt_vi_problem *prob, const void *args, uint64_t stream, int64_t *score, int64_t *logq);
 bool rt_vi_enum_advance(rt_vi_state *V);             /* the next pass of the enumeration odometer */
 const char **rt_vi_flat_names(const rt_vi_problem *prob, const rt_vi_theta *t);
-void rt_vi_record_sites(rt_vi_state *V, rt_posterior *post);   /* the current draw's sites, into post's trace */
+void rt_vi_record_sites(rt_vi_state *V, rt_posterior *post, int64_t i);   /* the current draw's sites, as post's particle i */
 /* " (the value of site 'z[1]' is inf)" for the first real site of the step's draws whose
  * value, or objective's derivative in it, is not finite; "" when none is. */
 void rt_vi_suspect_site(rt_vi_state *V, const rt_model *m, int64_t objective, char *buf, size_t size);

@@ -92,22 +92,57 @@ double rt_wpairs_sd(const rt_wpairs *ps, double mean)
     return sqrt(swd / sw);
 }
 
-static int pair_cmp(const void *a, const void *b)
+/* A key whose unsigned order is pair_cmp's order of values: -0 and 0 alike, NaN last. */
+static uint64_t sort_key(double v)
 {
-    const rt_wpair *x = a, *y = b;
-    if (x->v < y->v)
-        return -1;
-    if (x->v > y->v)
-        return 1;
-    if (isnan(x->v) != isnan(y->v))
-        return isnan(x->v) ? 1 : -1;
-    return (x->i > y->i) - (x->i < y->i);
+    uint64_t b;
+    if (isnan(v))
+        return UINT64_MAX;
+    if (v == 0)
+        v = 0;
+    memcpy(&b, &v, sizeof b);
+    return b >> 63 ? ~b : b | 1ull << 63;
 }
+
+/* By value, ties in insertion order: an LSD radix sort (stable, 16 bits a pass, passes
+ * whose digit is the same for every key skipped) of (key, position) pairs, then the pairs
+ * gathered in that order; pairs are pushed in insertion order. */
+typedef struct Keyed { uint64_t key; int64_t at; } Keyed;
 
 void rt_wpairs_sort(rt_wpairs *ps)
 {
-    if (ps->len > 1)
-        qsort(ps->at, (size_t)ps->len, sizeof(rt_wpair), pair_cmp);
+    int64_t n = ps->len;
+    if (n < 2)
+        return;
+    Keyed *a = rt_alloc_atomic(2 * n, sizeof(Keyed), "sort keys"), *from = a, *to = a + n;
+    int64_t *count = rt_alloc_atomic(4 << 16, sizeof(int64_t), "sort counts");
+    memset(count, 0, sizeof(int64_t) * (4 << 16));
+    for (int64_t k = 0; k < n; k++) {
+        uint64_t key = sort_key(ps->at[k].v);
+        a[k] = (Keyed){ key, k };
+        for (int d = 0; d < 4; d++)
+            count[d << 16 | (key >> 16 * d & 0xffff)]++;
+    }
+    for (int d = 0; d < 4; d++) {
+        int64_t *c = count + (d << 16), shift = 16 * d;
+        if (c[from[0].key >> shift & 0xffff] == n)
+            continue;
+        for (int64_t b = 0, sum = 0; b < 1 << 16; b++) {
+            int64_t m = c[b];
+            c[b] = sum;
+            sum += m;
+        }
+        for (int64_t k = 0; k < n; k++)
+            to[c[from[k].key >> shift & 0xffff]++] = from[k];
+        Keyed *t = from; from = to; to = t;
+    }
+    rt_wpair *sorted = rt_alloc_atomic(n, sizeof(rt_wpair), "weighted values");
+    for (int64_t k = 0; k < n; k++)
+        sorted[k] = ps->at[from[k].at];
+    memcpy(ps->at, sorted, sizeof(rt_wpair) * (size_t)n);
+    GC_FREE(sorted);
+    GC_FREE(a);
+    GC_FREE(count);
 }
 
 /* As all weights are positive, q = 0 gives the smallest value. The total is summed in the

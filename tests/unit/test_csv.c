@@ -41,12 +41,13 @@ static void expect_csv(const rt_posterior *post, const char *const *lines, int n
     free(got);
 }
 
-/* Starts particle i's records (call for i = 0 .. n, the last closing the trace). */
+/* Starts particle i's records (call for i = 0 .. n; the last one does nothing). */
 static void start(rt_posterior *post, int64_t i, double logw, double value)
 {
-    post->trace_start[i] = post->trace.len;
-    if (i < post->n)
+    if (i < post->n) {
+        rt_trace_particle(rt_post_trace(post), i);
         post->logw[i] = logw, post->value[i] = value;
+    }
 }
 
 static int32_t no_resume(void *frame, rt_particle *p) { return 0; }
@@ -62,7 +63,7 @@ static const rt_model four = { "four", no_resume, 16, RT_REAL, 4, names4, nidx4,
 static rt_posterior *four_post(void)
 {
     rt_posterior *post = rt_post_new(&four, "is", 4);
-    rt_particle p = { .trace = &post->trace };
+    rt_particle p = { .trace = rt_post_trace(post) };
     start(post, 0, 0.0, 1.5);
     rt_record(&p, 0, 0, NULL, 0.5);
     rt_record(&p, 1, 1, (const int64_t[]){ 0 }, 1.0);
@@ -126,7 +127,7 @@ static const rt_model novalue = { "nv", no_resume, 16, -1, 2, names_nv, nidx_nv,
 static void test_no_value_smc(void **state)
 {
     rt_posterior *post = rt_post_new(&novalue, "smc", 2);
-    rt_particle p = { .trace = &post->trace };
+    rt_particle p = { .trace = rt_post_trace(post) };
     start(post, 0, -5.0, 0.0);
     rt_record(&p, 0, 1, (const int64_t[]){ 9 }, -0.5);
     rt_record(&p, 1, 0, NULL, 2.0);
@@ -157,7 +158,7 @@ static const rt_model boolean = { "flag", no_resume, 16, RT_BOOL, 1, names_i, ni
 static void test_bool_value(void **state)
 {
     rt_posterior *post = rt_post_new(&boolean, "is", 3);
-    rt_particle p = { .trace = &post->trace };
+    rt_particle p = { .trace = rt_post_trace(post) };
     start(post, 0, 0.0, 1.0);
     rt_record(&p, 0, 0, NULL, 12345678901.0);
     start(post, 1, 0.0, 0.0);
@@ -209,7 +210,7 @@ static void test_weights_normalized(void **state)
 static void test_many_columns(void **state)
 {
     rt_posterior *post = rt_post_new(&four, "is", 1);
-    rt_particle p = { .trace = &post->trace };
+    rt_particle p = { .trace = rt_post_trace(post) };
     start(post, 0, 0.0, 0.0);
     for (int64_t t = 199; t >= 0; t--)
         rt_record(&p, 1, 1, &t, (double)t);

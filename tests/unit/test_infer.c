@@ -229,30 +229,41 @@ static double word_double(int64_t w)
     return d;
 }
 
-/* Records are [site, k, index_1 .. index_k, value bits]; the buffer grows as needed. */
+/* A particle's records come back as [site, k, index_1 .. index_k, value bits], in the order
+ * it made them; another particle's records are its own; columns grow past the first few. */
 static void test_record_layout(void **state)
 {
-    rt_trace t = { NULL, 0, 0 };
-    rt_particle p = { .trace = &t };
+    rt_posterior *post = rt_post_new(&tilted, "is", 2);
+    rt_particle p = { .trace = rt_post_trace(post) };
+    rt_trace_particle(p.trace, 0);
     rt_record(&p, 3, 2, (const int64_t[]){ 5, 7 }, 1.5);
     rt_record(&p, 0, 0, NULL, -2.0);
-    assert_int_equal(t.len, 8);
-    assert_int_equal(t.words[0], 3);
-    assert_int_equal(t.words[1], 2);
-    assert_int_equal(t.words[2], 5);
-    assert_int_equal(t.words[3], 7);
-    assert_true(word_double(t.words[4]) == 1.5);
-    assert_int_equal(t.words[5], 0);
-    assert_int_equal(t.words[6], 0);
-    assert_true(word_double(t.words[7]) == -2.0);
+    rt_trace_particle(p.trace, 1);
     for (int64_t k = 0; k < 10000; k++)
         rt_record(&p, 1, 1, &k, (double)k);
-    assert_int_equal(t.len, 8 + 4 * 10000);
-    assert_true(t.cap >= t.len);
+    int64_t t[8];
+    assert_int_equal(rt_trace_path(post->sites, 0, t, 8), 8);
+    assert_int_equal(t[0], 3);
+    assert_int_equal(t[1], 2);
+    assert_int_equal(t[2], 5);
+    assert_int_equal(t[3], 7);
+    assert_true(word_double(t[4]) == 1.5);
+    assert_int_equal(t[5], 0);
+    assert_int_equal(t[6], 0);
+    assert_true(word_double(t[7]) == -2.0);
+    int64_t *w = malloc(8 * 4 * 10000);
+    assert_int_equal(rt_trace_path(post->sites, 1, w, 4 * 10000), 4 * 10000);
     for (int64_t k = 0; k < 10000; k++) {
-        const int64_t *r = t.words + 8 + 4 * k;
+        const int64_t *r = w + 4 * k;
         assert_true(r[0] == 1 && r[1] == 1 && r[2] == k && word_double(r[3]) == (double)k);
     }
+    free(w);
+    rt_site_map m = rt_site_map_build(post->sites, NULL);
+    assert_int_equal(m.count, 2 + 10000);
+    double v;
+    assert_true(rt_site_value(&m, 1, 0, &v) && v == -2.0);
+    assert_false(rt_site_value(&m, 1, 1, &v));
+    assert_true(rt_site_value(&m, 2 + 9999, 1, &v) && v == 9999.0);
     rt_particle none = { .trace = NULL };
     rt_record(&none, 0, 0, NULL, 1.0);   /* no trace: nothing recorded, no crash */
 }
@@ -307,7 +318,7 @@ static void test_is_some_dead(void **state)
     int64_t n = 100000, dead = 0;
     rt_posterior *post = run_is(&half, 0, n);
     for (int64_t i = 0; i < n; i++) {
-        int64_t records = post->trace_start[i + 1] - post->trace_start[i];
+        int64_t records = rt_trace_path(post->sites, i, NULL, 0);   /* words */
         if (post->logw[i] == -INFINITY) {
             dead++;
             assert_true(post->value[i] == 0.0 && records == 0);
@@ -368,12 +379,25 @@ static void test_is_return_kinds(void **state)
     assert_true(post->log_evidence == 0.0 && post->ess == 3.0);
 }
 
+/* Every particle's records, as words, equal to the bit. */
+static bool same_paths(const rt_posterior *a, const rt_posterior *b)
+{
+    if (!a->sites || !b->sites)
+        return !a->sites && !b->sites;
+    for (int64_t i = 0; i < a->n; i++) {
+        int64_t wa[64], wb[64];
+        int64_t la = rt_trace_path(a->sites, i, wa, 64), lb = rt_trace_path(b->sites, i, wb, 64);
+        if (la != lb || la > 64 || memcmp(wa, wb, 8 * (size_t)la) != 0)
+            return false;
+    }
+    return true;
+}
+
 static bool same_bits(const rt_posterior *a, const rt_posterior *b)
 {
     return a->n == b->n && memcmp(a->logw, b->logw, 8 * a->n) == 0
            && memcmp(a->value, b->value, 8 * a->n) == 0
-           && a->trace.len == b->trace.len
-           && memcmp(a->trace.words, b->trace.words, 8 * a->trace.len) == 0
+           && same_paths(a, b)
            && memcmp(&a->log_evidence, &b->log_evidence, 8) == 0;
 }
 
@@ -438,10 +462,10 @@ static rt_posterior *hand_posterior(void)
     static const double logw[5] = { 0, M_LN2, 1.0986122886681098, 2 * M_LN2, -INFINITY };
     static const double value[5] = { 3, 1, 4, 2, -10 }, pv[4] = { 0.5, 0.25, 0.75, 0.5 };
     rt_posterior *post = rt_post_new(&hand, "is", 5);
-    rt_particle p = { .trace = &post->trace };
+    rt_particle p = { .trace = rt_post_trace(post) };
     for (int64_t i = 0; i < 5; i++) {
         post->logw[i] = logw[i], post->value[i] = value[i];
-        post->trace_start[i] = post->trace.len;
+        rt_trace_particle(p.trace, i);
         if (i < 4) {
             rt_record(&p, 0, 0, NULL, pv[i]);
             rt_record(&p, 1, 1, (const int64_t[]){ 0 }, i % 2 == 0);
@@ -453,7 +477,6 @@ static rt_posterior *hand_posterior(void)
         if (i == 4)
             rt_record(&p, 1, 1, (const int64_t[]){ 9 }, 5);
     }
-    post->trace_start[5] = post->trace.len;
     rt_post_summarize(post, LOC);
     return post;
 }
@@ -503,12 +526,11 @@ static rt_posterior *many_sites(void)
 {
     static const rt_model many = { "many", NULL, 16, -1, 3, hand_sites, hand_nidx, hand_kind };
     rt_posterior *post = rt_post_new(&many, "is", 1);
-    rt_particle p = { .trace = &post->trace };
+    rt_particle p = { .trace = rt_post_trace(post) };
     post->logw[0] = -3.0;
-    post->trace_start[0] = 0;
+    rt_trace_particle(p.trace, 0);
     for (int64_t t = 0; t < 25; t++)
         rt_record(&p, 1, 1, &t, (double)t);
-    post->trace_start[1] = post->trace.len;
     rt_post_summarize(post, LOC);
     return post;
 }

@@ -248,9 +248,7 @@ static rt_posterior *make_posterior(const rt_model *m, int64_t n, double (*value
     for (int64_t i = 0; i < n; i++) {
         p->value[i] = value(i);
         p->logw[i] = logw(i);
-        p->trace_start[i] = 0;
     }
-    p->trace_start[n] = 0;
     rt_post_summarize(p, LOC);
     return p;
 }

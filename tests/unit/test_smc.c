@@ -82,8 +82,11 @@ static void test_threads_identical(void **state) {
     for (int k = 1; k < 3; k++) {
         assert_memory_equal(&a[0]->log_evidence, &a[k]->log_evidence, sizeof(double));
         assert_memory_equal(a[0]->value, a[k]->value, 10000 * sizeof(double));
-        assert_int_equal(a[0]->trace.len, a[k]->trace.len);
-        assert_memory_equal(a[0]->trace.words, a[k]->trace.words, (size_t)a[0]->trace.len * 8);
+        for (int64_t i = 0; i < 10000; i++) {
+            int64_t w0[32], wk[32];
+            assert_int_equal(rt_trace_path(a[0]->sites, i, w0, 32), rt_trace_path(a[k]->sites, i, wk, 32));
+            assert_memory_equal(w0, wk, 5 * 4 * 8);
+        }
     }
 }
 
@@ -93,8 +96,8 @@ static void test_paths(void **state) {
     rt_posterior *post = run(&lgssm, 3000, RT_RESAMPLE_RESIDUAL, 1, 1, 1);
     assert_int_equal(post->resamples, 5);   /* after each of the 5 observations */
     for (int64_t i = 0; i < post->n; i++) {
-        int64_t *w = post->trace.words + post->trace_start[i];
-        assert_int_equal(post->trace_start[i + 1] - post->trace_start[i], 5 * 4);
+        int64_t w[5 * 4];
+        assert_int_equal(rt_trace_path(post->sites, i, w, 5 * 4), 5 * 4);
         for (int64_t t = 0; t < 5; t++) {
             assert_int_equal(w[4 * t], 0);
             assert_int_equal(w[4 * t + 1], 1);
