@@ -86,6 +86,7 @@ bool cg_holds_real(const Type *t);
 LLVMValueRef cg_load_symbol(Cg *g, Symbol *sym);
 void cg_bind_symbol(Cg *g, Symbol *sym, LLVMValueRef v);
 LLVMValueRef cg_compare(Cg *g, TokKind op, bool real, LLVMValueRef l, LLVMValueRef r);
+int cg_small_exponent(const Node *r);   /* 2, 3 or 4 for x^2, x^3, x^4 (products), else 0 */
 LLVMValueRef cg_arg(Cg *g, Node *e, int i);
 const Type *cg_arg_type(Node *e, int i);
 LLVMValueRef cg_dist_function(Cg *g, int which, int kind);

@@ -71,7 +71,14 @@ static bool ad_binary(Cg *g, Node *e, LLVMValueRef *v) {
     }
     if (e->binary.lhs->type->kind != TY_REAL) return false;
     TokKind op = e->binary.op;
-    LLVMValueRef l = cg_expr(g, e->binary.lhs), r = cg_expr(g, e->binary.rhs);
+    int power = op == TK_CARET ? cg_small_exponent(e->binary.rhs) : 0;
+    LLVMValueRef l = cg_expr(g, e->binary.lhs);
+    if (power) {   /* the same products as plain code, so the same values */
+        LLVMValueRef x2 = ad_binary_op(g, RTF_rt_ad_mul, l, l);
+        *v = power == 2 ? x2 : ad_binary_op(g, RTF_rt_ad_mul, x2, power == 3 ? l : x2);
+        return true;
+    }
+    LLVMValueRef r = cg_expr(g, e->binary.rhs);
     int fn = ad_arith_fn(op);
     *v = fn >= 0 ? ad_binary_op(g, fn, l, r) : cg_compare(g, op, true, ad_value(g, l), ad_value(g, r));
     return true;

@@ -312,7 +312,7 @@ static LLVMValueRef cg_int_divide(Cg *g, LLVMValueRef l, LLVMValueRef r, bool re
  * is the correctly rounded square, x*x*x and (x*x)*(x*x) round twice; a call of pow costs
  * more than the rest of a typical reward. */
 /* 2, 3 or 4 for such a literal (the checker has made it a real), else 0. */
-static int small_exponent(const Node *r) {
+int cg_small_exponent(const Node *r) {
     if (r->kind == N_CONVERT) r = r->binary.lhs;
     return r->kind == N_INT && r->ival >= 2 && r->ival <= 4 ? (int)r->ival : 0;
 }
@@ -355,7 +355,7 @@ static LLVMValueRef cg_binary(Cg *g, Node *e) {
     case TK_PERCENT:
         return cg_int_divide(g, l, r, true, e->loc);
     case TK_CARET: {
-        int n = small_exponent(e->binary.rhs);
+        int n = cg_small_exponent(e->binary.rhs);
         return n ? cg_small_power(g, l, n) : cg_arith(g, op, real, l, r);
     }
     default:
