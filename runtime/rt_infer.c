@@ -81,15 +81,20 @@ double rt_frame_return(const rt_model *m, const void *frame)
     return 0.0;
 }
 
-/* Runs particle i of infer call `call` on args in the zeroed `frame`, recording its sites in
- * rec unless that is NULL. A dead particle gets log weight -inf, value 0 and no records; a live one loses its last potential (potentials
+/* Random streams, as SMC's first step draws them (rt_smc.c): particle i's first two words are
+ * words 2i and 2i + 1 of the call's shared stream (call, 0, 1), computed in a batch per block
+ * of IS_BLOCK particles, and the rest come from its own stream (call, 0, 0) + i. */
+enum { IS_BLOCK = 4096 };
+
+/* Runs particle i of infer call `call` on args in the zeroed `frame`, drawing first the two
+ * words of prefix, recording its sites in rec unless that is NULL. A dead particle gets log weight -inf, value 0 and no records; a live one loses its last potential (potentials
  * steer, they never change the target). */
-static void is_particle(rt_posterior *post, int64_t i, uint64_t call, void *frame,
+static void is_particle(rt_posterior *post, int64_t i, uint64_t base, const uint32_t prefix[2], void *frame,
                         const void *args, int stress, rt_trace *rec, const char *loc)
 {
     const rt_model *m = post->model;
     rt_particle p = { .logw = 0.0, .potential = 0.0, .trace = rec };
-    rt_rng_init(&p.rng, rt_seed, rt_rng_stream_id(call, (uint64_t)i, 0));
+    rt_rng_init_prefix(&p.rng, rt_seed, base + (uint64_t)i, prefix);
     if (rec)
         rt_trace_particle(rec, i);
     p.args = args;
@@ -121,11 +126,17 @@ rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, int6
     rt_trace *rec = record ? rt_post_trace(post) : NULL;
     rt_progress bar;
     rt_progress_start(&bar, "is");
-    for (int64_t i = 0; i < particles; i++) {
-        if (rt_interrupted)
-            rt_interrupt(loc);
-        is_particle(post, i, call, frame, args, stress, rec, loc);
-        if ((i & 1023) == 0) rt_progress_update(&bar, (double)i, (double)particles);
+    uint64_t base = rt_rng_stream_id(call, 0, 0), shared = rt_rng_stream_id(call, 0, 1);
+    uint32_t (*words)[4] = rt_alloc(sizeof *words * (IS_BLOCK / 2), false);
+    for (int64_t lo = 0; lo < particles; lo += IS_BLOCK) {
+        int64_t hi = lo + IS_BLOCK < particles ? lo + IS_BLOCK : particles;
+        rt_rng_blocks(rt_seed, shared, (uint64_t)lo / 2, (hi - lo + 1) / 2, words);
+        for (int64_t i = lo; i < hi; i++) {
+            if (rt_interrupted)
+                rt_interrupt(loc);
+            is_particle(post, i, base, &words[(i - lo) / 2][(i - lo) % 2 * 2], frame, args, stress, rec, loc);
+        }
+        rt_progress_update(&bar, (double)hi, (double)particles);
     }
     rt_progress_end(&bar);
     rt_post_summarize(post, loc);

@@ -120,9 +120,9 @@ void rt_print_posterior(const rt_posterior *p);
 void rt_plot_posterior(const rt_posterior *p);
 
 /* ---- for the inference engines and the tests (not called by generated code) ---- */
-/* Infer calls started at the top level in this run: call c's particle i draws from stream
- * (c, i, 0), so several infer calls in one program use different streams. Reset it to
- * replay a call (rt_infer_call). */
+/* Infer calls started at the top level in this run: call c's streams are derived from c
+ * (rt_infer.c, rt_smc.c), so several infer calls in one program use different streams.
+ * Reset it to replay a call (rt_infer_call). */
 extern uint64_t rt_infer_count;
 /* 1 when PPL_GC_STRESS=1: the engines then collect after every resume, a test mode that
  * finds frames or traces hidden from the collector. Reads the environment at each call. */
