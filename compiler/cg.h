@@ -100,6 +100,8 @@ LLVMValueRef cg_observe_array(Cg *g, Node *s);
 void cg_reward(Cg *g, Node *s);
 void cg_potential(Cg *g, Node *s);
 LLVMValueRef cg_infer(Cg *g, Node *e);
+LLVMTypeRef cg_struct_type(LLVMContextRef ctx, const char *letters);
+LLVMValueRef cg_const_struct(Cg *g, const char *letters, LLVMValueRef *f);
 void cg_declare_model(Cg *g, Node *m);
 void cg_define_model(Cg *g, Node *m);
 

@@ -118,11 +118,10 @@ static void is_particle(rt_posterior *post, int64_t i, uint64_t call, void *fram
     post->value[i] = rt_frame_return(m, frame);
 }
 
-rt_posterior *rt_infer_is(const rt_model *m, const void *args, int64_t particles,
-                          int64_t record, const char *loc)
+rt_posterior *rt_infer_is(const rt_model *m, const void *args, const rt_infer_opts *o, const char *loc)
 {
-    if (particles < 1)
-        rt_failf(loc, "is: particles must be at least 1, found %lld", (long long)particles);
+    rt_infer_check(RT_METHOD_IS, o, loc);
+    int64_t particles = o->particles, record = o->trace;
     uint64_t call = __atomic_fetch_add(&rt_infer_count, 1, __ATOMIC_RELAXED);
     int stress = rt_gc_stress();
     rt_posterior *post = rt_post_new(m, "is", particles);

@@ -4,6 +4,7 @@
 #define PPL_RT_INFER_H
 #include <stdint.h>
 #include "rt.h"
+#include "rt_methods.h"
 #include "rt_rng.h"
 
 /* Sample-site values of one run, appended as int64 words per record:
@@ -74,11 +75,13 @@ void rt_record(rt_particle *p, int64_t site, int64_t nidx, const int64_t *idx, d
 /* log(scale), remembered in p->scale and p->log_scale: generated code computes a scalar
  * normal observe's density inline and calls this only when the scale differs from the last. */
 double rt_log_scale(rt_particle *p, double scale);
+/* The engines (RT_METHODS in rt_methods.h) take the model, its arguments, the method's
+ * options (rt_infer_opts; rt_infer_check checks them first) and the infer's location. */
 /* Importance sampling: `particles` runs of the model on `args` (see rt_particle), each from
- * a zeroed frame with its own RNG stream, each run to its end. All particles dead is a runtime error at loc naming the model. With
- * record = 0 the sample sites' values are not kept (only the return value and weights). */
-rt_posterior *rt_infer_is(const rt_model *m, const void *args, int64_t particles,
-                          int64_t record, const char *loc);
+ * a zeroed frame with its own RNG stream, each run to its end. All particles dead is a runtime
+ * error at loc naming the model. With trace = 0 the sample sites' values are not kept (only
+ * the return value and weights). */
+rt_posterior *rt_infer_is(const rt_model *m, const void *args, const rt_infer_opts *o, const char *loc);
 double rt_post_mean(const rt_posterior *p);
 double rt_post_sd(const rt_posterior *p);
 double rt_post_quantile(const rt_posterior *p, double q, const char *loc);
@@ -87,11 +90,9 @@ double rt_post_ess(const rt_posterior *p);
 int64_t rt_post_resamples(const rt_posterior *p);
 rt_array *rt_post_ess_history(const rt_posterior *p);
 /* Sequential Monte Carlo: all particles advance checkpoint by checkpoint on `threads`
- * threads; when ESS / particles < ess (always when ess >= 1) they are resampled by `scheme`
- * (rt_resample.h). Results are bit-identical for any number of threads. */
-rt_posterior *rt_infer_smc(const rt_model *m, const void *args, int64_t particles,
-                           int64_t scheme, double ess, int64_t threads, int64_t record,
-                           const char *loc);
+ * threads; when ESS / particles < ess (always when ess >= 1) they are resampled by the
+ * scheme `resample` (rt_resample.h). Results are bit-identical for any number of threads. */
+rt_posterior *rt_infer_smc(const rt_model *m, const void *args, const rt_infer_opts *o, const char *loc);
 /* The return value a finished frame holds, as a double. */
 double rt_frame_return(const rt_model *m, const void *frame);
 /* Appends n words to a trace. */

@@ -84,17 +84,13 @@ int64_t rt_vi_lpmf_categorical(int64_t y, const rt_array *probs, const char *loc
 rt_array *rt_vi_params(const rt_posterior *p);
 rt_array *rt_vi_history(const rt_posterior *p);
 
-enum { RT_OPT_ADAM = 0, RT_OPT_SGD = 1 };
-
-/* Fits the guide by `steps` steps of the optimizer on the objective (draws() takes
- * `particles` draws), then returns the posterior of importance sampling with the fitted
+/* Fits the guide o->guide (an rt_vi_problem of the model m) by `steps` steps of the
+ * optimizer on the objective with its arguments (draws() takes `particles` draws), then returns the posterior of importance sampling with the fitted
  * guide as the proposal (1000 draws): its log evidence, the return value's mean and sd, the
  * sites, plus the fitted params and the objective's history. Each step runs the objective
  * once per joint value of the enumerated sites, and once more per draw with score-function
  * sites, for its baseline. A non-finite gradient is a runtime error naming the step and
  * the param. */
-rt_posterior *rt_infer_vi(const rt_vi_problem *prob, const void *args, const rt_vi_objective *objective,
-                          const void *objective_args, int64_t particles, int64_t steps, int64_t optimizer, double lr,
-                          const char *loc);
+rt_posterior *rt_infer_vi(const rt_model *m, const void *args, const rt_infer_opts *o, const char *loc);
 
 #endif
