@@ -1,6 +1,7 @@
 /* cg_ad.c - gradient specializations for variational inference: functions, models and guides
  * emitted over the runtime's AD tape, and the rt_vi_problem descriptors that pair them. */
 #include "cg.h"
+#include "rt_vi.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -413,10 +414,13 @@ void cg_define_vi_problem(Cg *g, Node *q) {
     int n = q->fn.gparams.len;
     LLVMValueRef names[n + 1];
     for (int k = 0; k < n; k++) names[k] = cg_const_string(g, ((Node *)q->fn.gparams.items[k])->let.name);
-    LLVMValueRef f[7] = {m->fn.sym->cg, model_ad, guide_ad, init, cg_const_int(g, n),
-                         cg_const_global(g, LLVMConstArray2(g->t_ptr, names, (uint64_t)n), "param_names"),
-                         cg_const_string(g, q->fn.name)};
-    q->fn.sym->cg = cg_const_global(g, LLVMConstStructInContext(g->ctx, f, 7, 0), "ppl.vi");
+    LLVMValueRef f[RT_VI_PROBLEM_NFIELDS] = {
+        [RT_VI_PROBLEM_F_model] = m->fn.sym->cg, [RT_VI_PROBLEM_F_model_ad] = model_ad,
+        [RT_VI_PROBLEM_F_guide_ad] = guide_ad, [RT_VI_PROBLEM_F_guide_init] = init,
+        [RT_VI_PROBLEM_F_nparams] = cg_const_int(g, n),
+        [RT_VI_PROBLEM_F_param_names] = cg_const_global(g, LLVMConstArray2(g->t_ptr, names, (uint64_t)n), "param_names"),
+        [RT_VI_PROBLEM_F_guide_name] = cg_const_string(g, q->fn.name)};
+    q->fn.sym->cg = cg_const_global(g, cg_const_struct(g, RT_VI_PROBLEM_FIELDS(RT_FIELD_LETTER), f), "ppl.vi");
 }
 
 /* i64 ppl.obj.NAME(args): the objective's value on the tape, its arguments read from a block
@@ -433,6 +437,7 @@ void cg_define_objective(Cg *g, Node *o) {
     if (v && !LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b))) LLVMBuildStore(g->b, v, g->ret_slot);
     cg_end_function(g, ty_real);
     drain_ad_functions(g);
-    LLVMValueRef f[2] = {fn, cg_const_string(g, o->fn.name)};
-    o->fn.sym->cg = cg_const_global(g, LLVMConstStructInContext(g->ctx, f, 2, 0), "ppl.objective");
+    LLVMValueRef f[RT_VI_OBJECTIVE_NFIELDS] = {[RT_VI_OBJECTIVE_F_fn] = fn,
+                                               [RT_VI_OBJECTIVE_F_name] = cg_const_string(g, o->fn.name)};
+    o->fn.sym->cg = cg_const_global(g, cg_const_struct(g, RT_VI_OBJECTIVE_FIELDS(RT_FIELD_LETTER), f), "ppl.objective");
 }

@@ -316,12 +316,9 @@ static LLVMTypeRef resume_type(Cg *g) {
     return LLVMFunctionType(LLVMInt32TypeInContext(g->ctx), params, 2, 0);
 }
 
-/* The descriptor is declared first (infer sites load its frame size) and filled in later. */
-static LLVMTypeRef descriptor_type(Cg *g) {
-    LLVMTypeRef f[10] = {g->t_ptr, g->t_ptr, g->t_int, g->t_int, g->t_int, g->t_ptr, g->t_ptr, g->t_ptr,
-                         g->t_int, g->t_int};
-    return LLVMStructTypeInContext(g->ctx, f, 10, 0);
-}
+/* The descriptor (rt_model, from RT_MODEL_FIELDS) is declared first (infer sites load its
+ * frame size) and filled in later. */
+static LLVMTypeRef descriptor_type(Cg *g) { return cg_struct_type(g->ctx, RT_MODEL_FIELDS(RT_FIELD_LETTER)); }
 
 void cg_declare_model(Cg *g, Node *m) {
     char name[512];
@@ -360,11 +357,14 @@ static void define_descriptor(Cg *g, Node *m, LLVMValueRef resume) {
     LLVMValueRef tables[3];
     site_tables(g, m, tables);
     Type *ret = m->fn.sym->type->ret;
-    LLVMValueRef f[10] = {cg_const_string(g, m->fn.name), resume, cg_const_int(g, g->frame_bytes),
-                          cg_const_int(g, runtime_kind(ret)), cg_const_int(g, m->fn.sites.len),
-                          tables[0], tables[1], tables[2], cg_const_int(g, m->fn.params.len),
-                          cg_const_int(g, has_potential(m->fn.body))};
-    LLVMSetInitializer(m->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 10, 0));
+    LLVMValueRef f[RT_MODEL_NFIELDS] = {
+        [RT_MODEL_F_name] = cg_const_string(g, m->fn.name), [RT_MODEL_F_resume] = resume,
+        [RT_MODEL_F_frame_size] = cg_const_int(g, g->frame_bytes), [RT_MODEL_F_ret_kind] = cg_const_int(g, runtime_kind(ret)),
+        [RT_MODEL_F_nsites] = cg_const_int(g, m->fn.sites.len), [RT_MODEL_F_site_names] = tables[0],
+        [RT_MODEL_F_site_nidx] = tables[1], [RT_MODEL_F_site_kind] = tables[2],
+        [RT_MODEL_F_nparams] = cg_const_int(g, m->fn.params.len),
+        [RT_MODEL_F_has_potential] = cg_const_int(g, has_potential(m->fn.body))};
+    LLVMSetInitializer(m->fn.sym->cg, cg_const_struct(g, RT_MODEL_FIELDS(RT_FIELD_LETTER), f));
 }
 
 /* A bool result is widened to 8 bytes in the frame's return field (real and int results

@@ -34,19 +34,32 @@ typedef int32_t (*rt_resume_fn)(void *frame, rt_particle *p);
  * at offset 8*i of the particle's args block. */
 enum { RT_FRAME_STATE = 0, RT_FRAME_RETURN = 8, RT_FRAME_VARS = 16 };
 
-/* What the compiler emits for each model: a constant descriptor. */
+/* X(field, C type, ABI letter): what the compiler emits for each model, a constant
+ * descriptor (rt_layout.h; cg_model.c's define_descriptor fills it by these rows). */
+#define RT_MODEL_FIELDS(X) \
+    X(name, const char *, p) \
+    X(resume, rt_resume_fn, p) \
+    X(frame_size, int64_t, i)                 /* bytes */ \
+    X(ret_kind, int64_t, i)                   /* RT_REAL, RT_INT, RT_BOOL, or -1 for no value */ \
+    X(nsites, int64_t, i) \
+    X(site_names, const char *const *, p)     /* per site id: the name its address starts with */ \
+    X(site_nidx, const int64_t *, p)          /* per site id: number of loop indices in its address */ \
+    X(site_kind, const int64_t *, p)          /* per site id: RT_REAL or RT_INT */ \
+    X(nparams, int64_t, i)                    /* parameters (8-byte words of the args block) */ \
+    X(has_potential, int64_t, i)              /* the body has `potential` statements */
+
 typedef struct rt_model {
-    const char *name;
-    rt_resume_fn resume;
-    int64_t frame_size;                 /* bytes */
-    int64_t ret_kind;                   /* RT_REAL, RT_INT, RT_BOOL, or -1 for no value */
-    int64_t nsites;
-    const char *const *site_names;      /* per site id: the name its address starts with */
-    const int64_t *site_nidx;           /* per site id: number of loop indices in its address */
-    const int64_t *site_kind;           /* per site id: RT_REAL or RT_INT */
-    int64_t nparams;                    /* parameters (8-byte words of the args block) */
-    int64_t has_potential;              /* the body has `potential` statements */
+    RT_MODEL_FIELDS(RT_FIELD_DECL)
 } rt_model;
+enum {
+#define X(field, ...) RT_MODEL_F_##field,
+    RT_MODEL_FIELDS(X)
+#undef X
+    RT_MODEL_NFIELDS
+};
+#define X(field, ctype, ...) RT_LAYOUT_CHECK(rt_model, field, ctype, RT_MODEL_F_##field)
+RT_MODEL_FIELDS(X)
+#undef X
 
 /* Weighted draws from one inference run. */
 typedef struct rt_posterior {

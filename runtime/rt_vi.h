@@ -18,23 +18,51 @@ typedef struct rt_vi_theta {
  * gradient specializations of the model and the guide take the args block (rt_particle's
  * layout, 8 bytes per argument) and report to the functions below; the guide's sites carry
  * the model's site ids. guide_init evaluates the params' initial values in order. */
+typedef void rt_vi_run_fn(const void *args);
+typedef void rt_vi_init_fn(const void *args, rt_vi_theta *theta);
+/* X(field, C type, ABI letter): the rows of rt_vi_problem (rt_layout.h; cg_ad.c fills them) */
+#define RT_VI_PROBLEM_FIELDS(X) \
+    X(model, const rt_model *, p) \
+    X(model_ad, rt_vi_run_fn *, p) \
+    X(guide_ad, rt_vi_run_fn *, p) \
+    X(guide_init, rt_vi_init_fn *, p) \
+    X(nparams, int64_t, i)                  /* param declarations (not the flat vector's length) */ \
+    X(param_names, const char *const *, p) \
+    X(guide_name, const char *, p)
+
 typedef struct rt_vi_problem {
-    const rt_model *model;
-    void (*model_ad)(const void *args);
-    void (*guide_ad)(const void *args);
-    void (*guide_init)(const void *args, rt_vi_theta *theta);
-    int64_t nparams;                    /* param declarations (not the flat vector's length) */
-    const char *const *param_names;
-    const char *guide_name;
+    RT_VI_PROBLEM_FIELDS(RT_FIELD_DECL)
 } rt_vi_problem;
+enum {
+#define X(field, ...) RT_VI_PROBLEM_F_##field,
+    RT_VI_PROBLEM_FIELDS(X)
+#undef X
+    RT_VI_PROBLEM_NFIELDS
+};
+#define X(field, ctype, ...) RT_LAYOUT_CHECK(rt_vi_problem, field, ctype, RT_VI_PROBLEM_F_##field)
+RT_VI_PROBLEM_FIELDS(X)
+#undef X
 
 /* An objective (§9.11): a program over guide draws whose value the fit maximizes. fn takes
  * the objective's args block (8 bytes per argument; reals as doubles) and returns a handle
  * on the tape; inside it, draws(K) (rt_vi_draws) runs guide and model K times. */
+typedef int64_t rt_vi_objective_fn(const void *args);
+#define RT_VI_OBJECTIVE_FIELDS(X) \
+    X(fn, rt_vi_objective_fn *, p) \
+    X(name, const char *, p)
+
 typedef struct rt_vi_objective {
-    int64_t (*fn)(const void *args);
-    const char *name;
+    RT_VI_OBJECTIVE_FIELDS(RT_FIELD_DECL)
 } rt_vi_objective;
+enum {
+#define X(field, ...) RT_VI_OBJECTIVE_F_##field,
+    RT_VI_OBJECTIVE_FIELDS(X)
+#undef X
+    RT_VI_OBJECTIVE_NFIELDS
+};
+#define X(field, ctype, ...) RT_LAYOUT_CHECK(rt_vi_objective, field, ctype, RT_VI_OBJECTIVE_F_##field)
+RT_VI_OBJECTIVE_FIELDS(X)
+#undef X
 
 /* draws(K): the log weights log p - log q and log q (with the drawn values held fixed, so
  * its gradient has no path through the draws) of K guide draws, as arrays of handles, and
