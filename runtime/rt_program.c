@@ -410,6 +410,30 @@ static int parse_arg(run_opts *o, int argc, char **argv, int *k)
     return set_flag(o, f, value ? value : argv[++*k]);
 }
 
+bool rt_program_flag_takes_value(const char *flag)
+{
+    const char *value;
+    int f = find_flag(flag, &value);
+    return f >= 0 && !value && flag_meta(f);
+}
+
+void rt_program_list_flags(FILE *out, const char *indent, int width)
+{
+    int col = 0;
+    for (int f = 0; f < NFLAGS; f++) {
+        const char *name = flag_name(f);
+        if (!name || f == F_DATA || f == F_SEED)
+            continue;
+        bool last = f == F_QUIET;
+        int n = (int)strlen(name) + (last ? 0 : 1);
+        if (col && col + 1 + n > width)
+            fputs("\n", out), col = 0;
+        col += col ? fprintf(out, " %s%s", name, last ? "" : ",")
+                   : fprintf(out, "%s%s%s", indent, name, last ? "" : ",");
+    }
+    fputs("\n", out);
+}
+
 /* The entry --model names (or the only one); NULL after a usage error. */
 static const rt_model_entry *choose_model(const run_opts *o, const rt_program *prog)
 {

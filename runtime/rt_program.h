@@ -63,4 +63,11 @@ RT_PROGRAM_FIELDS(X)
  * 1 a model, data or run-time error (those exit directly), 2 a usage error. */
 int rt_program_main(int argc, char **argv, const rt_program *prog);
 
+/* For the `ppl` driver, which passes runtime flags through: whether flag (`--particles`)
+ * is a script or model mode flag that takes a value (the next argument when not written
+ * `--flag=VALUE`), and the flags model mode adds to a script's --data and --seed, listed as
+ * `--model, --method, ...` in lines of at most width characters, each starting with indent. */
+bool rt_program_flag_takes_value(const char *flag);
+void rt_program_list_flags(FILE *out, const char *indent, int width);
+
 #endif

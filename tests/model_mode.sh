@@ -70,6 +70,9 @@ else
 fi
 expect_cmd "model mode: unknown objective" 2 "no objective 'iwae' without arguments .available: elbo, rws." \
     "$TMP/kalman" --data "$KD" --method vi --objective iwae
+# `ppl run` passes every option flag's value on, --objective's too (from the same table).
+expect_cmd "ppl run: --objective NAME" 0 "^# objective = rws$" \
+    "$PPL" run "$K" --data "$KD" --method vi --objective rws --steps 5 --seed 1 --quiet
 
 # Array params and the mat type in model mode: bench/logreg.ppl (Bayesian logistic
 # regression, N = 1000, D = 5) on the shared benchmark data, against the long NUTS run in
