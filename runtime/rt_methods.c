@@ -21,7 +21,8 @@ RT_INFER_OPTIONS(X)
 
 const rt_option_info rt_option_table[RT_NOPTIONS] = {
 #define X(field, ctype, letter, type, values, check, lo, hi, inside, meta, help) \
-    { #field, type, values_##field[0] ? values_##field : NULL, check, lo, hi, inside, meta, help, \
+    { #field, type, values_##field[0] ? values_##field : NULL, \
+      (int)(sizeof values_##field / sizeof values_##field[0]) - 1, check, lo, hi, inside, meta, help, \
       offsetof(rt_infer_opts, field) },
     RT_INFER_OPTIONS(X)
 #undef X
@@ -49,8 +50,8 @@ int rt_option_lookup(const char *name) {
 }
 
 int rt_option_value(int option, const char *name) {
-    const char *const *v = rt_option_table[option].values;
-    return v ? find_name(v, 1 << 20, name) : -1;
+    const rt_option_info *o = &rt_option_table[option];
+    return o->values ? find_name(o->values, o->nvalues, name) : -1;
 }
 
 const rt_method_option *rt_method_option_row(int method, int option) {
@@ -128,13 +129,9 @@ static void check_option(int method, int option, const rt_infer_opts *o, const c
     bool required = info->type == RT_OTYPE_GUIDE || info->type == RT_OTYPE_OBJECTIVE;
     if (required && !*(const void *const *)((const char *)o + info->offset))
         rt_failf(loc, "%s: no %s was given", rt_method_names[method], info->name);
-    if (info->values) {
-        int n = 0;
-        while (info->values[n]) n++;
-        if (v < 0 || v >= n)
-            rt_failf(loc, "%s: %s must be the number of one of its %d values, found %g",
-                     rt_method_names[method], info->name, n, v);
-    }
+    if (info->values && (v < 0 || v >= info->nvalues))
+        rt_failf(loc, "%s: %s must be the number of one of its %d values, found %g",
+                 rt_method_names[method], info->name, info->nvalues, v);
     if (rt_option_in_range(option, v, why, sizeof why)) return;
     if (holds_real(option))
         rt_failf(loc, "%s: %s %s, found %g", rt_method_names[method], info->name, why, v);

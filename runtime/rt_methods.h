@@ -127,6 +127,7 @@ typedef struct rt_option_info {
     const char *name;             /* as written, `particles = ...` */
     int type;                     /* rt_option_type */
     const char *const *values;    /* CHOICE, CALL: the names, NULL-terminated; else NULL */
+    int nvalues;
     int check;                    /* rt_option_check */
     double lo, hi;
     const char *inside;           /* NULL, or the option this one is written inside */

@@ -32,8 +32,8 @@ enum flag_id {
     LEAD_FLAGS(X)
 #undef X
     F_OPTION,                              /* F_OPTION + k: option k's --NAME */
+    F_LAST_OPTION = F_OPTION + RT_NOPTIONS - 1,
 #define X(id, flag, meta, help) F_##id,
-    F_OPTIONS_END = F_OPTION + RT_NOPTIONS - 1,
     TAIL_FLAGS(X)
 #undef X
     NFLAGS
@@ -113,7 +113,7 @@ static const char *flag_help(int f, char *buf, size_t size)
     char range[40], values[200] = "";
     rt_option_range_text(f - F_OPTION, range, sizeof range);
     if (o->values)
-        join_names(values, sizeof values, o->values, 1 << 20, false);
+        join_names(values, sizeof values, o->values, o->nvalues, false);
     snprintf(buf, size, "%s%s%s%s%s", o->help, *range ? ", " : "", range, *values ? ": " : "", values);
     return buf;
 }
@@ -320,7 +320,7 @@ static int set_choice(run_opts *o, int f, const char *v, int64_t *out)
         *out = k;
         return 0;
     }
-    join_names(names, sizeof names, info->values, 1 << 20, true);
+    join_names(names, sizeof names, info->values, info->nvalues, true);
     return usage_error(o, "%s needs %s, not '%s'", flag_name(f), names, v);
 }
 

@@ -37,9 +37,8 @@ static void test_defaults_pass_checks(void **state) {
             || !rt_option_in_range(r->option, r->model_mode_def, why, sizeof why))
             fail_msg("%s: the default of %s %s", rt_method_names[r->method], o->name, why);
         if (o->values) {
-            int n = 0;
-            while (o->values[n]) n++;
-            assert_true(r->def >= 0 && r->def < n && r->model_mode_def >= 0 && r->model_mode_def < n);
+            assert_true(o->nvalues > 0 && o->values[o->nvalues] == NULL);
+            assert_true(r->def >= 0 && r->def < o->nvalues && r->model_mode_def >= 0 && r->model_mode_def < o->nvalues);
         }
         if (o->inside) assert_non_null(rt_method_option_row(r->method, rt_option_lookup(o->inside)));
         if (o->type == RT_OTYPE_ARGS) assert_non_null(rt_method_option_row(r->method, r->option - 1));
