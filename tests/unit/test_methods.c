@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 #include <gc.h>
 #include "rt.h"
 #include "rt_methods.h"
@@ -99,6 +101,60 @@ static void test_range_texts(void **state) {
     assert_true(rt_option_in_range(RT_OPTION_steps, 0, why, sizeof why));
 }
 
+/* ---- the reference (lang/SPEC.md, section 9.6) ---- */
+
+/* Option k's default as a program writes it: 1000, 0.5, true, "systematic", adam(lr = 0.01). */
+static void write_default(char *buf, size_t size, int method, int k) {
+    const rt_option_info *o = &rt_option_table[k];
+    double d = rt_method_option_row(method, k)->def;
+    switch (o->type) {
+    case RT_OTYPE_INT: snprintf(buf, size, "%lld", (long long)d); break;
+    case RT_OTYPE_REAL: snprintf(buf, size, "%g", d); break;
+    case RT_OTYPE_BOOL: snprintf(buf, size, "%s", d ? "true" : "false"); break;
+    case RT_OTYPE_CHOICE: snprintf(buf, size, "\"%s\"", o->values[(int)d]); break;
+    case RT_OTYPE_GUIDE: snprintf(buf, size, "q"); break;
+    case RT_OTYPE_OBJECTIVE: snprintf(buf, size, RT_DEFAULT_OBJECTIVE); break;
+    default: {   /* a call: its value with the options written inside it */
+        int n = snprintf(buf, size, "%s(", o->values[(int)d]);
+        for (int j = 0; j < RT_NOPTIONS; j++)
+            if (rt_option_table[j].inside && !strcmp(rt_option_table[j].inside, o->name)) {
+                char inner[40];
+                write_default(inner, sizeof inner, method, j);
+                n += snprintf(buf + n, size - (size_t)n, "%s = %s", rt_option_table[j].name, inner);
+            }
+        snprintf(buf + n, size - (size_t)n, ")");
+    }
+    }
+}
+
+/* The reference shows each method with every option at its default, in the table's order:
+ * `infer M(args) by is(particles = 1000, trace = true)`; so a new method or option must be
+ * documented there. */
+static void test_spec_lists_table(void **state) {
+    FILE *f = fopen("lang/SPEC.md", "r");
+    assert_non_null(f);
+    static char spec[1 << 20];
+    size_t len = fread(spec, 1, sizeof spec - 1, f);
+    spec[len] = '\0';
+    fclose(f);
+    for (int m = 0; m < RT_NMETHODS; m++) {
+        char line[512];
+        int n = snprintf(line, sizeof line, "\ninfer M(args) by %s(", rt_method_names[m]);
+        bool first = true;
+        for (int k = 0; k < rt_nmethod_options; k++) {
+            const rt_method_option *r = &rt_method_options[k];
+            const rt_option_info *o = &rt_option_table[r->option];
+            if (r->method != m || o->inside || o->type == RT_OTYPE_ARGS) continue;
+            char def[80];
+            write_default(def, sizeof def, m, r->option);
+            n += snprintf(line + n, sizeof line - (size_t)n, "%s%s = %s", first ? "" : ", ", o->name, def);
+            first = false;
+        }
+        snprintf(line + n, sizeof line - (size_t)n, ")\n");
+        if (!strstr(spec, line)) fail_msg("lang/SPEC.md lacks the line%s", line);
+    }
+}
+
 /* ---- run-time checks: each one a child that must fail with the message ---- */
 
 static rt_infer_opts bad;
@@ -138,6 +194,7 @@ int main(void) {
         cmocka_unit_test(test_names_unique), cmocka_unit_test(test_defaults_pass_checks),
         cmocka_unit_test(test_rows_cover), cmocka_unit_test(test_lookups),
         cmocka_unit_test(test_range_texts), cmocka_unit_test(test_run_time_checks),
+        cmocka_unit_test(test_spec_lists_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
