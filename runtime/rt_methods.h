@@ -2,9 +2,12 @@
  * (lang/check_prob.c), the code generator (compiler/cg_model.c), model mode's flags and
  * --help (rt_program.c, compiler/main.c) and the engines' run-time checks all read it.
  *
- * Adding a method is a row of RT_METHODS, its rows in RT_METHOD_OPTIONS and its engine;
+ * Adding a method is a row of RT_METHODS, its rows in RT_METHOD_OPTIONS, its engine and the
+ * engine's rt_abi.h row (codegen names RTF_<engine>, so a missing one does not compile);
  * adding an option is a row of RT_INFER_OPTIONS (a field of rt_infer_opts) and the rows of
- * the methods that take it. Nothing else lists methods or options. */
+ * the methods that take it. A method that takes `guide` has its guide paired with the model
+ * by the checker (check_pair_vi). Nothing else lists methods or options: the tests check
+ * --help, lang/SPEC.md's `infer ... by METHOD(...)` lines and README.md against the table. */
 #ifndef PPL_RT_METHODS_H
 #define PPL_RT_METHODS_H
 #include <stdbool.h>
