@@ -69,7 +69,8 @@ void cg_position(Cg *g, LLVMBasicBlockRef bb);
 void cg_branch_to(Cg *g, LLVMBasicBlockRef bb);
 void cg_start_dead_block(Cg *g);
 LLVMBuilderRef cg_entry_builder(Cg *g);
-LLVMValueRef cg_entry_alloca(Cg *g, LLVMTypeRef t, const char *name);
+LLVMValueRef cg_entry_alloca(Cg *g, LLVMTypeRef t, const char *name);   /* 8 bytes; a frame slot in a model */
+LLVMValueRef cg_stack_alloca(Cg *g, LLVMTypeRef t, const char *name);
 LLVMValueRef cg_scratch_words(Cg *g, int n);
 LLVMValueRef cg_loc_string(Cg *g, Loc loc);
 LLVMValueRef cg_const_global(Cg *g, LLVMValueRef init, const char *name);
@@ -107,6 +108,8 @@ void cg_reward(Cg *g, Node *s);
 void cg_potential(Cg *g, Node *s);
 LLVMValueRef cg_infer(Cg *g, Node *e);
 LLVMValueRef cg_model_builtin(Cg *g, Node *e);   /* logp and predict */
+LLVMTypeRef cg_struct_type(LLVMContextRef ctx, const char *letters);
+LLVMValueRef cg_const_struct(Cg *g, const char *letters, LLVMValueRef *f);
 void cg_declare_model(Cg *g, Node *m);
 void cg_define_model(Cg *g, Node *m);
 

@@ -1,6 +1,7 @@
 /* cg_ad.c - gradient specializations for variational inference: functions, models and guides
  * emitted over the runtime's AD tape, and the rt_vi_problem descriptors that pair them. */
 #include "cg.h"
+#include "rt_vi.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -446,15 +447,8 @@ static LLVMValueRef define_guide_init(Cg *g, Node *q) {
 /* rt_vi_problem {model, guide_ad, guide_init, nparams, param_names, guide_name} and
  * rt_vi_objective {fn, name}: declared before any code (an infer anywhere may name them)
  * and initialized when defined. */
-static LLVMTypeRef vi_problem_type(Cg *g) {
-    LLVMTypeRef f[6] = {g->t_ptr, g->t_ptr, g->t_ptr, g->t_int, g->t_ptr, g->t_ptr};
-    return LLVMStructTypeInContext(g->ctx, f, 6, 0);
-}
-
-static LLVMTypeRef objective_type(Cg *g) {
-    LLVMTypeRef f[2] = {g->t_ptr, g->t_ptr};
-    return LLVMStructTypeInContext(g->ctx, f, 2, 0);
-}
+static LLVMTypeRef vi_problem_type(Cg *g) { return cg_struct_type(g->ctx, RT_VI_PROBLEM_FIELDS(RT_FIELD_LETTER)); }
+static LLVMTypeRef objective_type(Cg *g) { return cg_struct_type(g->ctx, RT_VI_OBJECTIVE_FIELDS(RT_FIELD_LETTER)); }
 
 void cg_declare_vi(Cg *g, Node *n) {
     bool guide = n->kind == N_GUIDE;
@@ -474,10 +468,13 @@ void cg_define_vi_problem(Cg *g, Node *q) {
     int n = q->fn.gparams.len;
     LLVMValueRef names[n + 1];
     for (int k = 0; k < n; k++) names[k] = cg_const_string(g, ((Node *)q->fn.gparams.items[k])->let.name);
-    LLVMValueRef f[6] = {m->fn.sym->cg, guide_ad, init, cg_const_int(g, n),
-                         cg_const_global(g, LLVMConstArray2(g->t_ptr, names, (uint64_t)n), "param_names"),
-                         cg_const_string(g, q->fn.name)};
-    LLVMSetInitializer(q->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 6, 0));
+    LLVMValueRef f[RT_VI_PROBLEM_NFIELDS] = {
+        [RT_VI_PROBLEM_F_model] = m->fn.sym->cg,
+        [RT_VI_PROBLEM_F_guide_ad] = guide_ad, [RT_VI_PROBLEM_F_guide_init] = init,
+        [RT_VI_PROBLEM_F_nparams] = cg_const_int(g, n),
+        [RT_VI_PROBLEM_F_param_names] = cg_const_global(g, LLVMConstArray2(g->t_ptr, names, (uint64_t)n), "param_names"),
+        [RT_VI_PROBLEM_F_guide_name] = cg_const_string(g, q->fn.name)};
+    LLVMSetInitializer(q->fn.sym->cg, cg_const_struct(g, RT_VI_PROBLEM_FIELDS(RT_FIELD_LETTER), f));
 }
 
 /* i64 ppl.obj.NAME(args): the objective's value on the tape, its arguments read from a block
@@ -496,6 +493,7 @@ void cg_define_objective(Cg *g, Node *o) {
     if (v && !LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b))) LLVMBuildStore(g->b, v, g->ret_slot);
     cg_end_function(g, ty_real);
     drain_ad_functions(g);
-    LLVMValueRef f[2] = {fn, cg_const_string(g, o->fn.name)};
-    LLVMSetInitializer(o->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 2, 0));
+    LLVMValueRef f[RT_VI_OBJECTIVE_NFIELDS] = {[RT_VI_OBJECTIVE_F_fn] = fn,
+                                               [RT_VI_OBJECTIVE_F_name] = cg_const_string(g, o->fn.name)};
+    LLVMSetInitializer(o->fn.sym->cg, cg_const_struct(g, RT_VI_OBJECTIVE_FIELDS(RT_FIELD_LETTER), f));
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- frame slots ---- */
@@ -251,40 +252,76 @@ static LLVMValueRef args_block(Cg *g, PtrVec *args) {
     return block;
 }
 
-/* An option's value: a real option of an infer in gradient code is a handle, lowered. */
-static LLVMValueRef option_value(Cg *g, Node *e) {
+/* A value for what takes plain values: in gradient code a real is a handle, lowered. */
+static LLVMValueRef plain_value(Cg *g, Node *e) {
     LLVMValueRef v = cg_expr(g, e);
     return g->ad ? cg_ad_lower(g, e, v) : v;
 }
 
-/* infer M(args) by is(particles = N): the model's arguments in a block, then the engine. */
+/* An LLVM struct of 8-byte fields, one per ABI letter (i int64, d double, p pointer), the
+ * layout of a C struct generated from the same X-macro rows (rt_layout.h). */
+LLVMTypeRef cg_struct_type(LLVMContextRef ctx, const char *letters) {
+    LLVMTypeRef f[32];
+    unsigned n = 0;
+    for (; letters[n] && n < 32; n++)
+        f[n] = letters[n] == 'd' ? LLVMDoubleTypeInContext(ctx)
+             : letters[n] == 'p' ? LLVMPointerTypeInContext(ctx, 0) : LLVMInt64TypeInContext(ctx);
+    return LLVMStructTypeInContext(ctx, f, n, 0);
+}
+
+/* A constant of the struct cg_struct_type(letters) makes, from one value per field: a value
+ * of another type than its letter's is a compiler bug, reported at once. */
+LLVMValueRef cg_const_struct(Cg *g, const char *letters, LLVMValueRef *f) {
+    LLVMTypeRef ty = cg_struct_type(g->ctx, letters);
+    unsigned n = LLVMCountStructElementTypes(ty);
+    LLVMValueRef v = LLVMConstStructInContext(g->ctx, f, n, 0);
+    if (LLVMTypeOf(v) != ty) {
+        fprintf(stderr, "ppl: internal error: a descriptor's fields do not match its layout \"%s\"\n", letters);
+        abort();
+    }
+    return v;
+}
+
+/* The value of one of the method's options: the one written, else the table's default. */
+static LLVMValueRef option_value(Cg *g, Node *e, const rt_method_option *r) {
+    Node *v = e->infer.opt[r->option];
+    switch (rt_option_table[r->option].type) {
+    case RT_OTYPE_INT: return v ? cg_expr(g, v) : cg_const_int(g, (long long)r->def);
+    case RT_OTYPE_REAL: return v ? plain_value(g, v) : LLVMConstReal(g->t_real, r->def);
+    case RT_OTYPE_BOOL: return v ? LLVMBuildZExt(g->b, cg_expr(g, v), g->t_int, "") : cg_const_int(g, (long long)r->def);
+    case RT_OTYPE_CHOICE: case RT_OTYPE_CALL: return cg_const_int(g, e->infer.choice[r->option]);
+    case RT_OTYPE_GUIDE: return e->infer.guide->cg;
+    case RT_OTYPE_OBJECTIVE: return e->infer.objective_sym->cg;
+    default: {   /* RT_OTYPE_ARGS: the arguments of the option before, when it is a call */
+        Node *call = e->infer.opt[r->option - 1];
+        return call && call->kind == N_CALL ? args_block(g, &call->call.args) : LLVMConstNull(g->t_ptr);
+    }
+    }
+}
+
+/* infer M(args) by METHOD(options): the model's arguments in a block, the options in an
+ * rt_infer_opts (evaluated in the order of the method's rows in rt_methods.h), then
+ * ENGINE(ctx, model, args, &opts, loc). */
 LLVMValueRef cg_infer(Cg *g, Node *e) {
+    static const int engines[RT_NMETHODS] = {
+#define X(id, name, engine) RTF_##engine,
+        RT_METHODS(X)
+#undef X
+    };
     Node *call = e->infer.model_call;
-    Symbol *model = call->call.callee->name.sym;
-    LLVMValueRef desc = model->cg;
+    LLVMValueRef desc = call->call.callee->name.sym->cg;
     LLVMValueRef frame = args_block(g, &call->call.args);
-    LLVMValueRef n = e->infer.particles ? cg_expr(g, e->infer.particles) : cg_const_int(g, 1000);
-    LLVMValueRef record = e->infer.trace ? LLVMBuildZExt(g->b, cg_expr(g, e->infer.trace), g->t_int, "")
-                                         : cg_const_int(g, 1);
-    if (e->infer.kind == INFER_IS) {
-        LLVMValueRef args[6] = {cg_ctx(g), desc, frame, n, record, cg_loc_string(g, e->loc)};
-        return cg_rt_call(g, RTF_rt_infer_is, args, 6);
+    LLVMTypeRef ty = cg_struct_type(g->ctx, RT_INFER_OPTIONS(RT_FIELD_LETTER));
+    LLVMValueRef opts = cg_stack_alloca(g, ty, "opts");   /* the engine reads it before returning */
+    LLVMBuildStore(g->b, LLVMConstNull(ty), opts);
+    for (int k = 0; k < rt_nmethod_options; k++) {
+        const rt_method_option *r = &rt_method_options[k];
+        if (r->method != e->infer.kind) continue;
+        LLVMValueRef v = option_value(g, e, r);
+        LLVMBuildStore(g->b, v, LLVMBuildStructGEP2(g->b, ty, opts, (unsigned)r->option, rt_option_table[r->option].name));
     }
-    if (e->infer.kind == INFER_VI) {
-        LLVMValueRef k = e->infer.particles ? n : cg_const_int(g, 1);
-        LLVMValueRef steps = e->infer.steps ? cg_expr(g, e->infer.steps) : cg_const_int(g, 1000);
-        LLVMValueRef lr = e->infer.lr ? option_value(g, e->infer.lr) : LLVMConstReal(g->t_real, 0.01);
-        Node *obj = e->infer.objective;
-        LLVMValueRef obj_args = obj && obj->kind == N_CALL ? args_block(g, &obj->call.args) : LLVMConstNull(g->t_ptr);
-        LLVMValueRef args[10] = {cg_ctx(g), e->infer.guide->cg, frame, e->infer.objective_sym->cg, obj_args, k,
-                                 steps, cg_const_int(g, e->infer.optimizer), lr, cg_loc_string(g, e->loc)};
-        return cg_rt_call(g, RTF_rt_infer_vi, args, 10);
-    }
-    LLVMValueRef ess = e->infer.ess ? option_value(g, e->infer.ess) : LLVMConstReal(g->t_real, 0.5);
-    LLVMValueRef threads = e->infer.threads ? cg_expr(g, e->infer.threads) : cg_const_int(g, 1);
-    LLVMValueRef args[9] = {cg_ctx(g), desc, frame, n, cg_const_int(g, e->infer.scheme), ess, threads, record,
-                            cg_loc_string(g, e->loc)};
-    return cg_rt_call(g, RTF_rt_infer_smc, args, 9);
+    LLVMValueRef args[5] = {cg_ctx(g), desc, frame, opts, cg_loc_string(g, e->loc)};
+    return cg_rt_call(g, engines[e->infer.kind], args, 5);
 }
 
 /* logp(m(args), post, i), logp(m(args), names, values), predict(m(args), post): the
@@ -295,7 +332,7 @@ LLVMValueRef cg_model_builtin(Cg *g, Node *e) {
     LLVMValueRef second = cg_expr(g, e->call.args.items[1]), loc = cg_loc_string(g, e->loc);
     if (e->call.builtin == BI_PREDICT)
         return cg_rt_call(g, RTF_rt_predict, (LLVMValueRef[]){cg_ctx(g), desc, args, second, loc}, 5);
-    LLVMValueRef third = option_value(g, e->call.args.items[2]);
+    LLVMValueRef third = plain_value(g, e->call.args.items[2]);
     bool names = cg_arg_type(e, 1)->kind == TY_ARRAY;
     return cg_rt_call(g, names ? RTF_rt_logp_values : RTF_rt_logp_draw, (LLVMValueRef[]){desc, args, second, third, loc}, 5);
 }
@@ -330,12 +367,9 @@ static LLVMTypeRef resume_type(Cg *g) {
     return LLVMFunctionType(LLVMInt32TypeInContext(g->ctx), params, 2, 0);
 }
 
-/* The descriptor is declared first (infer sites load its frame size) and filled in later. */
-static LLVMTypeRef descriptor_type(Cg *g) {
-    LLVMTypeRef f[13] = {g->t_ptr, g->t_ptr, g->t_int, g->t_int, g->t_int, g->t_ptr, g->t_ptr, g->t_ptr,
-                         g->t_int, g->t_int, g->t_ptr, g->t_ptr, g->t_ptr};
-    return LLVMStructTypeInContext(g->ctx, f, 13, 0);
-}
+/* The descriptor (rt_model, from RT_MODEL_FIELDS) is declared first (infer sites load its
+ * frame size) and filled in later. */
+static LLVMTypeRef descriptor_type(Cg *g) { return cg_struct_type(g->ctx, RT_MODEL_FIELDS(RT_FIELD_LETTER)); }
 
 void cg_declare_model(Cg *g, Node *m) {
     char name[512];
@@ -376,11 +410,15 @@ static void define_descriptor(Cg *g, Node *m, LLVMValueRef resume, LLVMValueRef 
     LLVMValueRef tables[4];
     site_tables(g, m, tables);
     Type *ret = m->fn.sym->type->ret;
-    LLVMValueRef f[13] = {cg_const_string(g, m->fn.name), resume, cg_const_int(g, g->frame_bytes),
-                          cg_const_int(g, runtime_kind(ret)), cg_const_int(g, m->fn.sites.len),
-                          tables[0], tables[1], tables[2], cg_const_int(g, m->fn.params.len),
-                          cg_const_int(g, has_potential(m->fn.body)), model_ad, tables[3], replay};
-    LLVMSetInitializer(m->fn.sym->cg, LLVMConstStructInContext(g->ctx, f, 13, 0));
+    LLVMValueRef f[RT_MODEL_NFIELDS] = {
+        [RT_MODEL_F_name] = cg_const_string(g, m->fn.name), [RT_MODEL_F_resume] = resume,
+        [RT_MODEL_F_frame_size] = cg_const_int(g, g->frame_bytes), [RT_MODEL_F_ret_kind] = cg_const_int(g, runtime_kind(ret)),
+        [RT_MODEL_F_nsites] = cg_const_int(g, m->fn.sites.len), [RT_MODEL_F_site_names] = tables[0],
+        [RT_MODEL_F_site_nidx] = tables[1], [RT_MODEL_F_site_kind] = tables[2],
+        [RT_MODEL_F_nparams] = cg_const_int(g, m->fn.params.len),
+        [RT_MODEL_F_has_potential] = cg_const_int(g, has_potential(m->fn.body)),
+        [RT_MODEL_F_model_ad] = model_ad, [RT_MODEL_F_site_support] = tables[3], [RT_MODEL_F_replay] = replay};
+    LLVMSetInitializer(m->fn.sym->cg, cg_const_struct(g, RT_MODEL_FIELDS(RT_FIELD_LETTER), f));
 }
 
 /* A bool result is widened to 8 bytes in the frame's return field (real and int results

@@ -1,6 +1,7 @@
 /* codegen.c - lowers a checked Program to LLVM IR through the LLVM-C API (models: cg_model.c, vi: cg_ad.c).
  * Locals live in entry-block allocas (mem2reg promotes them); arrays are runtime rt_array values. */
 #include "cg.h"
+#include "rt_program.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,14 @@ static LLVMValueRef entry_slots(Cg *g, LLVMTypeRef t, int words, const char *nam
 }
 
 LLVMValueRef cg_entry_alloca(Cg *g, LLVMTypeRef t, const char *name) { return entry_slots(g, t, 1, name); }
+
+/* A value of any type on the stack even in a model: for what never lives across a checkpoint. */
+LLVMValueRef cg_stack_alloca(Cg *g, LLVMTypeRef t, const char *name) {
+    LLVMBuilderRef eb = cg_entry_builder(g);
+    LLVMValueRef slot = LLVMBuildAlloca(eb, t, name);
+    LLVMDisposeBuilder(eb);
+    return slot;
+}
 
 /* n words on the stack even in a model: for values that never live across a checkpoint. */
 LLVMValueRef cg_scratch_words(Cg *g, int n) {
@@ -1016,10 +1025,9 @@ static bool is_statement(const Node *n) {
     return !ast_is_definition(n) && n->kind != N_DATA;
 }
 
-/* const rt_program ppl_program = { main, is_script, nmodels, models } */
+/* const rt_program ppl_program = { main, is_script, nmodels, models, nobjectives, objectives } */
 static void define_program(Cg *g, Program *prog, LLVMValueRef main_fn) {
-    LLVMTypeRef entry_fields[5] = {g->t_ptr, g->t_ptr, g->t_int, g->t_int, g->t_ptr};
-    LLVMTypeRef entry_ty = LLVMStructTypeInContext(g->ctx, entry_fields, 5, 0);
+    LLVMTypeRef entry_ty = cg_struct_type(g->ctx, RT_MODEL_ENTRY_FIELDS(RT_FIELD_LETTER));
     LLVMValueRef entries[prog->items.len + 1];
     int nmodels = 0;
     bool script = false;
@@ -1033,10 +1041,12 @@ static void define_program(Cg *g, Program *prog, LLVMValueRef main_fn) {
             Node *q = prog->items.items[j];
             if (q->kind == N_GUIDE && q->fn.paired == n && q->fn.sym && q->fn.sym->cg) guides[nguides++] = q->fn.sym->cg;
         }
-        LLVMValueRef f[5] = {n->fn.sym->cg, define_bind_args(g, prog, n), cg_const_int(g, n->fn.params.len),
-                             cg_const_int(g, nguides),
-                             cg_const_global(g, LLVMConstArray2(g->t_ptr, guides, (uint64_t)nguides), "guides")};
-        entries[nmodels++] = LLVMConstStructInContext(g->ctx, f, 5, 0);
+        LLVMValueRef f[RT_MODEL_ENTRY_NFIELDS] = {
+            [RT_MODEL_ENTRY_F_model] = n->fn.sym->cg, [RT_MODEL_ENTRY_F_bind_args] = define_bind_args(g, prog, n),
+            [RT_MODEL_ENTRY_F_nparams] = cg_const_int(g, n->fn.params.len),
+            [RT_MODEL_ENTRY_F_nguides] = cg_const_int(g, nguides),
+            [RT_MODEL_ENTRY_F_guides] = cg_const_global(g, LLVMConstArray2(g->t_ptr, guides, (uint64_t)nguides), "guides")};
+        entries[nmodels++] = cg_const_struct(g, RT_MODEL_ENTRY_FIELDS(RT_FIELD_LETTER), f);
     }
     LLVMValueRef table = cg_const_global(g, LLVMConstArray2(entry_ty, entries, (uint64_t)nmodels), "ppl.models");
     LLVMValueRef objectives[prog->items.len + 1];
@@ -1045,10 +1055,13 @@ static void define_program(Cg *g, Program *prog, LLVMValueRef main_fn) {
         Node *o = prog->items.items[i];
         if (o->kind == N_OBJECTIVE && o->fn.used && o->fn.params.len == 0) objectives[nobjectives++] = o->fn.sym->cg;
     }
-    LLVMValueRef f[6] = {main_fn, cg_const_int(g, script || nmodels == 0), cg_const_int(g, nmodels), table,
-                         cg_const_int(g, nobjectives),
-                         cg_const_global(g, LLVMConstArray2(g->t_ptr, objectives, (uint64_t)nobjectives), "ppl.objectives")};
-    LLVMValueRef init = LLVMConstStructInContext(g->ctx, f, 6, 0);
+    LLVMValueRef f[RT_PROGRAM_NFIELDS] = {
+        [RT_PROGRAM_F_main] = main_fn, [RT_PROGRAM_F_is_script] = cg_const_int(g, script || nmodels == 0),
+        [RT_PROGRAM_F_nmodels] = cg_const_int(g, nmodels), [RT_PROGRAM_F_models] = table,
+        [RT_PROGRAM_F_nobjectives] = cg_const_int(g, nobjectives),
+        [RT_PROGRAM_F_objectives] = cg_const_global(g, LLVMConstArray2(g->t_ptr, objectives, (uint64_t)nobjectives),
+                                                    "ppl.objectives")};
+    LLVMValueRef init = cg_const_struct(g, RT_PROGRAM_FIELDS(RT_FIELD_LETTER), f);
     LLVMValueRef program = LLVMAddGlobal(g->mod, LLVMTypeOf(init), "ppl_program");
     LLVMSetInitializer(program, init);
     LLVMSetGlobalConstant(program, 1);

@@ -17,6 +17,7 @@
 #include "lex.h"
 #include "parse.h"
 #include "rt.h"
+#include "rt_program.h"
 #include "repl.h"
 #include "summary.h"
 
@@ -47,7 +48,7 @@ typedef struct Command {
 /* A compiled program: the module and the context it lives in. */
 typedef struct Compiled { LLVMOrcThreadSafeContextRef tsc; LLVMModuleRef mod; } Compiled;
 
-static const char usage_text[] =
+static const char usage_head[] =
     "usage: ppl COMMAND [FLAGS] FILE.ppl   (no arguments: the interactive session)\n"
     "\n"
     "commands:\n"
@@ -60,9 +61,9 @@ static const char usage_text[] =
     "\n"
     "flags:\n"
     "  --seed N        run: seed of the random number generator (scripts: default 0)\n"
-    "  --data F.json   run: bind the program's `data` declarations from a JSON file\n"
-    "  --model, --method, --particles, --ess, --resample, --threads, --guide, --steps,\n"
-    "  --optimizer, --lr, --output, --quiet\n"
+    "  --data F.json   run: bind the program's `data` declarations from a JSON file\n";
+/* between them, model mode's flags (rt_program_list_flags) */
+static const char usage_tail[] =
     "                  run: for a file of models without top-level statements (model mode);\n"
     "                  'ppl run FILE --help' lists them with their defaults\n"
     "  -o BIN          build: name of the binary (default: FILE's name without .ppl)\n"
@@ -83,16 +84,12 @@ static void print_version(void) {
 
 /* ---- command line ---- */
 
-/* Runtime flags (script and model mode, see rt_program.c) that take the next argument as
- * their value. */
-static bool takes_value(const char *flag) {
-    static const char *const flags[] = {"--seed", "--data", "--model", "--method", "--particles",
-                                        "--ess", "--resample", "--threads", "--output", "--guide",
-                                        "--steps", "--optimizer", "--lr"};
-    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
-        if (!strcmp(flag, flags[i])) return true;
-    return false;
+static void print_usage(void) {
+    fputs(usage_head, stdout);
+    rt_program_list_flags(stdout, "  ", 84);
+    fputs(usage_tail, stdout);
 }
+
 
 /* Handles argv[*i], a flag; advances *i past a flag's value. Returns 0 or an exit status. */
 static int parse_flag(int argc, char **argv, int *i, const Command *cmd, Options *o) {
@@ -110,7 +107,7 @@ static int parse_flag(int argc, char **argv, int *i, const Command *cmd, Options
         o->out = argv[++*i];
     } else if (f & F_RUNTIME) {
         o->rt_argv[o->rt_argc++] = argv[*i];
-        if (takes_value(arg) && *i + 1 < argc) o->rt_argv[o->rt_argc++] = argv[++*i];
+        if (rt_program_flag_takes_value(arg) && *i + 1 < argc) o->rt_argv[o->rt_argc++] = argv[++*i];
     } else return usage_error("'%s' is not a flag of 'ppl %s'", arg, cmd->name);
     return 0;
 }
@@ -294,7 +291,7 @@ static int run_command(int argc, char **argv) {
     Options o = {0};
     Arena arena = {0};
     int status = parse_args(argc, argv, cmd, &o);
-    if (!status && o.help && !(o.file && (cmd->flags & F_RUNTIME))) fputs(usage_text, stdout);
+    if (!status && o.help && !(o.file && (cmd->flags & F_RUNTIME))) print_usage();
     else if (!status) status = cmd->run(&arena, &o);
     arena_free(&arena);
     source_free(prelude_src);
@@ -305,7 +302,7 @@ static int run_command(int argc, char **argv) {
 
 int main(int argc, char **argv) {
     if (argc < 2) return repl_main();   /* no arguments: the interactive session */
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return fputs(usage_text, stdout), 0;
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return print_usage(), 0;
     if (!strcmp(argv[1], "--version")) return print_version(), 0;
     if (!strcmp(argv[1], "summary")) return summary_main(argc - 2, argv + 2);   /* own flags */
     if (!strcmp(argv[1], "repl")) return repl_main();

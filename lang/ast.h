@@ -3,6 +3,7 @@
 #ifndef PPL_AST_H
 #define PPL_AST_H
 #include <stdbool.h>
+#include <stdint.h>
 #include "arena.h"
 #include "diag.h"
 #include "lex.h"
@@ -33,8 +34,6 @@ typedef enum NodeKind {
 typedef struct Node Node;
 typedef struct Symbol Symbol;
 
-typedef enum InferMethod { INFER_IS, INFER_SMC, INFER_VI } InferMethod;
-typedef enum Optimizer { OPT_ADAM, OPT_SGD } Optimizer;
 /* How a guide site's draw enters the gradient (§9.11): the default is REPARAM for normal
  * and lognormal sites and SCORE for the others. */
 typedef enum Estimator { EST_DEFAULT, EST_REPARAM, EST_SCORE, EST_ENUM } Estimator;
@@ -84,10 +83,12 @@ struct Node {
          * first, and in a guide the gradient estimator (an Estimator). */
         struct { Node *dist; const char *as_name, *by; Loc by_loc; int site; PtrVec indices; int pair;
                  int estimator; } sample;
-        /* INFER model_call by method(options); the checker fills in the method (an
-         * InferMethod) and its options (NULL: the default). */
-        struct { Node *model_call, *method; int kind; Node *particles, *ess, *threads, *trace; int scheme;
-                 Symbol *guide; Node *steps, *lr; int optimizer; Node *objective; Symbol *objective_sym; } infer;
+        /* INFER model_call by method(options); the checker fills in the method (an rt_method,
+         * rt_methods.h) and, by rt_option, each option's value (opt[k], NULL: the default)
+         * and for a choice or call its value's number (choice[k], the default when not
+         * given); guide and objective_sym are the symbols they name (the default objective). */
+        struct { Node *model_call, *method; int kind; Node **opt; int64_t *choice;
+                 Symbol *guide, *objective_sym; } infer;
         /* LET / DATA / PARAM_DECL: `let x: T = init`, `var x = init`, `data x: T = default`,
          * `param x: T = init`. ann (the annotation) and init may be NULL. */
         struct { const char *name; bool is_var; Type *ann; Node *init; Symbol *sym; } let;

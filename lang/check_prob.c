@@ -3,7 +3,7 @@
 #include "check_internal.h"
 #include "builtins.h"
 #include "rt_dist_table.h"
-#include "rt_resample.h"
+#include "rt_methods.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -130,20 +130,53 @@ Type *check_sample(Checker *c, Node *e) {
     return check_is_poison(d) ? ty_error : d->elem;
 }
 
-/* infer M(args) by is(particles = N) or smc(particles = N, resample = "systematic",
- * ess = 0.5, threads = 1), both with trace = true (keep the sample sites' values): every
- * option is named and has a default. */
-static const char *const method_names[] = {"is", "smc", "vi"};
-static const char *const method_options[] = {
-    "particles, trace", "particles, resample, ess, threads, trace",
-    "guide, particles, steps, optimizer, objective"};
+/* ---- infer and its options: the table of methods and options in rt_methods.h ---- */
 
-static bool option_allowed(int method, const char *name) {
-    char list[128];
-    snprintf(list, sizeof list, ", %s,", method_options[method]);
-    char key[64];
-    snprintf(key, sizeof key, " %s,", name);
-    return strstr(list, key) != NULL;
+/* "particles, resample, ess, threads, trace": the options written directly in method's call. */
+static const char *option_list(Checker *c, int method) {
+    const char *s = "";
+    for (int k = 0; k < rt_nmethod_options; k++) {
+        const rt_option_info *o = &rt_option_table[rt_method_options[k].option];
+        if (rt_method_options[k].method != method || o->inside || o->type == RT_OTYPE_ARGS) continue;
+        s = arena_printf(c->a, "%s%s%s", s, *s ? ", " : "", o->name);
+    }
+    return s;
+}
+
+/* `"a", "b" or "c"` for a choice, `a(tail) or b(tail)` for a call. */
+static const char *value_list(Checker *c, const rt_option_info *o, const char *tail) {
+    const char *s = "", *q = o->type == RT_OTYPE_CALL ? "" : "\"";
+    for (int k = 0; o->values[k]; k++)
+        s = arena_printf(c->a, "%s%s%s%s%s%s", s, k == 0 ? "" : o->values[k + 1] ? ", " : " or ", q, o->values[k],
+                         q, tail);
+    return s;
+}
+
+/* The value of a constant int or real, possibly negated (`-5`), for a range check before
+ * the run; other expressions are checked when the infer runs. */
+static bool constant_value(const Node *e, double *v) {
+    switch (e->kind) {
+    case N_INT: *v = (double)e->ival; return true;
+    case N_REAL: *v = e->rval; return true;
+    case N_CONVERT: return constant_value(e->binary.lhs, v);
+    case N_UNARY:
+        if (e->binary.op != TK_MINUS || !constant_value(e->binary.lhs, v)) return false;
+        *v = -*v;
+        return true;
+    default: return false;
+    }
+}
+
+/* A constant outside the option's range is an error here, with the engine's message. */
+static void check_range(Checker *c, Node *e, int option, Node *value) {
+    double v;
+    char why[80];
+    if (!value->type || check_is_poison(value->type) || !constant_value(value, &v)) return;
+    if (rt_option_in_range(option, v, why, sizeof why)) return;
+    const char *found = rt_option_table[option].type == RT_OTYPE_INT ? arena_printf(c->a, "%lld", (long long)v)
+                                                                     : arena_printf(c->a, "%g", v);
+    diag_error(value->loc, "%s: %s %s, found %s", rt_method_names[e->infer.kind], rt_option_table[option].name, why,
+               found);
 }
 
 /* guide = q: a guide of the program */
@@ -157,23 +190,53 @@ static void check_guide_option(Checker *c, Node *e, Node *value) {
     e->infer.guide = sym;
 }
 
-/* optimizer = adam(lr = 0.01) or sgd(lr = 0.1) */
-static void check_optimizer_option(Checker *c, Node *e, Node *value) {
+/* resample = "stratified": one of the option's values, by name. */
+static void check_choice_option(Checker *c, Node *e, int option, Node *value) {
+    const rt_option_info *o = &rt_option_table[option];
+    check_expr(c, value, NULL);
+    int k = value->kind == N_STRING ? rt_option_value(option, value->str.s) : -1;
+    if (k < 0) diag_error(value->loc, "%s must be one of %s", o->name, value_list(c, o, ""));
+    else e->infer.choice[option] = k;
+}
+
+static void check_option(Checker *c, Node *e, int option, Node **slot);
+
+/* The options written inside a call option's value (lr in adam(lr = 0.01)): "lr = ...";
+ * *count is their number. */
+static const char *inner_list(Checker *c, int method, const char *outer, int *count) {
+    const char *s = "";
+    int n = 0;
+    for (int k = 0; k < rt_nmethod_options; k++) {
+        const rt_option_info *o = &rt_option_table[rt_method_options[k].option];
+        if (rt_method_options[k].method != method || !o->inside || strcmp(o->inside, outer) != 0) continue;
+        s = arena_printf(c->a, "%s%s%s = ...", s, n++ ? ", " : "", o->name);
+    }
+    *count = n;
+    return s;
+}
+
+/* optimizer = adam(lr = 0.01) or sgd(lr = 0.1): a value's name called with the options the
+ * table writes inside this one. */
+static void check_call_option(Checker *c, Node *e, int option, Node *value) {
+    const rt_option_info *o = &rt_option_table[option];
     const char *name = value->kind == N_CALL && value->call.callee->kind == N_NAME ? value->call.callee->name.name : "";
-    e->infer.optimizer = strcmp(name, "sgd") == 0 ? OPT_SGD : OPT_ADAM;
-    if (strcmp(name, "adam") != 0 && strcmp(name, "sgd") != 0) {
-        diag_error(value->loc, "optimizer must be adam(lr = ...) or sgd(lr = ...)");
+    int k = rt_option_value(option, name), n;
+    const char *inner = inner_list(c, e->infer.kind, o->name, &n);
+    value->type = ty_unit;
+    if (k < 0) {
+        diag_error(value->loc, "%s must be %s", o->name, value_list(c, o, arena_printf(c->a, "(%s)", inner)));
         return;
     }
+    e->infer.choice[option] = k;
     for (int i = 0; i < value->call.args.len; i++) {
         const char *arg = value->call.argnames.items[i];
         Node **slot = (Node **)&value->call.args.items[i];
-        if (arg && strcmp(arg, "lr") == 0) {
-            check_expect(c, slot, ty_real);
-            e->infer.lr = *slot;
-        } else {
-            diag_error((*slot)->loc, "%s takes one option: lr = ...", name);
-        }
+        int sub = arg ? rt_option_lookup(arg) : -1;
+        if (sub >= 0 && rt_option_table[sub].inside && !strcmp(rt_option_table[sub].inside, o->name)
+            && rt_method_option_row(e->infer.kind, sub))
+            check_option(c, e, sub, slot);
+        else
+            diag_error((*slot)->loc, "%s takes %s: %s", name, n == 1 ? "one option" : "the options", inner);
     }
 }
 
@@ -187,7 +250,6 @@ static void check_objective_option(Checker *c, Node *e, Node *value) {
         return;
     }
     name->name.sym = sym;
-    e->infer.objective = value;
     e->infer.objective_sym = sym;
     sym->decl->fn.used = true;
     if (value->kind == N_CALL) {
@@ -201,53 +263,69 @@ static void check_objective_option(Checker *c, Node *e, Node *value) {
     }
 }
 
-static void check_resample_option(Checker *c, Node *e, Node *value) {
-    check_expr(c, value, NULL);
-    e->infer.scheme = value->kind == N_STRING ? rt_resample_lookup(value->str.s) : -1;
-    if (e->infer.scheme < 0)
-        diag_error(value->loc, "resample must be one of \"systematic\", \"stratified\", "
-                   "\"multinomial\", \"residual\"");
+/* One option's value, by the table's type: `particles = N`, `resample = "..."`, ... */
+static void check_option(Checker *c, Node *e, int option, Node **slot) {
+    if (e->infer.opt[option]) diag_error((*slot)->loc, "option '%s' is given twice", rt_option_table[option].name);
+    switch (rt_option_table[option].type) {
+    case RT_OTYPE_INT: check_expect(c, slot, ty_int), check_range(c, e, option, *slot); break;
+    case RT_OTYPE_REAL: check_expect(c, slot, ty_real), check_range(c, e, option, *slot); break;
+    case RT_OTYPE_BOOL: check_expect(c, slot, ty_bool); break;
+    case RT_OTYPE_CHOICE: check_choice_option(c, e, option, *slot); break;
+    case RT_OTYPE_CALL: check_call_option(c, e, option, *slot); break;
+    case RT_OTYPE_GUIDE: check_guide_option(c, e, *slot); break;
+    case RT_OTYPE_OBJECTIVE: check_objective_option(c, e, *slot); break;
+    default: break;
+    }
+    e->infer.opt[option] = *slot;
 }
 
-static void check_infer_option(Checker *c, Node *e, const char *name, Node **slot) {
-    if (strcmp(name, "particles") == 0) {
-        check_expect(c, slot, ty_int);
-        e->infer.particles = *slot;
-    } else if (strcmp(name, "threads") == 0) {
-        check_expect(c, slot, ty_int);
-        e->infer.threads = *slot;
-    } else if (strcmp(name, "ess") == 0) {
-        check_expect(c, slot, ty_real);
-        e->infer.ess = *slot;
-    } else if (strcmp(name, "trace") == 0) {
-        check_expect(c, slot, ty_bool);
-        e->infer.trace = *slot;
-    } else if (strcmp(name, "steps") == 0) {
-        check_expect(c, slot, ty_int);
-        e->infer.steps = *slot;
-    } else if (strcmp(name, "guide") == 0) {
-        check_guide_option(c, e, *slot);
-    } else if (strcmp(name, "optimizer") == 0) {
-        check_optimizer_option(c, e, *slot);
-    } else if (strcmp(name, "objective") == 0) {
-        check_objective_option(c, e, *slot);
-    } else {
-        check_resample_option(c, e, *slot);
-    }
+/* An option the method does not take at the top: unknown, or written inside another. */
+static void unknown_option(Checker *c, Node *e, const char *name, Node *value) {
+    int k = rt_option_lookup(name);
+    const char *inside = k >= 0 && rt_method_option_row(e->infer.kind, k) ? rt_option_table[k].inside : NULL;
+    if (inside)
+        diag_error(value->loc, "%s goes inside %s: write `%s = %s(%s = ...)`", name, inside, inside,
+                   rt_option_table[rt_option_lookup(inside)].values[0], name);
+    else
+        diag_error(value->loc, "unknown option '%s' for %s (options: %s)", name, rt_method_names[e->infer.kind],
+                   option_list(c, e->infer.kind));
 }
 
 static void check_infer_options(Checker *c, Node *e, Node *method) {
+    e->infer.opt = arena_alloc(c->a, sizeof(Node *) * RT_NOPTIONS);
+    e->infer.choice = arena_alloc(c->a, sizeof(int64_t) * RT_NOPTIONS);
+    for (int k = 0; k < RT_NOPTIONS; k++) {
+        const rt_method_option *r = rt_method_option_row(e->infer.kind, k);
+        e->infer.opt[k] = NULL;
+        e->infer.choice[k] = r ? (int64_t)r->def : 0;
+    }
     for (int i = 0; i < method->call.args.len; i++) {
         const char *name = method->call.argnames.items[i];
         Node **slot = (Node **)&method->call.args.items[i];
+        int k = name ? rt_option_lookup(name) : -1;
+        const rt_option_info *o = k >= 0 ? &rt_option_table[k] : NULL;
         if (!name)
             diag_error((*slot)->loc, "inference options are named: write `particles = ...`");
-        else if (!option_allowed(e->infer.kind, name))
-            diag_error((*slot)->loc, "unknown option '%s' for %s (options: %s)", name,
-                       method_names[e->infer.kind], method_options[e->infer.kind]);
+        else if (!o || o->inside || o->type == RT_OTYPE_ARGS || !rt_method_option_row(e->infer.kind, k))
+            unknown_option(c, e, name, *slot);
         else
-            check_infer_option(c, e, name, slot);
+            check_option(c, e, k, slot);
     }
+}
+
+static const char *method_list(Checker *c) {
+    const char *s = "";
+    for (int k = 0; k < RT_NMETHODS; k++) s = arena_printf(c->a, "%s%s%s", s, k ? ", " : "", rt_method_names[k]);
+    return s;
+}
+
+/* A method that takes a guide needs one: vi(guide = q, ...). */
+static bool check_required(Checker *c, Node *e, Node *m) {
+    const rt_method_option *r = rt_method_option_row(e->infer.kind, RT_OPTION_guide);
+    if (!r || e->infer.guide) return true;
+    diag_error(m->loc, "%s needs a guide: %s(guide = q, ...)", rt_method_names[e->infer.kind],
+               rt_method_names[e->infer.kind]);
+    return false;
 }
 
 static Type *check_infer_method(Checker *c, Node *e) {
@@ -257,19 +335,14 @@ static Type *check_infer_method(Checker *c, Node *e) {
         return NULL;
     }
     const char *name = m->call.callee->name.name;
-    if (strcmp(name, "is") == 0) e->infer.kind = INFER_IS;
-    else if (strcmp(name, "smc") == 0) e->infer.kind = INFER_SMC;
-    else if (strcmp(name, "vi") == 0) e->infer.kind = INFER_VI;
-    else {
-        diag_error(m->loc, "unknown inference method '%s' (available: is, smc, vi)", name);
+    e->infer.kind = rt_method_lookup(name);
+    if (e->infer.kind < 0) {
+        diag_error(m->loc, "unknown inference method '%s' (available: %s)", name, method_list(c));
         return NULL;
     }
     check_infer_options(c, e, m);
-    if (e->infer.kind == INFER_VI && !e->infer.guide) {
-        diag_error(m->loc, "vi needs a guide: vi(guide = q, ...)");
-        return NULL;
-    }
-    if (e->infer.kind != INFER_VI) return ty_unit;
+    if (!check_required(c, e, m)) return NULL;
+    if (!rt_method_option_row(e->infer.kind, RT_OPTION_guide)) return ty_unit;
     vec_push(c->a, &c->vi_infers, e);
     if (!e->infer.objective_sym) e->infer.objective_sym = check_default_objective(c);
     return e->infer.objective_sym ? ty_unit : NULL;
@@ -492,7 +565,7 @@ void check_model(Checker *c, Node *m) {
 
 /* elbo (the prelude's, or the program's own), marked for compiling */
 Symbol *check_default_objective(Checker *c) {
-    Symbol *sym = check_lookup(c, "elbo");
+    Symbol *sym = check_lookup(c, RT_DEFAULT_OBJECTIVE);
     if (!sym || sym->kind != SYM_OBJECTIVE) return NULL;
     sym->decl->fn.used = true;
     return sym;

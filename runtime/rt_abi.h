@@ -39,8 +39,10 @@
     X(rt_gc_root, "v", "p") X(rt_session_load, "i", "p") X(rt_session_store, "v", "pi") \
     /* models and inference (rt_infer.c, rt_posterior.c, rt_plot.c; rt_infer.h) */ \
     X(rt_frame_new, "p", "i") X(rt_record, "v", "piipd") X(rt_log_scale, "d", "pd") \
-    X(rt_root_ctx, "p", "") X(rt_infer_is, "p", "pppiip") \
-    X(rt_infer_smc, "p", "pppiidiip") X(rt_post_resamples, "i", "p") X(rt_post_ess_history, "p", "p") \
+    X(rt_root_ctx, "p", "") \
+    /* the engines of RT_METHODS (rt_methods.h): (ctx, model, args, rt_infer_opts *, loc) */ \
+    X(rt_infer_is, "p", "ppppp") X(rt_infer_smc, "p", "ppppp") X(rt_infer_vi, "p", "ppppp") \
+    X(rt_post_resamples, "i", "p") X(rt_post_ess_history, "p", "p") \
     X(rt_post_mean, "d", "p") X(rt_post_sd, "d", "p") X(rt_post_quantile, "d", "pdp") \
     X(rt_post_log_evidence, "d", "p") X(rt_post_ess, "d", "p") X(rt_print_posterior, "v", "p") \
     /* reverse-mode AD (rt_ad.c): gradient specializations pass reals as tape handles */ \
@@ -63,7 +65,6 @@
     X(rt_vi_return, "v", "pi") X(rt_vi_return_value, "v", "pd") X(rt_vi_lift_array, "p", "pi") \
     X(rt_vi_sum, "i", "p") X(rt_vi_mean, "i", "pp") X(rt_vi_logsumexp, "i", "p") \
     X(rt_vi_lpmf_categorical, "i", "ipp") X(rt_vi_params, "p", "p") X(rt_vi_history, "p", "p") \
-    X(rt_infer_vi, "p", "pppppiiidp") \
     X(rt_plot_posterior, "v", "p") \
     /* replay and score modes at given values (rt_replay.c) */ \
     X(rt_replay_site, "i", "piipp") X(rt_logp_draw, "d", "pppip") X(rt_logp_values, "d", "ppppp") \

@@ -114,11 +114,11 @@ static void is_particle(rt_posterior *post, int64_t i, uint64_t base, const uint
     post->value[i] = rt_frame_return(m, frame);
 }
 
-rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, int64_t particles,
-                          int64_t record, const char *loc)
+rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, const rt_infer_opts *o,
+                          const char *loc)
 {
-    if (particles < 1)
-        rt_failf(loc, "is: particles must be at least 1, found %lld", (long long)particles);
+    rt_infer_check(RT_METHOD_IS, o, loc);
+    int64_t particles = o->particles, record = o->trace;
     uint64_t call = rt_infer_call(ctx);
     int stress = rt_gc_stress();
     rt_posterior *post = rt_post_new(m, "is", particles);

@@ -4,6 +4,7 @@
 #define PPL_RT_INFER_H
 #include <stdint.h>
 #include "rt.h"
+#include "rt_methods.h"
 #include "rt_rng.h"
 #include "rt_trace.h"
 
@@ -48,22 +49,35 @@ typedef void (*rt_model_ad_fn)(rt_ctx *ctx, const void *args);
  * at offset 8*i of the particle's args block. */
 enum { RT_FRAME_STATE = 0, RT_FRAME_RETURN = 8, RT_FRAME_VARS = 16 };
 
-/* What the compiler emits for each model: a constant descriptor. */
+/* X(field, C type, ABI letter): what the compiler emits for each model, a constant
+ * descriptor (rt_layout.h; cg_model.c's define_descriptor fills it by these rows). */
+#define RT_MODEL_FIELDS(X) \
+    X(name, const char *, p) \
+    X(resume, rt_resume_fn, p) \
+    X(frame_size, int64_t, i)                 /* bytes */ \
+    X(ret_kind, int64_t, i)                   /* RT_REAL, RT_INT, RT_BOOL, or -1 for no value */ \
+    X(nsites, int64_t, i) \
+    X(site_names, const char *const *, p)     /* per site id: the name its address starts with */ \
+    X(site_nidx, const int64_t *, p)          /* per site id: number of loop indices in its address */ \
+    X(site_kind, const int64_t *, p)          /* per site id: RT_REAL or RT_INT */ \
+    X(nparams, int64_t, i)                    /* parameters (8-byte words of the args block) */ \
+    X(has_potential, int64_t, i)              /* the body has `potential` statements */ \
+    X(model_ad, rt_model_ad_fn, p)            /* the gradient specialization (every model has one) */ \
+    X(site_support, const int64_t *, p)       /* per site id: its support (RT_SUPPORT_*, rt_dist_table.h) */ \
+    X(replay, rt_resume_fn, p)                /* replay mode: resume, sites taking p->given's values */
+
 typedef struct rt_model {
-    const char *name;
-    rt_resume_fn resume;
-    int64_t frame_size;                 /* bytes */
-    int64_t ret_kind;                   /* RT_REAL, RT_INT, RT_BOOL, or -1 for no value */
-    int64_t nsites;
-    const char *const *site_names;      /* per site id: the name its address starts with */
-    const int64_t *site_nidx;           /* per site id: number of loop indices in its address */
-    const int64_t *site_kind;           /* per site id: RT_REAL or RT_INT */
-    int64_t nparams;                    /* parameters (8-byte words of the args block) */
-    int64_t has_potential;              /* the body has `potential` statements */
-    rt_model_ad_fn model_ad;            /* the gradient specialization (every model has one) */
-    const int64_t *site_support;        /* per site id: its support (RT_SUPPORT_*, rt_dist.h) */
-    rt_resume_fn replay;                /* replay mode: resume with sites taking p->given's values */
+    RT_MODEL_FIELDS(RT_FIELD_DECL)
 } rt_model;
+enum {
+#define X(field, ...) RT_MODEL_F_##field,
+    RT_MODEL_FIELDS(X)
+#undef X
+    RT_MODEL_NFIELDS
+};
+#define X(field, ctype, ...) RT_LAYOUT_CHECK(rt_model, field, ctype, RT_MODEL_F_##field)
+RT_MODEL_FIELDS(X)
+#undef X
 
 /* Weighted draws from one inference run. */
 typedef struct rt_posterior {
@@ -94,11 +108,15 @@ void rt_record(rt_particle *p, int64_t site, int64_t nidx, const int64_t *idx, d
 /* log(scale), remembered in p->scale and p->log_scale: generated code computes a scalar
  * normal observe's density inline and calls this only when the scale differs from the last. */
 double rt_log_scale(rt_particle *p, double scale);
+/* The engines (RT_METHODS in rt_methods.h) take the model, its arguments, the method's
+ * options (rt_infer_opts; rt_infer_check checks them first) and the infer's location. */
 /* Importance sampling: `particles` runs of the model on `args` (see rt_particle), each from
- * a zeroed frame with its own RNG stream, each run to its end. All particles dead is a runtime error at loc naming the model. With
- * record = 0 the sample sites' values are not kept (only the return value and weights). */
-rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, int64_t particles,
-                          int64_t record, const char *loc);
+ * a zeroed frame with its own RNG stream, each run to its end. All particles dead is a runtime
+ * error at loc naming the model. With trace = 0 the sample sites' values are not kept (only
+ * the return value and weights). ctx is the calling context (rt_infer_call numbers the
+ * run's streams from it). */
+rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, const rt_infer_opts *o,
+                          const char *loc);
 double rt_post_mean(const rt_posterior *p);
 double rt_post_sd(const rt_posterior *p);
 double rt_post_quantile(const rt_posterior *p, double q, const char *loc);
@@ -107,10 +125,9 @@ double rt_post_ess(const rt_posterior *p);
 int64_t rt_post_resamples(const rt_posterior *p);
 rt_array *rt_post_ess_history(const rt_posterior *p);
 /* Sequential Monte Carlo: all particles advance checkpoint by checkpoint on `threads`
- * threads; when ESS / particles < ess (always when ess >= 1) they are resampled by `scheme`
- * (rt_resample.h). Results are bit-identical for any number of threads. */
-rt_posterior *rt_infer_smc(rt_ctx *ctx, const rt_model *m, const void *args, int64_t particles,
-                           int64_t scheme, double ess, int64_t threads, int64_t record,
+ * threads; when ESS / particles < ess (always when ess >= 1) they are resampled by the
+ * scheme `resample` (rt_resample.h). Results are bit-identical for any number of threads. */
+rt_posterior *rt_infer_smc(rt_ctx *ctx, const rt_model *m, const void *args, const rt_infer_opts *o,
                            const char *loc);
 /* The return value a finished frame holds, as a double. */
 double rt_frame_return(const rt_model *m, const void *frame);

@@ -13,22 +13,15 @@
 #include "rt_csv.h"
 #include "rt_program.h"
 #include "rt_progress.h"
-#include "rt_resample.h"
 #include "rt_vi.h"
 
-/* X(id, flag, value name, help): model mode's flags, in the order --help lists them. */
-#define MODEL_FLAGS(X) \
+/* Model mode's flags: its own (X(id, flag, value name, help), in the order --help lists
+ * them), with one flag per inference option that has a value name in RT_INFER_OPTIONS
+ * (rt_methods.h) between --method and --data. */
+#define LEAD_FLAGS(X) \
     X(MODEL, "--model", "NAME", "the model to run") \
-    X(METHOD, "--method", "is|smc|vi", "the inference method") \
-    X(PARTICLES, "--particles", "N", "is, smc: particles; vi: draws per gradient step; at least 1") \
-    X(ESS, "--ess", "X", "smc: resample when ESS / particles < X, 0 to 1") \
-    X(RESAMPLE, "--resample", "SCHEME", "smc: systematic, stratified, multinomial, residual") \
-    X(THREADS, "--threads", "K", "smc: worker threads, 1 to 256, same results for any") \
-    X(GUIDE, "--guide", "NAME", "vi: the guide to fit (one whose sites match the model's)") \
-    X(STEPS, "--steps", "N", "vi: optimization steps") \
-    X(OBJECTIVE, "--objective", "NAME", "vi: an objective without arguments (elbo, rws, or the file's own)") \
-    X(OPTIMIZER, "--optimizer", "adam|sgd", "vi: the optimizer") \
-    X(LR, "--lr", "X", "vi: the learning rate, positive") \
+    X(METHOD, "--method", NULL, "the inference method")
+#define TAIL_FLAGS(X) \
     X(DATA, "--data", "FILE.json", "data declarations and model parameters by name") \
     X(SEED, "--seed", "N", "the random seed, 0 to 2^64 - 1") \
     X(OUTPUT, "--output", "FILE.csv", "where the CSV goes") \
@@ -36,37 +29,94 @@
 
 enum flag_id {
 #define X(id, flag, meta, help) F_##id,
-    MODEL_FLAGS(X)
+    LEAD_FLAGS(X)
+#undef X
+    F_OPTION,                              /* F_OPTION + k: option k's --NAME */
+    F_LAST_OPTION = F_OPTION + RT_NOPTIONS - 1,
+#define X(id, flag, meta, help) F_##id,
+    TAIL_FLAGS(X)
 #undef X
     NFLAGS
 };
 
 typedef struct flag_info { const char *flag, *meta, *help; } flag_info;
 
-static const flag_info flags[NFLAGS] = {
-#define X(id, flag, meta, help) { flag, meta, help },
-    MODEL_FLAGS(X)
+static const flag_info own_flags[NFLAGS] = {
+#define X(id, flag, meta, help) [F_##id] = { flag, meta, help },
+    LEAD_FLAGS(X) TAIL_FLAGS(X)
 #undef X
 };
 
-enum { METHOD_IS, METHOD_SMC, METHOD_VI };
-enum { DEFAULT_PARTICLES = 1000, DEFAULT_VI_PARTICLES = 10, DEFAULT_STEPS = 1000, DEFAULT_THREADS = 1,
-       MAX_THREADS = 256, MAX_CONFIG = 64 };
-#define DEFAULT_ESS 0.5
-#define DEFAULT_LR 0.01
-static const char *const method_names[] = {"is", "smc", "vi"};
+enum { MAX_CONFIG = 64 };
 
-/* What the command line asks for; given[f] says whether flag f was on it. */
+/* What the command line asks for; given[f] says whether flag f was on it. An option's
+ * value waits in `values` (its field there) until the method is known. */
 typedef struct run_opts {
     const char *prog_name;
     const char *model, *data_path, *output, *guide, *objective;
-    int method, scheme, optimizer;
-    int64_t particles, threads, steps;
-    double ess, lr;
+    int method;
+    rt_infer_opts values, infer;
     uint64_t seed;
     bool quiet;
     bool given[NFLAGS];
 } run_opts;
+
+/* ---- flags ---- */
+
+static bool is_option(int f) { return f >= F_OPTION && f < F_OPTION + RT_NOPTIONS; }
+
+/* "--particles" for an option's flag (NULL: the option has none). */
+static const char *flag_name(int f)
+{
+    static char names[RT_NOPTIONS][40];
+    if (!is_option(f))
+        return own_flags[f].flag;
+    const rt_option_info *o = &rt_option_table[f - F_OPTION];
+    if (!o->meta)
+        return NULL;
+    snprintf(names[f - F_OPTION], sizeof names[0], "--%s", o->name);
+    return names[f - F_OPTION];
+}
+
+/* "is|smc|vi" for --method; NULL for a flag without a value. */
+static const char *flag_meta(int f)
+{
+    static char methods[80];
+    if (is_option(f))
+        return rt_option_table[f - F_OPTION].meta;
+    if (f != F_METHOD)
+        return own_flags[f].meta;
+    methods[0] = '\0';
+    for (int m = 0; m < RT_NMETHODS; m++)
+        snprintf(methods + strlen(methods), sizeof methods - strlen(methods), "%s%s", m ? "|" : "",
+                 rt_method_names[m]);
+    return methods;
+}
+
+/* `a, b, c` (sep ", ") or `'a', 'b' or 'c'` (quoted) from a NULL-terminated list. */
+static void join_names(char *buf, size_t size, const char *const *names, int n, bool quoted)
+{
+    buf[0] = '\0';
+    for (int k = 0; k < n && names[k]; k++) {
+        bool last = k > 0 && (k + 1 == n || !names[k + 1]);
+        snprintf(buf + strlen(buf), size - strlen(buf), quoted ? "%s'%s'" : "%s%s",
+                 k == 0 ? "" : quoted && last ? " or " : ", ", names[k]);
+    }
+}
+
+/* An option's help: the table's text, its range and its values. */
+static const char *flag_help(int f, char *buf, size_t size)
+{
+    if (!is_option(f))
+        return own_flags[f].help;
+    const rt_option_info *o = &rt_option_table[f - F_OPTION];
+    char range[40], values[200] = "";
+    rt_option_range_text(f - F_OPTION, range, sizeof range);
+    if (o->values)
+        join_names(values, sizeof values, o->values, o->nvalues, false);
+    snprintf(buf, size, "%s%s%s%s%s", o->help, *range ? ", " : "", range, *values ? ": " : "", values);
+    return buf;
+}
 
 /* ---- usage ---- */
 
@@ -76,10 +126,50 @@ static void print_models(FILE *out, const rt_program *prog)
         fprintf(out, "%s%s", k ? ", " : "", prog->models[k].model->name);
 }
 
+/* Option k's value v (a number, or a value's number) as --help and the configuration show it. */
+static void format_value(char *buf, size_t size, int k, double v)
+{
+    const rt_option_info *o = &rt_option_table[k];
+    if (o->type == RT_OTYPE_REAL)
+        rt_format_real(buf, (int)size, v);
+    else if (o->values)
+        snprintf(buf, size, "%s", o->values[(int)v]);
+    else
+        snprintf(buf, size, "%lld", (long long)v);
+}
+
+/* Option k's model-mode default: the first method's that takes it, then `; vi: 10` for
+ * each method whose default differs. */
+static void print_option_default(FILE *out, int k)
+{
+    const rt_option_info *o = &rt_option_table[k];
+    if (o->type == RT_OTYPE_GUIDE || o->type == RT_OTYPE_OBJECTIVE) {
+        fputs(o->type == RT_OTYPE_GUIDE ? "the model's only guide" : RT_DEFAULT_OBJECTIVE, out);
+        return;
+    }
+    const rt_method_option *first = NULL;
+    for (int r = 0; r < rt_nmethod_options; r++) {
+        const rt_method_option *row = &rt_method_options[r];
+        char buf[40];
+        if (row->option != k || (first && row->model_mode_def == first->model_mode_def))
+            continue;
+        format_value(buf, sizeof buf, k, row->model_mode_def);
+        if (first)
+            fprintf(out, "; %s: %s", rt_method_names[row->method], buf);
+        else
+            fputs(buf, out);
+        if (!first)
+            first = row;
+    }
+}
+
 /* The default of flag f as --help shows it. */
 static void print_default(FILE *out, int f, const rt_program *prog)
 {
-    char buf[40];
+    if (is_option(f)) {
+        print_option_default(out, f - F_OPTION);
+        return;
+    }
     switch (f) {
     case F_MODEL:
         if (prog->nmodels == 1)
@@ -87,16 +177,7 @@ static void print_default(FILE *out, int f, const rt_program *prog)
         else
             fputs("none: required, the program has several", out);
         return;
-    case F_METHOD: fputs("smc", out); return;
-    case F_PARTICLES: fprintf(out, "%d; vi: %d", DEFAULT_PARTICLES, DEFAULT_VI_PARTICLES); return;
-    case F_GUIDE: fputs("the model's only guide", out); return;
-    case F_STEPS: fprintf(out, "%d", DEFAULT_STEPS); return;
-    case F_OBJECTIVE: fputs("elbo", out); return;
-    case F_OPTIMIZER: fputs("adam", out); return;
-    case F_LR: rt_format_real(buf, sizeof buf, DEFAULT_LR), fputs(buf, out); return;
-    case F_ESS: rt_format_real(buf, sizeof buf, DEFAULT_ESS), fputs(buf, out); return;
-    case F_RESAMPLE: fputs(rt_resample_name(RT_RESAMPLE_SYSTEMATIC), out); return;
-    case F_THREADS: fprintf(out, "%d", DEFAULT_THREADS); return;
+    case F_METHOD: fputs(rt_method_names[RT_METHOD_SMC], out); return;
     case F_DATA: fputs("none", out); return;
     case F_SEED: fputs("from the clock, reported", out); return;
     case F_OUTPUT: fputs("standard output", out); return;
@@ -112,10 +193,12 @@ static void print_model_help(const char *name, const rt_program *prog)
     print_models(stdout, prog);
     puts("\noptions (--flag VALUE or --flag=VALUE):");
     for (int f = 0; f < NFLAGS; f++) {
-        char head[40];
-        snprintf(head, sizeof head, "%s%s%s", flags[f].flag, flags[f].meta ? " " : "",
-                 flags[f].meta ? flags[f].meta : "");
-        printf("  %-20s %s (default: ", head, flags[f].help);
+        char head[40], help[300];
+        const char *meta = flag_meta(f);
+        if (!flag_name(f))
+            continue;
+        snprintf(head, sizeof head, "%s%s%s", flag_name(f), meta ? " " : "", meta ? meta : "");
+        printf("  %-20s %s (default: ", head, flag_help(f, help, sizeof help));
         print_default(stdout, f, prog);
         puts(")");
     }
@@ -184,9 +267,9 @@ static int set_count(run_opts *o, int f, const char *v, uint64_t lo, uint64_t hi
     if (!parse_uint(v, hi, &n) || n < lo) {
         if (hi == INT64_MAX)
             return usage_error(o, "%s needs an integer of at least %" PRIu64 ", not '%s'",
-                               flags[f].flag, lo, v);
+                               flag_name(f), lo, v);
         return usage_error(o, "%s needs an integer from %" PRIu64 " to %" PRIu64 ", not '%s'",
-                           flags[f].flag, lo, hi, v);
+                           flag_name(f), lo, hi, v);
     }
     *out = (int64_t)n;
     return 0;
@@ -194,44 +277,71 @@ static int set_count(run_opts *o, int f, const char *v, uint64_t lo, uint64_t hi
 
 static int set_method(run_opts *o, const char *v)
 {
-    for (int m = 0; m < 3; m++)
-        if (strcmp(v, method_names[m]) == 0) {
-            o->method = m;
-            return 0;
-        }
-    return usage_error(o, "--method needs 'is', 'smc' or 'vi', not '%s'", v);
+    char names[120];
+    o->method = rt_method_lookup(v);
+    if (o->method >= 0)
+        return 0;
+    join_names(names, sizeof names, rt_method_names, RT_NMETHODS, true);
+    return usage_error(o, "--method needs %s, not '%s'", names, v);
 }
 
-static int set_optimizer(run_opts *o, const char *v)
+/* A real option's value: a whole number in the table's range. */
+static int set_real(run_opts *o, int f, const char *v, double *out)
 {
-    if (strcmp(v, "adam") == 0 || strcmp(v, "sgd") == 0) {
-        o->optimizer = v[0] == 'a' ? RT_OPT_ADAM : RT_OPT_SGD;
+    const rt_option_info *info = &rt_option_table[f - F_OPTION];
+    char why[80];
+    if (parse_real(v, out) && rt_option_in_range(f - F_OPTION, *out, why, sizeof why))
+        return 0;
+    if (info->check == RT_CHECK_BETWEEN)
+        return usage_error(o, "%s needs a number from %g to %g, not '%s'", flag_name(f), info->lo, info->hi, v);
+    if (info->check == RT_CHECK_POSITIVE)
+        return usage_error(o, "%s needs a positive number, not '%s'", flag_name(f), v);
+    if (info->check == RT_CHECK_AT_LEAST)
+        return usage_error(o, "%s needs a number of at least %g, not '%s'", flag_name(f), info->lo, v);
+    return usage_error(o, "%s needs a number, not '%s'", flag_name(f), v);
+}
+
+/* An int option's value: decimal digits in the table's range (no check: 0 and up). */
+static int set_int(run_opts *o, int f, const char *v, int64_t *out)
+{
+    const rt_option_info *info = &rt_option_table[f - F_OPTION];
+    uint64_t lo = info->check == RT_CHECK_NONE ? 0 : (uint64_t)info->lo;
+    uint64_t hi = info->check == RT_CHECK_BETWEEN ? (uint64_t)info->hi : INT64_MAX;
+    return set_count(o, f, v, lo, hi, out);
+}
+
+/* A choice's value, by name. */
+static int set_choice(run_opts *o, int f, const char *v, int64_t *out)
+{
+    const rt_option_info *info = &rt_option_table[f - F_OPTION];
+    char names[200];
+    int k = rt_option_value(f - F_OPTION, v);
+    if (k >= 0) {
+        *out = k;
         return 0;
     }
-    return usage_error(o, "--optimizer needs 'adam' or 'sgd', not '%s'", v);
+    join_names(names, sizeof names, info->values, info->nvalues, true);
+    return usage_error(o, "%s needs %s, not '%s'", flag_name(f), names, v);
 }
 
-static int set_lr(run_opts *o, const char *v)
+/* Option flag f's value, into its field of o->values (a guide or an objective by name). */
+static int set_option(run_opts *o, int f, const char *v)
 {
-    if (parse_real(v, &o->lr) && o->lr > 0)
-        return 0;
-    return usage_error(o, "--lr needs a positive number, not '%s'", v);
-}
-
-static int set_scheme(run_opts *o, const char *v)
-{
-    o->scheme = rt_resample_lookup(v);
-    if (o->scheme >= 0)
-        return 0;
-    return usage_error(o, "--resample needs systematic, stratified, multinomial or residual, "
-                       "not '%s'", v);
-}
-
-static int set_ess(run_opts *o, const char *v)
-{
-    if (parse_real(v, &o->ess) && o->ess >= 0 && o->ess <= 1)
-        return 0;
-    return usage_error(o, "--ess needs a number from 0 to 1, not '%s'", v);
+    const rt_option_info *info = &rt_option_table[f - F_OPTION];
+    void *field = (char *)&o->values + info->offset;
+    switch (info->type) {
+    case RT_OTYPE_INT: return set_int(o, f, v, field);
+    case RT_OTYPE_REAL: return set_real(o, f, v, field);
+    case RT_OTYPE_CHOICE: case RT_OTYPE_CALL: return set_choice(o, f, v, field);
+    case RT_OTYPE_GUIDE: o->guide = v; return 0;
+    case RT_OTYPE_OBJECTIVE: o->objective = v; return 0;
+    default:
+        if (strcmp(v, "true") == 0 || strcmp(v, "false") == 0) {
+            *(int64_t *)field = v[0] == 't';
+            return 0;
+        }
+        return usage_error(o, "%s needs true or false, not '%s'", flag_name(f), v);
+    }
 }
 
 static int set_seed(run_opts *o, const char *v)
@@ -244,7 +354,7 @@ static int set_seed(run_opts *o, const char *v)
 static int set_path(run_opts *o, int f, const char *v, const char **out)
 {
     if (!*v)
-        return usage_error(o, "%s needs a file name", flags[f].flag);
+        return usage_error(o, "%s needs a file name", flag_name(f));
     *out = v;
     return 0;
 }
@@ -253,21 +363,14 @@ static int set_path(run_opts *o, int f, const char *v, const char **out)
 static int set_flag(run_opts *o, int f, const char *v)
 {
     o->given[f] = true;
+    if (is_option(f))
+        return set_option(o, f, v);
     switch (f) {
     case F_MODEL: o->model = v; return 0;
     case F_METHOD: return set_method(o, v);
-    case F_PARTICLES: return set_count(o, f, v, 1, INT64_MAX, &o->particles);
-    case F_ESS: return set_ess(o, v);
-    case F_RESAMPLE: return set_scheme(o, v);
-    case F_THREADS: return set_count(o, f, v, 1, MAX_THREADS, &o->threads);
     case F_DATA: return set_path(o, f, v, &o->data_path);
     case F_SEED: return set_seed(o, v);
     case F_OUTPUT: return set_path(o, f, v, &o->output);
-    case F_GUIDE: o->guide = v; return 0;
-    case F_OBJECTIVE: o->objective = v; return 0;
-    case F_STEPS: return set_count(o, f, v, 0, INT64_MAX, &o->steps);
-    case F_OPTIMIZER: return set_optimizer(o, v);
-    case F_LR: return set_lr(o, v);
     default: o->quiet = true; rt_progress_enabled = false; return 0;
     }
 }
@@ -279,8 +382,9 @@ static int set_flag(run_opts *o, int f, const char *v)
 static int find_flag(const char *arg, const char **value)
 {
     for (int f = 0; f < NFLAGS; f++) {
-        size_t n = strlen(flags[f].flag);
-        if (strncmp(arg, flags[f].flag, n) == 0 && (arg[n] == '\0' || arg[n] == '=')) {
+        const char *name = flag_name(f);
+        size_t n = name ? strlen(name) : 0;
+        if (name && strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=')) {
             *value = arg[n] == '=' ? arg + n + 1 : NULL;
             return f;
         }
@@ -296,14 +400,38 @@ static int parse_arg(run_opts *o, int argc, char **argv, int *k)
     if (f < 0)
         return usage_error(o, arg[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'",
                            arg);
-    if (!flags[f].meta) {
+    if (!flag_meta(f)) {
         if (value)
-            return usage_error(o, "%s takes no value", flags[f].flag);
+            return usage_error(o, "%s takes no value", flag_name(f));
         return set_flag(o, f, NULL);
     }
     if (!value && *k + 1 >= argc)
-        return usage_error(o, "missing %s after '%s'", flags[f].meta, flags[f].flag);
+        return usage_error(o, "missing %s after '%s'", flag_meta(f), flag_name(f));
     return set_flag(o, f, value ? value : argv[++*k]);
+}
+
+bool rt_program_flag_takes_value(const char *flag)
+{
+    const char *value;
+    int f = find_flag(flag, &value);
+    return f >= 0 && !value && flag_meta(f);
+}
+
+void rt_program_list_flags(FILE *out, const char *indent, int width)
+{
+    int col = 0;
+    for (int f = 0; f < NFLAGS; f++) {
+        const char *name = flag_name(f);
+        if (!name || f == F_DATA || f == F_SEED)
+            continue;
+        bool last = f == F_QUIET;
+        int n = (int)strlen(name) + (last ? 0 : 1);
+        if (col && col + 1 + n > width)
+            fputs("\n", out), col = 0;
+        col += col ? fprintf(out, " %s%s", name, last ? "" : ",")
+                   : fprintf(out, "%s%s%s", indent, name, last ? "" : ",");
+    }
+    fputs("\n", out);
 }
 
 /* The entry --model names (or the only one); NULL after a usage error. */
@@ -326,17 +454,26 @@ static const rt_model_entry *choose_model(const run_opts *o, const rt_program *p
     return NULL;
 }
 
-/* Flags of one method given with another are usage errors. */
+/* Flags of one method given with another are usage errors: `--ess applies to --method smc
+ * only` (the methods whose rows have the option). */
 static int check_method_flags(const run_opts *o)
 {
-    static const int smc_only[] = { F_ESS, F_RESAMPLE, F_THREADS };
-    static const int vi_only[] = { F_GUIDE, F_STEPS, F_OBJECTIVE, F_OPTIMIZER, F_LR };
-    for (size_t k = 0; o->method != METHOD_SMC && k < sizeof smc_only / sizeof smc_only[0]; k++)
-        if (o->given[smc_only[k]])
-            return usage_error(o, "%s applies to --method smc only", flags[smc_only[k]].flag);
-    for (size_t k = 0; o->method != METHOD_VI && k < sizeof vi_only / sizeof vi_only[0]; k++)
-        if (o->given[vi_only[k]])
-            return usage_error(o, "%s applies to --method vi only", flags[vi_only[k]].flag);
+    for (int k = 0; k < RT_NOPTIONS; k++) {
+        if (!o->given[F_OPTION + k] || rt_method_option_row(o->method, k))
+            continue;
+        const char *names[RT_NMETHODS + 1];
+        int n = 0;
+        for (int m = 0; m < RT_NMETHODS; m++)
+            if (rt_method_option_row(m, k))
+                names[n++] = rt_method_names[m];
+        names[n] = NULL;
+        char list[120];
+        join_names(list, sizeof list, names, n, false);
+        char *or = strrchr(list, ',');   /* `is, smc` reads `is or smc` */
+        if (or)
+            memmove(or + 3, or + 1, strlen(or + 1) + 1), memcpy(or, " or", 3);
+        return usage_error(o, "%s applies to --method %s only", flag_name(F_OPTION + k), list);
+    }
     return 0;
 }
 
@@ -355,18 +492,20 @@ static const rt_vi_problem *choose_guide(const run_opts *o, const rt_model_entry
     return NULL;
 }
 
+/* The flags, then the method's options: its model-mode defaults and the values given. */
 static int parse_model_args(int argc, char **argv, run_opts *o)
 {
-    *o = (run_opts){ .prog_name = argv[0], .method = METHOD_SMC, .scheme = RT_RESAMPLE_SYSTEMATIC,
-                     .particles = DEFAULT_PARTICLES, .threads = DEFAULT_THREADS,
-                     .ess = DEFAULT_ESS, .steps = DEFAULT_STEPS, .lr = DEFAULT_LR };
+    *o = (run_opts){ .prog_name = argv[0], .method = RT_METHOD_SMC };
     for (int k = 1; k < argc; k++) {
         int status = parse_arg(o, argc, argv, &k);
         if (status)
             return status;
     }
-    if (o->method == METHOD_VI && !o->given[F_PARTICLES])
-        o->particles = DEFAULT_VI_PARTICLES;
+    rt_infer_opts_init(&o->infer, o->method, true);
+    for (int k = 0; k < RT_NOPTIONS; k++)
+        if (o->given[F_OPTION + k])
+            memcpy((char *)&o->infer + rt_option_table[k].offset,
+                   (const char *)&o->values + rt_option_table[k].offset, 8);
     return check_method_flags(o);
 }
 
@@ -389,7 +528,7 @@ static const char *mark(const run_opts *o, int f) { return o->given[f] ? "" : " 
 /* The objective --objective names (elbo by default) among the program's. */
 static const rt_vi_objective *choose_objective(const run_opts *o, const rt_program *prog)
 {
-    const char *name = o->objective ? o->objective : "elbo";
+    const char *name = o->objective ? o->objective : RT_DEFAULT_OBJECTIVE;
     for (int64_t k = 0; k < prog->nobjectives; k++)
         if (strcmp(prog->objectives[k]->name, name) == 0)
             return prog->objectives[k];
@@ -400,27 +539,29 @@ static const rt_vi_objective *choose_objective(const run_opts *o, const rt_progr
     return NULL;
 }
 
+/* `particles = 1000 (default)`: option k of the method, as it runs. */
+static void config_option(config *c, const run_opts *o, int k, const rt_vi_problem *q)
+{
+    const rt_option_info *info = &rt_option_table[k];
+    char buf[40];
+    const char *v = buf;
+    if (info->type == RT_OTYPE_GUIDE)
+        v = q->guide_name;
+    else if (info->type == RT_OTYPE_OBJECTIVE)
+        v = o->objective ? o->objective : RT_DEFAULT_OBJECTIVE;
+    else
+        format_value(buf, sizeof buf, k, rt_infer_opts_get(&o->infer, k));
+    config_add(c, "%s = %s%s", info->name, v, mark(o, F_OPTION + k));
+}
+
 static config make_config(const run_opts *o, const rt_model *m, const rt_vi_problem *q)
 {
     config c = { .n = 0 };
-    char ess[40], lr[40];
-    rt_format_real(ess, sizeof ess, o->ess);
-    rt_format_real(lr, sizeof lr, o->lr);
     config_add(&c, "model = %s%s", m->name, mark(o, F_MODEL));
-    config_add(&c, "method = %s%s", method_names[o->method], mark(o, F_METHOD));
-    config_add(&c, "particles = %lld%s", (long long)o->particles, mark(o, F_PARTICLES));
-    if (o->method == METHOD_VI) {
-        config_add(&c, "guide = %s%s", q->guide_name, mark(o, F_GUIDE));
-        config_add(&c, "steps = %lld%s", (long long)o->steps, mark(o, F_STEPS));
-        config_add(&c, "objective = %s%s", o->objective ? o->objective : "elbo", mark(o, F_OBJECTIVE));
-        config_add(&c, "optimizer = %s%s", o->optimizer == RT_OPT_SGD ? "sgd" : "adam", mark(o, F_OPTIMIZER));
-        config_add(&c, "lr = %s%s", lr, mark(o, F_LR));
-    }
-    if (o->method == METHOD_SMC) {
-        config_add(&c, "ess = %s%s", ess, mark(o, F_ESS));
-        config_add(&c, "resample = %s%s", rt_resample_name(o->scheme), mark(o, F_RESAMPLE));
-        config_add(&c, "threads = %lld%s", (long long)o->threads, mark(o, F_THREADS));
-    }
+    config_add(&c, "method = %s%s", rt_method_names[o->method], mark(o, F_METHOD));
+    for (int k = 0; k < RT_NOPTIONS; k++)
+        if (flag_name(F_OPTION + k) && rt_method_option_row(o->method, k))
+            config_option(&c, o, k, q);
     config_add(&c, "data = %s%s", o->data_path ? o->data_path : "none", mark(o, F_DATA));
     config_add(&c, "seed = %" PRIu64 "%s", o->seed, o->given[F_SEED] ? "" : " (from the clock)");
     config_add(&c, "output = %s%s", o->output ? o->output : "stdout", mark(o, F_OUTPUT));
@@ -468,18 +609,25 @@ static void check_output(const char *path)
         rt_failf(NULL, "cannot write output file '%s': %s", path, strerror(errno));
 }
 
+/* The method's engine on the model, with the options of the command line (and the trace). */
 static const rt_posterior *infer(const run_opts *o, const rt_program *prog, const rt_model_entry *e,
                                   const rt_vi_problem *q)
 {
+    typedef rt_posterior *engine_fn(rt_ctx *, const rt_model *, const void *, const rt_infer_opts *, const char *);
+    static engine_fn *const engines[RT_NMETHODS] = {
+#define X(id, name, engine) engine,
+        RT_METHODS(X)
+#undef X
+    };
     void *args = rt_frame_new(8 * e->nparams);
     if (e->bind_args)
         e->bind_args(args);
+    rt_infer_opts opts = o->infer;
+    opts.guide = q;
+    if (rt_method_option_row(o->method, RT_OPTION_objective))
+        opts.objective = choose_objective(o, prog);
     rt_infer_count = 0;
-    if (o->method == METHOD_IS)
-        return rt_infer_is(rt_root_ctx(), e->model, args, o->particles, 1, NULL);
-    if (o->method == METHOD_VI)
-        return rt_infer_vi(rt_root_ctx(), q, args, choose_objective(o, prog), NULL, o->particles, o->steps, o->optimizer, o->lr, NULL);
-    return rt_infer_smc(rt_root_ctx(), e->model, args, o->particles, o->scheme, o->ess, o->threads, 1, NULL);
+    return engines[o->method](rt_root_ctx(), e->model, args, &opts, NULL);
 }
 
 /* A fitted param's name as the CSV's columns name elements: `mu` stays, the element
@@ -552,8 +700,9 @@ static int model_main(int argc, char **argv, const rt_program *prog)
     const rt_model_entry *e = choose_model(&o, prog);
     if (!e)
         return 2;
-    const rt_vi_problem *q = o.method == METHOD_VI ? choose_guide(&o, e) : NULL;
-    if (o.method == METHOD_VI && (!q || !choose_objective(&o, prog)))
+    bool fits = rt_method_option_row(o.method, RT_OPTION_guide) != NULL;
+    const rt_vi_problem *q = fits ? choose_guide(&o, e) : NULL;
+    if (fits && (!q || !choose_objective(&o, prog)))
         return 2;
     if (!o.given[F_SEED])
         o.seed = clock_seed();

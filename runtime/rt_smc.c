@@ -344,13 +344,6 @@ static rt_array *push_history(rt_array *h, int64_t at, double ess) {
     return h;
 }
 
-static void check_options(int64_t particles, double ess_frac, int64_t threads, const char *loc) {
-    if (particles < 1) rt_failf(loc, "smc: particles must be at least 1, found %lld", (long long)particles);
-    if (threads < 1 || threads > 256)
-        rt_failf(loc, "smc: threads must be between 1 and 256, found %lld", (long long)threads);
-    if (!(ess_frac >= 0 && ess_frac <= 1)) rt_failf(loc, "smc: ess must be between 0 and 1, found %g", ess_frac);
-}
-
 /* Steps until every particle has finished; returns the posterior. */
 static rt_posterior *run_swarm(Swarm *s, double ess_frac) {
     rt_array *history = rt_array_new(16, 0);
@@ -386,15 +379,15 @@ static rt_posterior *run_caught(Swarm *s, double ess_frac) {
     return post;
 }
 
-rt_posterior *rt_infer_smc(rt_ctx *ctx, const rt_model *m, const void *args, int64_t particles,
-                           int64_t scheme, double ess_frac, int64_t threads, int64_t record,
+rt_posterior *rt_infer_smc(rt_ctx *ctx, const rt_model *m, const void *args, const rt_infer_opts *o,
                            const char *loc) {
-    check_options(particles, ess_frac, threads, loc);
-    Swarm s = {.m = m, .args = args, .n = particles, .fsize = m->frame_size,
-               .nblocks = (particles + BLOCK - 1) / BLOCK, .call = rt_infer_call(ctx),
-               .scheme = (int)scheme, .record = record != 0, .loc = loc};
+    rt_infer_check(RT_METHOD_SMC, o, loc);
+    double ess_frac = o->ess;
+    Swarm s = {.m = m, .args = args, .n = o->particles, .fsize = m->frame_size,
+               .nblocks = (o->particles + BLOCK - 1) / BLOCK, .call = rt_infer_call(ctx),
+               .scheme = (int)o->resample, .record = o->trace != 0, .loc = loc};
     init_swarm(&s);
-    s.pool = rt_pool_start(threads, loc);
+    s.pool = rt_pool_start(o->threads, loc);
     if (rt_recovery_active()) return run_caught(&s, ess_frac);
     rt_posterior *post = run_swarm(&s, ess_frac);
     rt_pool_stop(s.pool);

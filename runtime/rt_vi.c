@@ -243,12 +243,6 @@ static void check_gradient(Fit *f, int64_t objective, int64_t step, const char *
 
 static double *doubles(int64_t n) { return rt_alloc(sizeof(double) * (size_t)n, false); }
 
-static void check_vi_options(int64_t particles, int64_t steps, double lr, const char *loc) {
-    if (particles < 1) rt_failf(loc, "vi: particles must be at least 1, found %lld", (long long)particles);
-    if (steps < 0) rt_failf(loc, "vi: steps must not be negative, found %lld", (long long)steps);
-    if (!(lr > 0) || !isfinite(lr)) rt_failf(loc, "vi: the learning rate must be positive, found %g", lr);
-}
-
 /* ---- the posterior: importance sampling with the fitted guide ---- */
 static rt_posterior *fitted_posterior(Fit *f, int64_t steps, const char *loc) {
     rt_vi_state *V = &f->vi;
@@ -264,10 +258,14 @@ static rt_posterior *fitted_posterior(Fit *f, int64_t steps, const char *loc) {
     return post;
 }
 
-rt_posterior *rt_infer_vi(rt_ctx *ctx, const rt_vi_problem *prob, const void *args,
-                          const rt_vi_objective *objective_desc, const void *objective_args, int64_t particles,
-                          int64_t steps, int64_t optimizer, double lr, const char *loc) {
-    check_vi_options(particles, steps, lr, loc);
+rt_posterior *rt_infer_vi(rt_ctx *ctx, const rt_model *m, const void *args, const rt_infer_opts *o,
+                          const char *loc) {
+    rt_infer_check(RT_METHOD_VI, o, loc);
+    const rt_vi_problem *prob = o->guide;
+    const rt_vi_objective *objective_desc = o->objective;
+    const void *objective_args = o->objective_args;
+    int64_t particles = o->particles, steps = o->steps, optimizer = o->optimizer;
+    double lr = o->lr;
     int64_t *offset = rt_alloc(16 * (size_t)(prob->nparams + 1), false);
     rt_vi_theta theta = {.offset = offset, .len = offset + prob->nparams + 1};
     prob->guide_init(args, &theta);

@@ -18,22 +18,50 @@ typedef struct rt_vi_theta {
  * gradient specializations of the model and the guide take the args block (rt_particle's
  * layout, 8 bytes per argument) and report to the functions below; the guide's sites carry
  * the model's site ids. guide_init evaluates the params' initial values in order. */
+typedef void rt_vi_run_fn(rt_ctx *ctx, const void *args);
+typedef void rt_vi_init_fn(const void *args, rt_vi_theta *theta);
+/* X(field, C type, ABI letter): the rows of rt_vi_problem (rt_layout.h; cg_ad.c fills them) */
+#define RT_VI_PROBLEM_FIELDS(X) \
+    X(model, const rt_model *, p)           /* its model_ad is the model's side of a draw */ \
+    X(guide_ad, rt_vi_run_fn *, p) \
+    X(guide_init, rt_vi_init_fn *, p) \
+    X(nparams, int64_t, i)                  /* param declarations (not the flat vector's length) */ \
+    X(param_names, const char *const *, p) \
+    X(guide_name, const char *, p)
+
 typedef struct rt_vi_problem {
-    const rt_model *model;              /* its model_ad is the model's side of a draw */
-    void (*guide_ad)(rt_ctx *ctx, const void *args);
-    void (*guide_init)(const void *args, rt_vi_theta *theta);
-    int64_t nparams;                    /* param declarations (not the flat vector's length) */
-    const char *const *param_names;
-    const char *guide_name;
+    RT_VI_PROBLEM_FIELDS(RT_FIELD_DECL)
 } rt_vi_problem;
+enum {
+#define X(field, ...) RT_VI_PROBLEM_F_##field,
+    RT_VI_PROBLEM_FIELDS(X)
+#undef X
+    RT_VI_PROBLEM_NFIELDS
+};
+#define X(field, ctype, ...) RT_LAYOUT_CHECK(rt_vi_problem, field, ctype, RT_VI_PROBLEM_F_##field)
+RT_VI_PROBLEM_FIELDS(X)
+#undef X
 
 /* An objective (§9.11): a program over guide draws whose value the fit maximizes. fn takes
  * the objective's args block (8 bytes per argument; reals as doubles) and returns a handle
  * on the tape; inside it, draws(K) (rt_vi_draws) runs guide and model K times. */
+typedef int64_t rt_vi_objective_fn(rt_ctx *ctx, const void *args);
+#define RT_VI_OBJECTIVE_FIELDS(X) \
+    X(fn, rt_vi_objective_fn *, p) \
+    X(name, const char *, p)
+
 typedef struct rt_vi_objective {
-    int64_t (*fn)(rt_ctx *ctx, const void *args);
-    const char *name;
+    RT_VI_OBJECTIVE_FIELDS(RT_FIELD_DECL)
 } rt_vi_objective;
+enum {
+#define X(field, ...) RT_VI_OBJECTIVE_F_##field,
+    RT_VI_OBJECTIVE_FIELDS(X)
+#undef X
+    RT_VI_OBJECTIVE_NFIELDS
+};
+#define X(field, ctype, ...) RT_LAYOUT_CHECK(rt_vi_objective, field, ctype, RT_VI_OBJECTIVE_F_##field)
+RT_VI_OBJECTIVE_FIELDS(X)
+#undef X
 
 /* draws(K): the log weights log p - log q and log q (with the drawn values held fixed, so
  * its gradient has no path through the draws) of K guide draws, as arrays of handles, and
@@ -91,17 +119,14 @@ int64_t rt_vi_lpmf_categorical(int64_t y, const rt_array *probs, const char *loc
 rt_array *rt_vi_params(const rt_posterior *p);
 rt_array *rt_vi_history(const rt_posterior *p);
 
-enum { RT_OPT_ADAM = 0, RT_OPT_SGD = 1 };
-
-/* Fits the guide by `steps` steps of the optimizer on the objective (draws() takes
- * `particles` draws), then returns the posterior of importance sampling with the fitted
+/* Fits the guide o->guide (an rt_vi_problem of the model m) by `steps` steps of the
+ * optimizer on the objective with its arguments (draws() takes `particles` draws), then returns the posterior of importance sampling with the fitted
  * guide as the proposal (1000 draws): its log evidence, the return value's mean and sd, the
  * sites, plus the fitted params and the objective's history. Each step runs the objective
  * once per joint value of the enumerated sites, and once more per draw with score-function
  * sites, for its baseline. A non-finite gradient is a runtime error naming the step and
  * the param. */
-rt_posterior *rt_infer_vi(rt_ctx *ctx, const rt_vi_problem *prob, const void *args, const rt_vi_objective *objective,
-                          const void *objective_args, int64_t particles, int64_t steps, int64_t optimizer, double lr,
+rt_posterior *rt_infer_vi(rt_ctx *ctx, const rt_model *m, const void *args, const rt_infer_opts *o,
                           const char *loc);
 
 #endif

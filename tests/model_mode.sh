@@ -70,6 +70,9 @@ else
 fi
 expect_cmd "model mode: unknown objective" 2 "no objective 'iwae' without arguments .available: elbo, rws." \
     "$TMP/kalman" --data "$KD" --method vi --objective iwae
+# `ppl run` passes every option flag's value on, --objective's too (from the same table).
+expect_cmd "ppl run: --objective NAME" 0 "^# objective = rws$" \
+    "$PPL" run "$K" --data "$KD" --method vi --objective rws --steps 5 --seed 1 --quiet
 
 # Array params and the mat type in model mode: bench/logreg.ppl (Bayesian logistic
 # regression, N = 1000, D = 5) on the shared benchmark data, against the long NUTS run in
@@ -127,6 +130,12 @@ grep -q "kalman.ppl:[0-9]*:[0-9]*: error" "$TMP/cmd" && pass || fail "data error
 
 # Usage errors: exit 2.
 expect_cmd "model mode: --help" 0 "--particles N" "$TMP/kalman" --help
+# README.md shows the binary's --help (generated from the table of options): it must be
+# exactly what the binary prints.
+sed -n '/^\$ \.\/kalman --help$/,/^```$/p' README.md | sed '1d;$d' > "$TMP/readme_help"
+(cd "$TMP" && ./kalman --help) > "$TMP/help"
+cmp -s "$TMP/readme_help" "$TMP/help" && pass ||
+    fail "README.md's kalman --help differs from the binary's" "$(diff "$TMP/readme_help" "$TMP/help" | head -5)"
 expect_cmd "model mode: unknown flag" 2 "unknown option" "$TMP/kalman" --frobnicate
 expect_cmd "model mode: bad particles" 2 "particles" "$TMP/kalman" --data "$KD" --particles -3
 expect_cmd "model mode: unknown method" 2 "method" "$TMP/kalman" --data "$KD" --method mcmc

@@ -210,7 +210,7 @@ static rt_posterior *run_is(const rt_model *m, int64_t param, int64_t n)
     frame *proto = rt_frame_new(m->frame_size);
     if (m->frame_size >= (int64_t)sizeof(frame))
         proto->param = param;
-    return rt_infer_is(rt_root_ctx(), m, proto, n, 1, LOC);
+    return rt_infer_is(rt_root_ctx(), m, proto, &(rt_infer_opts){ .particles = n, .trace = 1 }, LOC);
 }
 
 /* ---- frames and traces ---- */
@@ -409,15 +409,15 @@ static void test_is_reproducible(void **state)
     rt_seed = 42;
     rt_infer_count = 0;
     frame *proto = rt_frame_new(sizeof(frame));
-    rt_posterior *a = rt_infer_is(rt_root_ctx(), &tilted, proto, 500, 1, LOC);
+    rt_posterior *a = rt_infer_is(rt_root_ctx(), &tilted, proto, &(rt_infer_opts){ .particles = 500, .trace = 1 }, LOC);
     assert_int_equal(rt_infer_count, 1);
-    rt_posterior *next = rt_infer_is(rt_root_ctx(), &tilted, proto, 500, 1, LOC);
+    rt_posterior *next = rt_infer_is(rt_root_ctx(), &tilted, proto, &(rt_infer_opts){ .particles = 500, .trace = 1 }, LOC);
     assert_int_equal(proto->state, 0);
     rt_infer_count = 0;
-    rt_posterior *b = rt_infer_is(rt_root_ctx(), &tilted, proto, 500, 1, LOC);
+    rt_posterior *b = rt_infer_is(rt_root_ctx(), &tilted, proto, &(rt_infer_opts){ .particles = 500, .trace = 1 }, LOC);
     rt_seed = 43;
     rt_infer_count = 0;
-    rt_posterior *c = rt_infer_is(rt_root_ctx(), &tilted, proto, 500, 1, LOC);
+    rt_posterior *c = rt_infer_is(rt_root_ctx(), &tilted, proto, &(rt_infer_opts){ .particles = 500, .trace = 1 }, LOC);
     assert_true(same_bits(a, b));
     assert_false(same_bits(a, c));
     assert_false(same_bits(a, next));
@@ -437,7 +437,7 @@ static void test_gc_stress(void **state)
     corrupted = 0;
     size_t before = GC_get_gc_no();
     frame *proto = rt_frame_new(alloc_model.frame_size);
-    rt_posterior *post = rt_infer_is(rt_root_ctx(), &alloc_model, proto, 50, 1, LOC);
+    rt_posterior *post = rt_infer_is(rt_root_ctx(), &alloc_model, proto, &(rt_infer_opts){ .particles = 50, .trace = 1 }, LOC);
     size_t collections = GC_get_gc_no() - before;
     unsetenv("PPL_GC_STRESS");
     assert_true(collections >= 300);

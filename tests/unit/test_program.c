@@ -198,6 +198,38 @@ static void test_help(void **state)
     release(&r);
 }
 
+/* --help has a line for every option of the table with a flag (a new row included), with its
+ * default, and none for an option without one; the driver passes each flag's value on. */
+static void test_help_lists_table(void **state)
+{
+    result r = run(&one_model, "--help", NULL);
+    assert_int_equal(r.status, 0);
+    for (int k = 0; k < RT_NOPTIONS; k++) {
+        const rt_option_info *o = &rt_option_table[k];
+        char head[64];
+        snprintf(head, sizeof head, "\n  --%s%s%s ", o->name, o->meta ? " " : "", o->meta ? o->meta : "");
+        if (!o->meta) {
+            assert_true(rt_program_flag_takes_value(head + 3) == false);
+            if (strstr(r.out, head)) fail_msg("--help lists '--%s', which has no flag", o->name);
+            continue;
+        }
+        const char *line = strstr(r.out, head);
+        if (!line)
+            fail_msg("--help lacks '--%s %s':\n%s", o->name, o->meta, r.out);
+        const char *end = strchr(line + 1, '\n');
+        assert_true(memmem(line, (size_t)(end - line), o->help, strlen(o->help)) != NULL);
+        assert_true(memmem(line, (size_t)(end - line), "(default: ", 10) != NULL);
+        snprintf(head, sizeof head, "--%s", o->name);
+        assert_true(rt_program_flag_takes_value(head));
+    }
+    assert_non_null(strstr(r.out, "--method is|smc|vi "));
+    assert_non_null(strstr(r.out, "(default: 1000; vi: 10)"));
+    assert_non_null(strstr(r.out, "multinomial, residual (default: systematic)"));
+    assert_false(rt_program_flag_takes_value("--quiet"));
+    assert_false(rt_program_flag_takes_value("--particles=5"));
+    release(&r);
+}
+
 typedef struct bad_case { const char *args[4]; const char *err; } bad_case;
 
 static void test_usage_errors(void **state)
@@ -211,9 +243,17 @@ static void test_usage_errors(void **state)
         { { "--ess", " 0.5" }, "--ess needs a number from 0 to 1, not ' 0.5'" },
         { { "--method", "mcmc" }, "--method needs 'is', 'smc' or 'vi', not 'mcmc'" },
         { { "--resample", "bogus" },
-          "--resample needs systematic, stratified, multinomial or residual, not 'bogus'" },
+          "--resample needs 'systematic', 'stratified', 'multinomial' or 'residual', not 'bogus'" },
         { { "--threads", "0" }, "--threads needs an integer from 1 to 256, not '0'" },
         { { "--threads=257" }, "--threads needs an integer from 1 to 256, not '257'" },
+        { { "--steps", "-1" }, "--steps needs an integer of at least 0, not '-1'" },
+        { { "--lr", "0" }, "--lr needs a positive number, not '0'" },
+        { { "--lr=inf" }, "--lr needs a positive number, not 'inf'" },
+        { { "--optimizer", "momentum" }, "--optimizer needs 'adam' or 'sgd', not 'momentum'" },
+        { { "--steps", "5" }, "--steps applies to --method vi only" },
+        { { "--method", "is", "--lr", "0.1" }, "--lr applies to --method vi only" },
+        { { "--guide", "q" }, "--guide applies to --method vi only" },
+        { { "--trace", "false" }, "unknown option '--trace'" },
         { { "--seed", "-1" }, "--seed needs a non-negative integer below 2^64, not '-1'" },
         { { "--seed=18446744073709551616" },
           "--seed needs a non-negative integer below 2^64, not '18446744073709551616'" },
@@ -422,7 +462,7 @@ int main(void)
 {
     GC_INIT();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_help), cmocka_unit_test(test_help_lists_table),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_several_models),
         cmocka_unit_test(test_csv_stdout),

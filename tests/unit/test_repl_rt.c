@@ -164,7 +164,7 @@ static int32_t ctrl_c_resume(void *fr, rt_particle *p)
 }
 static const rt_model ctrl_c = { "ctrl_c", ctrl_c_resume, sizeof(frame), RT_REAL };
 
-static void run_is(void) { rt_infer_is(rt_root_ctx(), &ctrl_c, NULL, 1000, 0, LOC); }
+static void run_is(void) { rt_infer_is(rt_root_ctx(), &ctrl_c, NULL, &(rt_infer_opts){ .particles = 1000 }, LOC); }
 
 static void test_interrupt_is(void **state)
 {
@@ -201,7 +201,7 @@ static const rt_model steps = { "steps", steps_resume, sizeof(frame), RT_REAL };
 
 enum { SMC_N = 5 * 4096 };   /* five blocks on four threads */
 
-static void run_smc(void) { rt_infer_smc(rt_root_ctx(), &steps, NULL, SMC_N, 0, 0.5, 4, 1, LOC); }
+static void run_smc(void) { rt_infer_smc(rt_root_ctx(), &steps, NULL, &(rt_infer_opts){ .particles = SMC_N, .ess = 0.5, .threads = 4, .trace = 1 }, LOC); }
 
 static void expect_smc(int where, int what, const char *want)
 {
@@ -221,7 +221,7 @@ static void test_smc_recovery(void **state)
     expect_smc(ON_WORKER, DO_INTERRUPT, LOC ": error: interrupted\n");
     expect_smc(ON_MAIN, DO_INTERRUPT, LOC ": error: interrupted\n");
     fail_where = NOWHERE;
-    rt_posterior *post = rt_infer_smc(rt_root_ctx(), &steps, NULL, SMC_N, 0, 0.5, 4, 0, LOC);
+    rt_posterior *post = rt_infer_smc(rt_root_ctx(), &steps, NULL, &(rt_infer_opts){ .particles = SMC_N, .ess = 0.5, .threads = 4 }, LOC);
     assert_true(rt_post_mean(post) == 5.0);
 }
 

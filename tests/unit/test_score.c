@@ -237,7 +237,7 @@ static void test_replay_reproduces_weights(void **state) {
     const rt_model *m = model(compile(replayed), "rw");
     double y[4] = {0.5, -0.2, 1.1, 0.7};
     void *args = args_of(y, 4);
-    rt_posterior *post = rt_infer_is(rt_root_ctx(), m, args, 200, 1, "test");
+    rt_posterior *post = rt_infer_is(rt_root_ctx(), m, args, &(rt_infer_opts){.particles = 200, .trace = 1}, "test");
     for (int64_t i = 0; i < post->n; i++) {
         double ret, w = rt_replay(m, args, rt_given_from_draw(post, i, "test"), 12345 + (uint64_t)i, &ret, NULL, "t");
         assert_true(w == post->logw[i]);
@@ -252,7 +252,7 @@ static void test_replay_with_a_site_moved(void **state) {
     const rt_model *m = model(compile(replayed), "rw");
     double y[4] = {0.5, -0.2, 1.1, 0.7};
     void *args = args_of(y, 4);
-    rt_posterior *post = rt_infer_is(rt_root_ctx(), m, args, 5, 1, "test");
+    rt_posterior *post = rt_infer_is(rt_root_ctx(), m, args, &(rt_infer_opts){.particles = 5, .trace = 1}, "test");
     rt_given *g = rt_given_from_draw(post, 2, "test");
     int64_t idx = 2;
     double x2 = 0, x3 = 0, k = 0, before = rt_replay(m, args, g, 1, NULL, NULL, "t");

@@ -48,7 +48,8 @@ static int32_t lgssm_resume(void *fr, rt_particle *p) {
 static const rt_model lgssm = {"lgssm", lgssm_resume, sizeof(frame), RT_REAL, 1, site_x, nidx_1, kind_real, 0};
 
 static rt_posterior *run(const rt_model *m, int64_t n, int scheme, double ess, int64_t threads, int record) {
-    return rt_infer_smc(rt_root_ctx(), m, NULL, n, scheme, ess, threads, record, LOC);
+    rt_infer_opts o = { .particles = n, .resample = scheme, .ess = ess, .threads = threads, .trace = record };
+    return rt_infer_smc(rt_root_ctx(), m, NULL, &o, LOC);
 }
 
 /* R independent runs: the mean of the log-evidence estimates is within 4 standard errors
