@@ -50,6 +50,7 @@ struct Symbol {
     Node *decl;         /* NULL for a global carried over from an earlier REPL cell */
     void *cg;           /* code generator's storage: alloca, global or function */
     const char *used_by;   /* a global: the first function or model that reads it */
+    bool reads_sites;      /* a posterior whose sites the program may read (site_reads.c) */
 };
 
 /* A function or model parameter (`x: real`) */
@@ -86,9 +87,10 @@ struct Node {
         /* INFER model_call by method(options); the checker fills in the method (an rt_method,
          * rt_methods.h) and, by rt_option, each option's value (opt[k], NULL: the default)
          * and for a choice or call its value's number (choice[k], the default when not
-         * given); guide and objective_sym are the symbols they name (the default objective). */
+         * given); guide and objective_sym are the symbols they name (the default objective);
+         * drop_sites: trace's default is false, the program reading no site (site_reads.c). */
         struct { Node *model_call, *method; int kind; Node **opt; int64_t *choice;
-                 Symbol *guide, *objective_sym; } infer;
+                 Symbol *guide, *objective_sym; bool drop_sites; } infer;
         /* LET / DATA / PARAM_DECL: `let x: T = init`, `var x = init`, `data x: T = default`,
          * `param x: T = init`. ann (the annotation) and init may be NULL. */
         struct { const char *name; bool is_var; Type *ann; Node *init; Symbol *sym; } let;

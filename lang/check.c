@@ -889,5 +889,6 @@ static bool check_items(Checker *c0, Program *prog) {
         for (int i = 0; i < c.vi_infers.len; i++) check_pair_vi(&c, c.vi_infers.items[i]);
     if (diag_error_count() == errors_before) check_pair_unused_guides(&c, prog);
     check_model_mode_objectives(prog);
+    if (!c.session && diag_error_count() == errors_before) check_site_reads(c.a, prog);
     return diag_error_count() == errors_before;
 }

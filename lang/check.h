@@ -20,5 +20,8 @@ typedef struct SessionGlobal {
  * its type allows; with another type it makes a new global, unless a function or model of
  * the program reads the old one (an error naming it). */
 bool check_session(Arena *a, Program *prog, SessionGlobal *globals, int nglobals);
+/* After checking a file: marks the infer calls whose sites the program never reads
+ * (site_reads.c), so that trace defaults to false for them. */
+void check_site_reads(Arena *a, Program *prog);
 
 #endif
