@@ -288,9 +288,10 @@ static LLVMValueRef option_value(Cg *g, Node *e, const rt_method_option *r) {
     switch (rt_option_table[r->option].type) {
     case RT_OTYPE_INT: return v ? cg_expr(g, v) : cg_const_int(g, (long long)r->def);
     case RT_OTYPE_REAL: return v ? plain_value(g, v) : LLVMConstReal(g->t_real, r->def);
-    case RT_OTYPE_BOOL:   /* trace's default: keep the sites unless the program reads none */
+    case RT_OTYPE_BOOL:   /* trace's and draws' defaults: keep them unless the program reads none */
         if (v) return LLVMBuildZExt(g->b, cg_expr(g, v), g->t_int, "");
-        return cg_const_int(g, r->option == RT_OPTION_trace && e->infer.drop_sites ? 0 : (long long)r->def);
+        return cg_const_int(g, (r->option == RT_OPTION_trace && e->infer.drop_sites) ||
+                               (r->option == RT_OPTION_draws && e->infer.drop_draws) ? 0 : (long long)r->def);
     case RT_OTYPE_CHOICE: case RT_OTYPE_CALL: return cg_const_int(g, e->infer.choice[r->option]);
     case RT_OTYPE_GUIDE: return e->infer.guide->cg;
     case RT_OTYPE_OBJECTIVE: return e->infer.objective_sym->cg;

@@ -50,7 +50,7 @@ struct Symbol {
     Node *decl;         /* NULL for a global carried over from an earlier REPL cell */
     void *cg;           /* code generator's storage: alloca, global or function */
     const char *used_by;   /* a global: the first function or model that reads it */
-    bool reads_sites;      /* a posterior whose sites the program may read (site_reads.c) */
+    bool reads_sites, reads_draws;   /* a posterior whose sites, or draws, the program may read */
 };
 
 /* A function or model parameter (`x: real`) */
@@ -88,9 +88,10 @@ struct Node {
          * rt_methods.h) and, by rt_option, each option's value (opt[k], NULL: the default)
          * and for a choice or call its value's number (choice[k], the default when not
          * given); guide and objective_sym are the symbols they name (the default objective);
-         * drop_sites: trace's default is false, the program reading no site (site_reads.c). */
+         * drop_sites, drop_draws: trace's and draws' defaults are false, the program reading no
+         * site, no draw (site_reads.c). */
         struct { Node *model_call, *method; int kind; Node **opt; int64_t *choice;
-                 Symbol *guide, *objective_sym; bool drop_sites; } infer;
+                 Symbol *guide, *objective_sym; bool drop_sites, drop_draws; } infer;
         /* LET / DATA / PARAM_DECL: `let x: T = init`, `var x = init`, `data x: T = default`,
          * `param x: T = init`. ann (the annotation) and init may be NULL. */
         struct { const char *name; bool is_var; Type *ann; Node *init; Symbol *sym; } let;

@@ -1,6 +1,8 @@
 /* site_reads.c - which infer calls must keep their sample sites' values (trace = true by
- * default): those whose posterior the program may read sites of. Statistics of the return
- * value (mean, sd, quantile, plot) and the fields (log_evidence, ess, params, ...) read none;
+ * default) and every draw's value and weight (is's draws = true): those whose posterior the
+ * program may read them of. Statistics of the return value (mean, sd, quantile, plot) and
+ * the fields (log_evidence, ess, params, ...) read no site, and of those only quantile and
+ * plot need the draws;
  * printing a posterior, logp, predict, passing it to a function, storing it or returning it
  * may. A posterior bound by `let` is decided by every use of its name. Not run on REPL
  * cells (a later cell may print the value), where every infer keeps its sites. */
@@ -9,7 +11,9 @@
 #include "builtins.h"
 #include "rt_methods.h"
 
-typedef enum Use { USE_ANY, USE_STAT } Use;
+/* How a posterior is used: its sites (and draws) may be read; its draws only (quantile,
+ * plot); or only running sums (mean, sd, the fields). */
+typedef enum Use { USE_ANY, USE_DRAWS, USE_STAT } Use;
 
 /* The infer nodes bound by a `let`, decided once every name has been seen. */
 typedef struct Binding { Node *infer; Symbol *sym; } Binding;
@@ -31,13 +35,20 @@ static void bind(Reads *r, Node *infer, Symbol *sym) {
     r->bind[r->nbind++] = (Binding){infer, sym};
 }
 
-static bool is_statistic(int builtin) {
-    return builtin == BI_MEAN || builtin == BI_SD || builtin == BI_QUANTILE || builtin == BI_PLOT;
+static Use first_arg_use(int builtin) {
+    if (builtin == BI_MEAN || builtin == BI_SD) return USE_STAT;
+    if (builtin == BI_QUANTILE || builtin == BI_PLOT) return USE_DRAWS;
+    return USE_ANY;
 }
 
 static void walk_call(Reads *r, Node *n) {
     for (int i = 0; i < n->call.args.len; i++)
-        walk(r, n->call.args.items[i], i == 0 && is_statistic(n->call.builtin) ? USE_STAT : USE_ANY, NULL);
+        walk(r, n->call.args.items[i], i == 0 ? first_arg_use(n->call.builtin) : USE_ANY, NULL);
+}
+
+static void decide(Node *infer, bool sites, bool draws) {
+    infer->infer.drop_sites = !sites;
+    infer->infer.drop_draws = !sites && !draws;
 }
 
 /* n's value is used as `use`; bound: the `let` symbol it initializes (NULL: none). */
@@ -45,11 +56,14 @@ static void walk(Reads *r, Node *n, Use use, Symbol *bound) {
     if (!n) return;
     switch (n->kind) {
     case N_NAME:
-        if (use == USE_ANY && n->name.sym) n->name.sym->reads_sites = true;
+        if (n->name.sym) {
+            n->name.sym->reads_sites |= use == USE_ANY;
+            n->name.sym->reads_draws |= use == USE_DRAWS;
+        }
         return;
     case N_INFER:
         if (bound) bind(r, n, bound);
-        else n->infer.drop_sites = use == USE_STAT;
+        else decide(n, use == USE_ANY, use == USE_DRAWS);
         walk(r, n->infer.model_call, USE_ANY, NULL);
         for (int k = 0; n->infer.opt && k < RT_NOPTIONS; k++) walk(r, n->infer.opt[k], USE_ANY, NULL);
         return;
@@ -117,5 +131,5 @@ static void walk(Reads *r, Node *n, Use use, Symbol *bound) {
 void check_site_reads(Arena *a, Program *prog) {
     Reads r = {.a = a};
     for (int i = 0; i < prog->items.len; i++) walk(&r, prog->items.items[i], USE_ANY, NULL);
-    for (int i = 0; i < r.nbind; i++) r.bind[i].infer->infer.drop_sites = !r.bind[i].sym->reads_sites;
+    for (int i = 0; i < r.nbind; i++) decide(r.bind[i].infer, r.bind[i].sym->reads_sites, r.bind[i].sym->reads_draws);
 }

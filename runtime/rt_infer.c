@@ -7,6 +7,7 @@
 #include <gc.h>
 #include "rt_infer.h"
 #include "rt_progress.h"
+#include "rt_weighted.h"
 
 uint64_t rt_infer_count;   /* infer calls started at the top level in this run */
 
@@ -87,31 +88,45 @@ double rt_frame_return(const rt_model *m, const void *frame)
 enum { IS_BLOCK = 4096 };
 
 /* Runs particle i of infer call `call` on args in the zeroed `frame`, drawing first the two
- * words of prefix, recording its sites in rec unless that is NULL. A dead particle gets log weight -inf, value 0 and no records; a live one loses its last potential (potentials
- * steer, they never change the target). */
-static void is_particle(rt_posterior *post, int64_t i, uint64_t base, const uint32_t prefix[2], void *frame,
-                        const void *args, int stress, rt_trace *rec, const char *loc)
+ * words of prefix, recording its sites in rec unless that is NULL; its log weight and value
+ * go to *logw and *value. A dead particle gets log weight -inf, value 0 and no records; a
+ * live one loses its last potential (potentials steer, they never change the target). */
+static void is_particle(const rt_model *m, int64_t i, uint64_t base, const uint32_t prefix[2], void *frame,
+                        rt_particle *pp, int stress, double *logw, double *value, const char *loc)
 {
-    const rt_model *m = post->model;
-    rt_particle p = { .logw = 0.0, .potential = 0.0, .trace = rec };
+    rt_particle p = *pp;   /* the run's fields; a copy is cheaper than zeroing every one */
+    p.logw = p.potential = 0.0;
     rt_rng_init_prefix(&p.rng, rt_seed, base + (uint64_t)i, prefix);
+    rt_trace *rec = p.trace;
     if (rec)
         rt_trace_particle(rec, i);
-    p.args = args;
     memset(frame, 0, (size_t)m->frame_size);
     run_to_end(m, frame, &p, stress);
     if (p.logw == -INFINITY) {
         if (rec)
             rt_trace_drop(rec);
-        post->logw[i] = -INFINITY;
-        post->value[i] = 0.0;
+        *logw = -INFINITY;
+        *value = 0.0;
         return;
     }
     p.logw -= p.potential;
     if (isnan(p.logw))
         rt_failf(loc, "model '%s' produced a NaN log weight", m->name);
-    post->logw[i] = p.logw;
-    post->value[i] = rt_frame_return(m, frame);
+    *logw = p.logw;
+    *value = rt_frame_return(m, frame);
+}
+
+/* draws = false: the posterior's statistics from running sums, no draw kept. */
+static void summarize_stream(rt_posterior *post, const rt_wstats *s, const char *loc)
+{
+    if (s->max == -INFINITY)
+        rt_failf(loc, "all %lld particles of model '%s' have zero weight (every run hit an "
+                 "impossible observation or a reward of -inf)", (long long)post->n, post->model->name);
+    post->log_evidence = s->max + log(s->w) - log((double)post->n);
+    post->ess = s->w * s->w / s->w2;
+    post->mean = s->mean, post->has_mean = true;
+    post->sd = sqrt(s->m2 / s->w);
+    post->streamed = true;
 }
 
 rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, const rt_infer_opts *o,
@@ -119,11 +134,21 @@ rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, cons
 {
     rt_infer_check(RT_METHOD_IS, o, loc);
     int64_t particles = o->particles, record = o->trace;
+    bool keep = o->draws || record;
     uint64_t call = rt_infer_call(ctx);
     int stress = rt_gc_stress();
-    rt_posterior *post = rt_post_new(m, "is", particles);
+    rt_posterior *post = rt_post_new(m, "is", keep ? particles : 0);
+    double *logw = NULL, *value = NULL;   /* draws = false: one block's, folded into stats */
+    if (!keep) {
+        post->n = particles;
+        post->logw = post->value = NULL;
+        logw = rt_alloc(sizeof(double) * IS_BLOCK, false);
+        value = rt_alloc(sizeof(double) * IS_BLOCK, false);
+    }
+    rt_wstats stats = RT_WSTATS_EMPTY;
     void *frame = rt_frame_new(m->frame_size);   /* one buffer, reused by every particle */
     rt_trace *rec = record ? rt_post_trace(post) : NULL;
+    rt_particle proto = {.trace = rec, .args = args};
     rt_progress bar;
     rt_progress_start(&bar, "is");
     uint64_t base = rt_rng_stream_id(call, 0, 0), shared = rt_rng_stream_id(call, 0, 1);
@@ -134,11 +159,14 @@ rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, cons
         for (int64_t i = lo; i < hi; i++) {
             if (rt_interrupted)
                 rt_interrupt(loc);
-            is_particle(post, i, base, &words[(i - lo) / 2][(i - lo) % 2 * 2], frame, args, stress, rec, loc);
+            double *w = keep ? &post->logw[i] : &logw[i - lo], *v = keep ? &post->value[i] : &value[i - lo];
+            is_particle(m, i, base, &words[(i - lo) / 2][(i - lo) % 2 * 2], frame, &proto, stress, w, v, loc);
         }
+        if (!keep) rt_wstats_add_block(&stats, logw, value, hi - lo);
         rt_progress_update(&bar, (double)hi, (double)particles);
     }
     rt_progress_end(&bar);
-    rt_post_summarize(post, loc);
+    if (keep) rt_post_summarize(post, loc);
+    else summarize_stream(post, &stats, loc);
     return post;
 }

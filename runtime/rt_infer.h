@@ -92,6 +92,8 @@ typedef struct rt_posterior {
     double ess;                         /* (sum w)^2 / sum w^2 */
     double mean;                        /* rt_post_mean, computed by rt_post_summarize */
     bool has_mean;
+    double sd;                          /* with draws = false: from the running sums */
+    bool streamed;                      /* draws = false: logw and value are NULL */
     int64_t resamples;                  /* SMC: resampling steps taken */
     rt_array *ess_history;              /* the ESS after each step (IS: one step) */
     /* VI: the fitted guide's parameters and the objective at each step */
@@ -113,8 +115,9 @@ double rt_log_scale(rt_particle *p, double scale);
 /* Importance sampling: `particles` runs of the model on `args` (see rt_particle), each from
  * a zeroed frame with its own RNG stream, each run to its end. All particles dead is a runtime
  * error at loc naming the model. With trace = 0 the sample sites' values are not kept (only
- * the return value and weights). ctx is the calling context (rt_infer_call numbers the
- * run's streams from it). */
+ * the return value and weights); with draws = 0 too, neither are those: the posterior has
+ * running sums for its mean, sd, log evidence and ESS (streamed), in constant memory. ctx is
+ * the calling context (rt_infer_call numbers the run's streams from it). */
 rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, const rt_infer_opts *o,
                           const char *loc);
 double rt_post_mean(const rt_posterior *p);
@@ -129,6 +132,8 @@ rt_array *rt_post_ess_history(const rt_posterior *p);
  * scheme `resample` (rt_resample.h). Results are bit-identical for any number of threads. */
 rt_posterior *rt_infer_smc(rt_ctx *ctx, const rt_model *m, const void *args, const rt_infer_opts *o,
                            const char *loc);
+/* A run-time error at loc naming `what` when p keeps no draws (is with draws = false). */
+void rt_post_need_draws(const rt_posterior *p, const char *loc, const char *what);
 /* The return value a finished frame holds, as a double. */
 double rt_frame_return(const rt_model *m, const void *frame);
 void rt_print_posterior(const rt_posterior *p);

@@ -92,7 +92,9 @@ enum rt_option_check {
     X(lr, double, d, RT_OTYPE_REAL, RT_NO_VALUES, RT_CHECK_POSITIVE, 0, 0, "optimizer", "X", \
       "vi: the learning rate") \
     X(trace, int64_t, i, RT_OTYPE_BOOL, RT_NO_VALUES, RT_CHECK_NONE, 0, 0, NULL, NULL, \
-      "keep the sample sites' values")
+      "keep the sample sites' values") \
+    X(draws, int64_t, i, RT_OTYPE_BOOL, RT_NO_VALUES, RT_CHECK_NONE, 0, 0, NULL, NULL, \
+      "is: keep every draw's value and weight (false: running sums for mean, sd, evidence, ESS)")
 
 enum rt_option {
 #define X(field, ...) RT_OPTION_##field,
@@ -107,7 +109,7 @@ enum rt_option {
  * RT_DEFAULT_OBJECTIVE. Model mode runs vi with more draws per step than a program's
  * default of one, and always keeps the trace. */
 #define RT_METHOD_OPTIONS(X) \
-    X(IS, particles, 1000, 1000) X(IS, trace, 1, 1) \
+    X(IS, particles, 1000, 1000) X(IS, trace, 1, 1) X(IS, draws, 1, 1) \
     X(SMC, particles, 1000, 1000) X(SMC, resample, RT_RESAMPLE_SYSTEMATIC, RT_RESAMPLE_SYSTEMATIC) \
     X(SMC, ess, 0.5, 0.5) X(SMC, threads, 1, 1) X(SMC, trace, 1, 1) \
     X(VI, guide, 0, 0) X(VI, particles, 1, 10) X(VI, steps, 1000, 1000) \

@@ -82,8 +82,18 @@ double rt_post_mean(const rt_posterior *p)
     return swv / sw;
 }
 
+/* A posterior of is with draws = false has its statistics and nothing else. */
+void rt_post_need_draws(const rt_posterior *p, const char *loc, const char *what)
+{
+    if (p->streamed)
+        rt_failf(loc, "%s: this posterior of model '%s' keeps no draws (it was inferred with draws = false); "
+                 "infer it with draws = true", what, p->model->name);
+}
+
 double rt_post_sd(const rt_posterior *p)
 {
+    if (p->streamed)
+        return p->sd;
     double max = rt_max_logw(p), mean = rt_post_mean(p), sw = 0.0, swd = 0.0;
     for (int64_t i = 0; i < p->n; i++) {
         double w = rt_rel_weight(p->logw[i], max);
@@ -100,6 +110,7 @@ double rt_post_quantile(const rt_posterior *p, double q, const char *loc)
 {
     if (!(q >= 0.0 && q <= 1.0))
         rt_failf(loc, "quantile: q must be between 0 and 1, found %g", q);
+    rt_post_need_draws(p, loc, "quantile");
     rt_wpairs ps = rt_wpairs_of_values(p);
     rt_wpairs_sort(&ps);
     double v = rt_wpairs_quantile(&ps, q);
@@ -221,6 +232,7 @@ static void print_fit(const rt_posterior *p)
 /* The rows' pairs are gathered one row at a time, so that only one row's are alive. */
 void rt_print_posterior(const rt_posterior *p)
 {
+    rt_post_need_draws(p, NULL, "print");
     rt_site_map m = { 0 };
     if (p->sites) {
         bool *keep = positive(p);

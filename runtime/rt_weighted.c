@@ -33,6 +33,41 @@ double rt_rel_weight(double logw, double max)
     return logw == max ? 1.0 : exp(logw - max);
 }
 
+/* ---- running sums ---- */
+
+/* a's sums rescaled to a maximum of max (>= a's). */
+static rt_wstats rescaled(rt_wstats a, double max)
+{
+    double c = a.max == -INFINITY ? 0.0 : a.max == max ? 1.0 : exp(a.max - max);
+    return (rt_wstats){max, a.w * c, a.w2 * c * c, a.mean, a.m2 * c};
+}
+
+void rt_wstats_add_block(rt_wstats *s, double *logw, const double *x, int64_t n)
+{
+    rt_wstats b = RT_WSTATS_EMPTY;
+    for (int64_t i = 0; i < n; i++)
+        if (logw[i] > b.max)
+            b.max = logw[i];
+    if (b.max == -INFINITY)
+        return;
+    double swx = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double w = logw[i] = rt_rel_weight(logw[i], b.max);
+        b.w += w, b.w2 += w * w;
+        if (w > 0)
+            swx += w * x[i];
+    }
+    b.mean = swx / b.w;
+    for (int64_t i = 0; i < n; i++)
+        if (logw[i] > 0)
+            b.m2 += logw[i] * (x[i] - b.mean) * (x[i] - b.mean);
+    double max = s->max > b.max ? s->max : b.max;
+    rt_wstats a = rescaled(*s, max);
+    b = rescaled(b, max);
+    double total = a.w + b.w, d = b.mean - a.mean;
+    *s = (rt_wstats){max, total, a.w2 + b.w2, a.mean + d * (b.w / total), a.m2 + b.m2 + d * d * a.w * b.w / total};
+}
+
 /* ---- pairs ---- */
 
 void rt_wpairs_push(rt_wpairs *ps, double v, double w)
@@ -59,6 +94,7 @@ void rt_wpairs_free(rt_wpairs *ps)
 /* `!(w > 0)` also skips NaN weights. */
 rt_wpairs rt_wpairs_of_values(const rt_posterior *p)
 {
+    rt_post_need_draws(p, NULL, "the draws");
     rt_wpairs ps = { rt_alloc_atomic(p->n, sizeof(rt_wpair), "weighted values"), 0, p->n };
     double max = rt_max_logw(p);
     for (int64_t i = 0; i < p->n; i++) {

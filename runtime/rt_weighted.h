@@ -2,6 +2,7 @@
  * value, with their weighted mean, sd and quantiles; summaries and plots share them. */
 #ifndef PPL_RT_WEIGHTED_H
 #define PPL_RT_WEIGHTED_H
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "rt_infer.h"
@@ -19,6 +20,14 @@ double rt_max_logw(const rt_posterior *p);
 /* exp(logw - max): exactly 1 at the maximum (so a +inf log weight gives 1, not NaN), 0 for
  * a dead particle (unless every particle is dead), NaN for a NaN log weight. */
 double rt_rel_weight(double logw, double max);
+
+/* Running weighted sums of (value, log weight) pairs, for a posterior that keeps no draws:
+ * weights relative to the largest log weight so far (the sums rescaled when it grows), the
+ * weighted mean and the sum of squared deviations from it. A block of pairs is summed in two
+ * passes (its own maximum and mean first) and merged by Chan's formula for combining them. */
+typedef struct rt_wstats { double max, w, w2, mean, m2; } rt_wstats;
+#define RT_WSTATS_EMPTY ((rt_wstats){.max = -INFINITY})
+void rt_wstats_add_block(rt_wstats *s, double *logw, const double *x, int64_t n);   /* overwrites logw */
 
 void rt_wpairs_push(rt_wpairs *ps, double v, double w);
 void rt_wpairs_free(rt_wpairs *ps);

@@ -424,6 +424,23 @@ static void test_is_reproducible(void **state)
     rt_seed = 0;
 }
 
+/* draws = false: the running sums give the statistics of the kept draws of the same run
+ * (the same streams), to rounding; 10000 particles make several blocks of sums to merge. */
+static void test_is_streamed_statistics(void **state)
+{
+    frame *proto = rt_frame_new(sizeof(frame));
+    rt_infer_count = 0;
+    rt_posterior *kept = rt_infer_is(rt_root_ctx(), &tilted, proto, &(rt_infer_opts){ .particles = 10000, .draws = 1 }, LOC);
+    rt_infer_count = 0;
+    rt_posterior *sums = rt_infer_is(rt_root_ctx(), &tilted, proto, &(rt_infer_opts){ .particles = 10000 }, LOC);
+    assert_true(sums->streamed && !kept->streamed && sums->logw == NULL);
+    assert_int_equal(sums->n, 10000);
+    assert_true(fabs(rt_post_mean(sums) - rt_post_mean(kept)) < 1e-12);
+    assert_true(fabs(rt_post_sd(sums) - rt_post_sd(kept)) < 1e-12);
+    assert_true(fabs(sums->log_evidence - kept->log_evidence) < 1e-12);
+    assert_true(fabs(sums->ess - kept->ess) < 1e-9 * kept->ess);
+}
+
 /* PPL_GC_STRESS=1 (read at each infer call, so the test sets and clears it in-process)
  * collects after every resume: 50 particles x 6 resumes is at least 300 collections, and
  * the arrays the frames hold survive them. */
@@ -581,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_is_potential_removed),
         cmocka_unit_test(test_is_return_kinds),
         cmocka_unit_test(test_is_reproducible),
+        cmocka_unit_test(test_is_streamed_statistics),
         cmocka_unit_test(test_gc_stress),
         cmocka_unit_test(test_post_stats_exact),
         cmocka_unit_test(test_post_quantile_errors),

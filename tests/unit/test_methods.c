@@ -128,7 +128,7 @@ static void write_default(char *buf, size_t size, int method, int k) {
 }
 
 /* The reference shows each method with every option at its default, in the table's order:
- * `infer M(args) by is(particles = 1000, trace = true)`; so a new method or option must be
+ * `infer M(args) by is(particles = 1000, trace = true, draws = true)`; so a new method or option must be
  * documented there. */
 static void test_spec_lists_table(void **state) {
     FILE *f = fopen("lang/SPEC.md", "r");

@@ -47,6 +47,17 @@ static void test_statistics_read_no_sites(void **state) {
              "plot(a)\n", model);
     Program p = check(src);
     assert_true(infer_of(&p, "a")->infer.drop_sites);
+    assert_false(infer_of(&p, "a")->infer.drop_draws);   /* quantile and plot need them */
+}
+
+static void test_running_sums_suffice(void **state) {
+    char src[1024];
+    snprintf(src, sizeof src, "%s"
+             "let a = infer m() by is(particles = 10)\n"
+             "print(mean(a), sd(a), a.log_evidence, a.ess)\n", model);
+    Program p = check(src);
+    assert_true(infer_of(&p, "a")->infer.drop_sites);
+    assert_true(infer_of(&p, "a")->infer.drop_draws);
 }
 
 static void test_printing_reads_sites(void **state) {
@@ -90,6 +101,7 @@ static void test_unbound_infer(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_statistics_read_no_sites),
+        cmocka_unit_test(test_running_sums_suffice),
         cmocka_unit_test(test_printing_reads_sites),
         cmocka_unit_test(test_unbound_infer),
     };
