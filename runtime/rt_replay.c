@@ -9,6 +9,16 @@
 #include "rt_trace.h"
 #include "rt_vi_internal.h"
 
+/* The same model: one descriptor, or in the REPL (each cell compiles the models again) one
+ * of the same name and sites. */
+static bool same_model(const rt_model *a, const rt_model *b) {
+    if (a == b) return true;
+    if (strcmp(a->name, b->name) || a->nsites != b->nsites) return false;
+    for (int64_t k = 0; k < a->nsites; k++)
+        if (strcmp(a->site_names[k], b->site_names[k]) || a->site_nidx[k] != b->site_nidx[k]) return false;
+    return true;
+}
+
 static rt_given *given_new(const rt_model *m, int64_t n) {
     rt_given *g = rt_alloc(sizeof *g, true);
     g->model = m;
@@ -124,7 +134,7 @@ double rt_score_given(const rt_model *m, const void *args, const rt_given *g, rt
 }
 
 double rt_logp_draw(const rt_model *m, const void *args, const rt_posterior *post, int64_t i, const char *loc) {
-    if (post->model != m)
+    if (!same_model(post->model, m))
         rt_failf(loc, "logp: the posterior is of model '%s', not '%s'", post->model->name, m->name);
     return rt_score_given(m, args, rt_given_from_draw(post, i, loc), NULL, loc);
 }
@@ -167,7 +177,7 @@ double rt_replay(const rt_model *m, const void *args, const rt_given *g, uint64_
 
 rt_posterior *rt_predict(rt_ctx *ctx, const rt_model *m, const void *args, const rt_posterior *post,
                          const char *loc) {
-    if (post->model != m)
+    if (!same_model(post->model, m))
         rt_failf(loc, "predict: the posterior is of model '%s', not '%s'", post->model->name, m->name);
     uint64_t call = rt_infer_call(ctx);
     rt_posterior *out = rt_post_new(m, "predict", post->n);
