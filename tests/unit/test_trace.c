@@ -87,7 +87,8 @@ static void path_copy(Path *to, const Path *from)
         to->cap = from->len;
         to->w = realloc(to->w, 8 * (size_t)to->cap);
     }
-    memcpy(to->w, from->w, 8 * (size_t)from->len);
+    if (from->len)
+        memcpy(to->w, from->w, 8 * (size_t)from->len);
     to->len = from->len;
 }
 
