@@ -421,9 +421,8 @@ static void compr_body(Cg *g, void *env, LLVMValueRef i) {
 
 static LLVMValueRef cg_comprehension(Cg *g, Node *e) {
     LLVMValueRef lo = cg_expr(g, e->compr.lo), hi = cg_expr(g, e->compr.hi);
-    LLVMValueRef n = LLVMBuildSub(g->b, hi, lo, "n");
-    LLVMValueRef neg = LLVMBuildICmp(g->b, LLVMIntSLT, n, cg_const_int(g, 0), "");
-    n = LLVMBuildSelect(g->b, neg, cg_const_int(g, 0), n, "n");
+    LLVMValueRef args[3] = {lo, hi, cg_loc_string(g, e->loc)};
+    LLVMValueRef n = cg_rt_call(g, RTF_rt_range_len, args, 3);
     ComprEnv env = {e, array_new(g, n, e->type->elem), lo};
     cg_range_loop(g, e->compr.sym, lo, hi, compr_body, &env, e->loc);
     return env.arr;

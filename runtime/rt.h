@@ -49,6 +49,9 @@ rt_array *rt_array_new(int64_t len, int64_t has_pointers);
 /* Zeroed collector memory (traced when it may hold pointers); out of memory is a runtime
  * error, so the result is never NULL. */
 void *rt_alloc(size_t bytes, bool traced);
+/* rt_alloc of count * elem bytes; a negative count or a size that wraps fails at loc, naming what. */
+void *rt_alloc_n(int64_t count, size_t elem, bool traced, const char *what, const char *loc);
+int64_t rt_range_len(int64_t lo, int64_t hi, const char *loc);   /* length of lo .. hi, checked */
 /* p, holding len elements of elem bytes in a capacity of *cap, if that is at least need;
  * else a copy in rt_alloc memory with room for need or more (doubling; *cap updated). */
 void *rt_grow(void *p, int64_t len, int64_t *cap, int64_t need, size_t elem, bool traced);

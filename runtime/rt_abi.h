@@ -14,7 +14,7 @@
     X(rt_print_string, "v", "p") X(rt_print_array, "v", "pii") X(rt_str_eq, "i", "pp") \
     X(rt_print_space, "v", "") X(rt_print_newline, "v", "") \
     /* arrays (rt_array.c) */ \
-    X(rt_array_new, "p", "ii") X(rt_array_copy, "p", "pi") \
+    X(rt_array_new, "p", "ii") X(rt_array_copy, "p", "pi") X(rt_range_len, "i", "iip") \
     X(rt_sum_real, "d", "p") X(rt_sum_int, "i", "p") \
     X(rt_mean_real, "d", "pp") X(rt_mean_int, "d", "pp") \
     X(rt_min_real, "d", "pp") X(rt_max_real, "d", "pp") \

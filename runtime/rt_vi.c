@@ -22,7 +22,7 @@ static rt_draws *draws_value(rt_array *logw, rt_array *logq, int64_t logz) {
 static DrawCall *new_call(int64_t n) {
     rt_vi.calls = rt_grow(rt_vi.calls, rt_vi.ncalls, &rt_vi.calls_cap, rt_vi.ncalls + 1, sizeof *rt_vi.calls, true);
     DrawCall *c = &rt_vi.calls[rt_vi.ncalls++];
-    *c = (DrawCall){n, rt_alloc(sizeof(int64_t) * (size_t)n, false), rt_array_new(n, 0), rt_array_new(n, 0)};
+    *c = (DrawCall){n, rt_alloc_n(n, sizeof(int64_t), false, "draws", NULL), rt_array_new(n, 0), rt_array_new(n, 0)};
     return c;
 }
 
