@@ -83,7 +83,7 @@ void cg_bind_symbol(Cg *g, Symbol *sym, LLVMValueRef v);
 LLVMValueRef cg_compare(Cg *g, TokKind op, bool real, LLVMValueRef l, LLVMValueRef r);
 LLVMValueRef cg_arg(Cg *g, Node *e, int i);
 const Type *cg_arg_type(Node *e, int i);
-LLVMValueRef cg_dist_function(Cg *g, int which, int kind);
+LLVMValueRef cg_dist_build_call(Cg *g, int which, int kind, LLVMValueRef *args);
 LLVMValueRef cg_dist_call(Cg *g, Node *dist, int which, LLVMValueRef first);
 LLVMValueRef cg_expr(Cg *g, Node *e);
 LLVMValueRef cg_mat_index(Cg *g, Node *e);

@@ -156,8 +156,7 @@ static LLVMValueRef cg_observe_normal(Cg *g, Node *d, LLVMValueRef x) {
     cg_position(g, slow);
     int kind = d->call.dist - 1;
     LLVMValueRef args[4] = {x, mu, sigma, cg_loc_string(g, d->loc)};
-    LLVMValueRef checked = LLVMBuildCall2(g->b, g->dist_ty[DIST_LPDF][kind],
-                                          cg_dist_function(g, DIST_LPDF, kind), args, 4, "");
+    LLVMValueRef checked = cg_dist_build_call(g, DIST_LPDF, kind, args);
     LLVMBuildBr(g->b, done);
     cg_position(g, fast);
     LLVMValueRef lp = normal_density(g, x, mu, sigma);

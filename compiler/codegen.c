@@ -338,9 +338,8 @@ static LLVMValueRef cg_binary(Cg *g, Node *e) {
 
 /* X[i, j]: a double (the runtime checks both bounds). */
 LLVMValueRef cg_mat_index(Cg *g, Node *e) {
-    LLVMValueRef args[4] = {cg_expr(g, e->index.base), cg_expr(g, e->index.index), cg_expr(g, e->index.col),
-                            cg_loc_string(g, e->loc)};
-    return cg_rt_call(g, RTF_rt_mat_get, args, 4);
+    LLVMValueRef x = cg_expr(g, e->index.base), i = cg_expr(g, e->index.index), j = cg_expr(g, e->index.col);
+    return cg_rt_call(g, RTF_rt_mat_get, (LLVMValueRef[]){x, i, j, cg_loc_string(g, e->loc)}, 4);
 }
 
 static LLVMValueRef cg_index(Cg *g, Node *e) {
@@ -553,7 +552,8 @@ static LLVMValueRef cg_builtin(Cg *g, Node *e, BuiltinId id) {
     if (id == BI_LPDF) return cg_dist_call(g, e->call.args.items[0], DIST_LPDF, cg_arg(g, e, 1));
     if (id == BI_STOP_GRAD) return cg_arg(g, e, 0);   /* only gradients see it */
     if (id == BI_FAIL) {
-        cg_rt_fail_call(g, RTF_rt_fail, (LLVMValueRef[]){cg_loc_string(g, e->loc), cg_arg(g, e, 0)}, 2);
+        LLVMValueRef msg = cg_arg(g, e, 0);
+        cg_rt_fail_call(g, RTF_rt_fail, (LLVMValueRef[]){cg_loc_string(g, e->loc), msg}, 2);
         cg_start_dead_block(g);
         return NULL;
     }
@@ -605,7 +605,8 @@ static LLVMValueRef cg_call(Cg *g, Node *e) {
 
 /* ---- distributions ---- */
 
-LLVMValueRef cg_dist_function(Cg *g, int which, int kind) {
+/* The declaration of rt_sample_D or rt_lpdf_D; it also fills in g->dist_ty[which][kind]. */
+static LLVMValueRef dist_function(Cg *g, int which, int kind) {
     if (g->dist_fn[which][kind]) return g->dist_fn[which][kind];
     const char *ps = cg_dist_sig[kind].params;
     int n = (int)strlen(ps);
@@ -620,15 +621,24 @@ LLVMValueRef cg_dist_function(Cg *g, int which, int kind) {
     return g->dist_fn[which][kind] = LLVMAddFunction(g->mod, name, g->dist_ty[which][kind]);
 }
 
+/* A call of rt_sample_D or rt_lpdf_D with its n + 2 arguments. The declaration is made
+ * first, in a statement of its own: it sets the function type that LLVMBuildCall2 reads, and
+ * C leaves the order in which a call's arguments are evaluated unspecified (clang reads the
+ * type before it exists when both are arguments of one call). */
+LLVMValueRef cg_dist_build_call(Cg *g, int which, int kind, LLVMValueRef *args) {
+    LLVMValueRef fn = dist_function(g, which, kind);
+    unsigned n = (unsigned)strlen(cg_dist_sig[kind].params) + 2;
+    return LLVMBuildCall2(g->b, g->dist_ty[which][kind], fn, args, n, "");
+}
+
 /* rt_sample_D(rng, params..., loc) or rt_lpdf_D(value, params..., loc) for a constructor call. */
 LLVMValueRef cg_dist_call(Cg *g, Node *dist, int which, LLVMValueRef first) {
     int kind = dist->call.dist - 1, n = dist->call.args.len;
-    LLVMValueRef fn = cg_dist_function(g, which, kind);
     LLVMValueRef args[n + 2];
     args[0] = first;
     for (int i = 0; i < n; i++) args[i + 1] = cg_expr(g, dist->call.args.items[i]);
     args[n + 1] = cg_loc_string(g, dist->loc);
-    return LLVMBuildCall2(g->b, g->dist_ty[which][kind], fn, args, (unsigned)n + 2, "");
+    return cg_dist_build_call(g, which, kind, args);
 }
 
 /* post.log_evidence, post.ess, post.resamples, post.ess_history; vi: post.params, post.history;
