@@ -48,6 +48,7 @@ typedef struct Cg {
     Node *final_checkpoint;                /* runs without suspending (see last_checkpoint) */
     bool session;                          /* a REPL cell: show values of top-level lets and expressions */
     bool ad;                               /* a gradient specialization: reals are tape handles (i64) */
+    bool calls_fn;                         /* the function being emitted calls a ppl function */
     Node *ad_guide;                        /* the guide whose specialization is being emitted */
     PtrVec ad_queue;                       /* functions whose specializations are still to define */
     /* globals of reals lifted to handles at the entry of a specialization, once per call */

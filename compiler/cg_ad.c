@@ -178,6 +178,7 @@ static bool ad_call(Cg *g, Node *e, LLVMValueRef *v) {
     int n = e->call.args.len;
     LLVMValueRef args[n + 1], fn = ad_function(g, sym);
     for (int i = 0; i < n; i++) args[i] = cg_arg(g, e, i);
+    g->calls_fn = true;
     LLVMValueRef r = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)n, "");
     *v = cg_has_value(sym->type->ret) ? r : NULL;
     return true;

@@ -599,6 +599,7 @@ static LLVMValueRef cg_call(Cg *g, Node *e) {
     LLVMValueRef args[n + 1];
     for (int i = 0; i < n; i++) args[i] = cg_arg(g, e, i);
     LLVMValueRef fn = sym->cg;
+    g->calls_fn = true;
     LLVMValueRef v = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)n, "");
     return cg_has_value(sym->type->ret) ? v : NULL;
 }
@@ -815,9 +816,20 @@ void cg_end_function(Cg *g, const Type *ret) {
     else LLVMBuildRetVoid(g->b);
 }
 
+/* A function that calls functions checks the stack on entry (rt_stack.c), so that deep
+ * recursion is an error naming it. A leaf needs no check: the margin below the check covers
+ * its frame, and leaves are where small hot functions are. */
+static void stack_check(Cg *g, Node *f) {
+    LLVMBuilderRef eb = cg_entry_builder(g);
+    LLVMValueRef args[2] = {LLVMBuildGlobalStringPtr(eb, f->fn.name, "fn"), cg_loc_string(g, f->loc)};
+    rt_call_with(g, eb, RTF_rt_stack_check, args, 2);
+    LLVMDisposeBuilder(eb);
+}
+
 void cg_define_fn_as(Cg *g, Node *f, LLVMValueRef fn) {
     Type *ret = f->fn.sym->type->ret;
     cg_begin_function(g, fn, ret);
+    g->calls_fn = false;
     for (int i = 0; i < f->fn.params.len; i++) {
         Param *p = f->fn.params.items[i];
         cg_bind_symbol(g, p->sym, LLVMGetParam(g->fn, (unsigned)i));
@@ -825,6 +837,7 @@ void cg_define_fn_as(Cg *g, Node *f, LLVMValueRef fn) {
     LLVMValueRef v = cg_expr(g, f->fn.body);
     if (g->ret_slot && v && !LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b)))
         LLVMBuildStore(g->b, v, g->ret_slot);
+    if (g->calls_fn) stack_check(g, f);
     cg_end_function(g, ret);
 }
 

@@ -94,6 +94,8 @@ double rt_exp(double), rt_log(double), rt_sqrt(double), rt_sin(double), rt_cos(d
 /* Runtime errors: print `loc: error: msg` on stderr (after flushing stdout) and exit 1, or
  * in the REPL return to its recovery point (rt_set_recovery, rt_repl.h). */
 _Noreturn void rt_fail(const char *loc, const char *msg);
+/* A runtime error at loc when the calling thread's stack is nearly used up (rt_stack.c). */
+void rt_stack_check(const char *name, const char *loc);
 /* While set, an error elsewhere (in the prelude, say) is followed by a note pointing here:
  * `loc: note: what`. Cleared by the next error or by rt_error_context(NULL, NULL). */
 void rt_error_context(const char *loc, const char *what);

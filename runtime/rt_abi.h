@@ -24,8 +24,9 @@
     X(rt_cos, "d", "d") X(rt_tan, "d", "d") X(rt_atan, "d", "d") X(rt_tanh, "d", "d") \
     X(rt_lgamma, "d", "d") X(rt_log1p, "d", "d") X(rt_expm1, "d", "d") \
     X(rt_floor, "d", "d") X(rt_ceil, "d", "d") X(rt_pow, "d", "dd") \
-    /* errors (rt_error.c), Ctrl-C in the REPL (rt_repl.c) */ \
+    /* errors (rt_error.c, rt_stack.c), Ctrl-C in the REPL (rt_repl.c) */ \
     X(rt_fail, "n", "pp") X(rt_fail_index, "n", "pii") X(rt_interrupt, "n", "p") \
+    X(rt_stack_check, "v", "pp") \
     /* data binding (rt_data.c) */ \
     X(rt_data_has, "i", "p") X(rt_data_real, "d", "pp") X(rt_data_int, "i", "pp") \
     X(rt_data_bool, "i", "pp") X(rt_data_array, "p", "piip") X(rt_data_mat, "p", "pp") \
