@@ -303,7 +303,7 @@ static int run_command(int argc, char **argv) {
     return status;
 }
 
-int main(int argc, char **argv) {
+static int dispatch(int argc, char **argv) {
     if (argc < 2) return repl_main();   /* no arguments: the interactive session */
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return fputs(usage_text, stdout), 0;
     if (!strcmp(argv[1], "--version")) return print_version(), 0;
@@ -311,3 +311,6 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "repl")) return repl_main();
     return run_command(argc, argv);
 }
+
+/* Every command's output is checked once at the end: a write that failed is status 1. */
+int main(int argc, char **argv) { return rt_check_stdout(dispatch(argc, argv)); }

@@ -108,6 +108,24 @@ void rt_finish(void)
     fflush(stdout);
 }
 
+/* Output that could not be written is an error (a full disk, a closed pipe): status 1 when
+ * the run would otherwise succeed. A failed write sets the stream's error flag for good, so
+ * this one check at the end covers every write; it reports once however often it is called. */
+int rt_check_stdout(int status)
+{
+    static bool reported;
+    errno = 0;
+    bool bad = fflush(stdout) != 0 || ferror(stdout);
+    if (!bad || reported)
+        return bad && !status ? 1 : status;
+    reported = true;
+    if (errno)
+        fprintf(stderr, "ppl: error: cannot write standard output: %s\n", strerror(errno));
+    else
+        fprintf(stderr, "ppl: error: cannot write standard output\n");
+    return status ? status : 1;
+}
+
 void rt_gc_root(void *addr)
 {
     GC_add_roots(addr, (char *)addr + sizeof(void *));

@@ -581,6 +581,6 @@ static int script_main(int argc, char **argv, const rt_program *prog)
 int rt_program_main(int argc, char **argv, const rt_program *prog)
 {
     if (prog->is_script || prog->nmodels == 0)
-        return script_main(argc, argv, prog);
-    return model_main(argc, argv, prog);
+        return rt_check_stdout(script_main(argc, argv, prog));
+    return rt_check_stdout(model_main(argc, argv, prog));
 }

@@ -354,6 +354,19 @@ expect_cmd "--dump-ast" 0 "." "$PPL" check --dump-ast examples/basics.ppl
 expect_cmd "ir before optimization" 0 "before optimization" "$PPL" ir examples/basics.ppl
 grep -q "after optimization" "$TMP/cmd" && pass || fail "ppl ir: no 'after optimization' section"
 
+# Output that cannot be written (a full disk) is an error, status 1, for every command.
+if [ -w /dev/full ]; then
+    for c in "run examples/basics.ppl" "ir examples/basics.ppl" "--help" "--version" "run examples/kalman.ppl --data examples/kalman.json --particles 10"; do
+        # shellcheck disable=SC2086
+        expect_cmd "ppl $c > /dev/full" 1 "error: cannot write (the CSV to )?standard output" sh -c '"$0" "$@" > /dev/full' "$PPL" $c
+    done
+    if "$PPL" build examples/basics.ppl -o "$TMP/full" > "$TMP/cmd" 2>&1; then
+        expect_cmd "built binary > /dev/full" 1 "error: cannot write standard output" sh -c '"$0" > /dev/full' "$TMP/full"
+    else
+        fail "ppl build examples/basics.ppl"; show "$TMP/cmd"
+    fi
+fi
+
 # Deep nesting is a clean error, not a stack overflow (the crash corpus has more such inputs).
 expect_cmd "nesting too deep" 1 "error: nesting too deep" "$PPL" check "$CRASH/in/gen_parens@all.ppl"
 
