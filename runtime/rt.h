@@ -136,7 +136,10 @@ bool rt_parse_options(int argc, char **argv, int first, rt_options *opt);
 /* Initializes the collector and loads the data file; exits 1 with a message on bad data. */
 void rt_init(const rt_options *opt);
 void rt_finish(void);                 /* flushes output */
-int rt_check_stdout(int status);      /* flushes; a failed write is reported, and status 1 */
+int rt_check_stdout(int status);
+/* SIGINT and SIGTERM stop the run with status 130 or 143 after flushing stdout (rt_stop.c);
+ * call before any thread starts (they inherit the blocked signals). */
+void rt_install_stop_handler(void);      /* flushes; a failed write is reported, and status 1 */
 /* Loads the --data file (NULL: none), replacing any loaded before; rt_init calls it. */
 void rt_data_load(const char *path);
 /* The run's seed (--seed N, else 0), set by rt_init; the RNG derives every stream from it. */

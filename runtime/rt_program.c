@@ -580,6 +580,7 @@ static int script_main(int argc, char **argv, const rt_program *prog)
  * (binding its data, printing nothing). */
 int rt_program_main(int argc, char **argv, const rt_program *prog)
 {
+    rt_install_stop_handler();
     if (prog->is_script || prog->nmodels == 0)
         return rt_check_stdout(script_main(argc, argv, prog));
     return rt_check_stdout(model_main(argc, argv, prog));

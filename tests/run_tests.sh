@@ -367,6 +367,29 @@ if [ -w /dev/full ]; then
     fi
 fi
 
+# SIGINT and SIGTERM stop a run with status 130 and 143, keeping what it printed (stdout is a
+# file here, fully buffered). timeout runs the program in the foreground, so SIGINT is not
+# ignored as it is in a background job.
+printf 'print("started")\nvar i = 0\nwhile true { i = i + 1 }\n' > "$TMP/forever.ppl"
+stop_test() {   # NAME SIGNAL WANT_RC CMD...
+    local name=$1 sig=$2 want=$3 rc
+    shift 3
+    timeout --preserve-status -s "$sig" 2 "$@" > "$TMP/stop.out" 2> "$TMP/stop.err"; rc=$?
+    if [ $rc -ne "$want" ] || [ "$(cat "$TMP/stop.out")" != started ]; then
+        fail "$name: SIG$sig gives exit $rc (want $want) and stdout:" "$(cat "$TMP/stop.out")"; show "$TMP/stop.err"
+    else
+        pass
+    fi
+}
+stop_test "ppl run" INT 130 "$PPL" run "$TMP/forever.ppl"
+stop_test "ppl run" TERM 143 "$PPL" run "$TMP/forever.ppl"
+if "$PPL" build "$TMP/forever.ppl" -o "$TMP/forever" > "$TMP/cmd" 2>&1; then
+    stop_test "built binary" INT 130 "$TMP/forever"
+    stop_test "built binary" TERM 143 "$TMP/forever"
+else
+    fail "ppl build forever.ppl"; show "$TMP/cmd"
+fi
+
 # Deep nesting is a clean error, not a stack overflow (the crash corpus has more such inputs).
 expect_cmd "nesting too deep" 1 "error: nesting too deep" "$PPL" check "$CRASH/in/gen_parens@all.ppl"
 
