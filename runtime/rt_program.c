@@ -3,6 +3,7 @@
 #define GC_THREADS
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,7 +176,7 @@ static bool parse_real(const char *s, double *out)
     if (!*s || strchr(" \t\n\v\f\r", *s))
         return false;
     *out = strtod(s, &end);
-    return *end == '\0';
+    return *end == '\0' && isfinite(*out);   /* no flag takes inf or nan */
 }
 
 static int set_count(run_opts *o, int f, const char *v, uint64_t lo, uint64_t hi, int64_t *out)
@@ -215,7 +216,7 @@ static int set_lr(run_opts *o, const char *v)
 {
     if (parse_real(v, &o->lr) && o->lr > 0)
         return 0;
-    return usage_error(o, "--lr needs a positive number, not '%s'", v);
+    return usage_error(o, "--lr needs a finite positive number, not '%s'", v);
 }
 
 static int set_scheme(run_opts *o, const char *v)

@@ -132,6 +132,8 @@ expect_cmd "model mode: bad particles" 2 "particles" "$TMP/kalman" --data "$KD" 
 expect_cmd "model mode: unknown method" 2 "method" "$TMP/kalman" --data "$KD" --method mcmc
 expect_cmd "model mode: unknown model" 2 "unknown model 'nope'" "$TMP/kalman" --data "$KD" --model nope
 expect_cmd "model mode: smc flag with is" 2 "smc only" "$TMP/kalman" --data "$KD" --method is --ess 0.3
+expect_cmd "model mode: --lr inf" 2 "--lr needs a finite positive number, not 'inf'" "$TMP/kalman" --data "$KD" --method vi --lr inf
+expect_cmd "model mode: --ess nan" 2 "--ess needs" "$TMP/kalman" --data "$KD" --ess nan
 
 # ppl summary reads the CSV: the value row and the log evidence line.
 expect_cmd "ppl summary" 0 "^log evidence -7\.1" "$PPL" summary "$TMP/draws_smc.csv"
