@@ -221,6 +221,7 @@ static int cmd_run(Arena *a, const Options *o) {
     dispose_tm(tm);
     int status = 1;
     if (ok) {
+        rt_program_file = o->file;
         ok = backend_jit_run(c.mod, c.tsc, o->rt_argc, o->rt_argv, &status);   /* consumes the module */
         c.mod = NULL;
     }
@@ -263,6 +264,7 @@ static int cmd_build(Arena *a, const Options *o) {
     char buf[PATH_MAX];
     const char *out = o->out ? o->out : default_output(o->file, buf, sizeof buf);
     if (!out) return usage_error("'%s' does not end in .ppl; name the binary with -o", o->file);
+    if (rt_same_file(out, o->file)) return usage_error("-o '%s' is the source file; refusing to overwrite it", out);
     Compiled c;
     if (!compile(a, o, &c)) return 1;
     LLVMTargetMachineRef tm = backend_target_machine();

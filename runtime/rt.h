@@ -139,7 +139,11 @@ void rt_finish(void);                 /* flushes output */
 int rt_check_stdout(int status);
 /* SIGINT and SIGTERM stop the run with status 130 or 143 after flushing stdout (rt_stop.c);
  * call before any thread starts (they inherit the blocked signals). */
-void rt_install_stop_handler(void);      /* flushes; a failed write is reported, and status 1 */
+void rt_install_stop_handler(void);
+/* `ppl run`: the source file being run (set by the driver; NULL in a built binary), which
+ * model mode's --output must not overwrite. */
+extern const char *rt_program_file;
+bool rt_same_file(const char *a, const char *b);   /* both exist and are one file */      /* flushes; a failed write is reported, and status 1 */
 /* Loads the --data file (NULL: none), replacing any loaded before; rt_init calls it. */
 void rt_data_load(const char *path);
 /* The run's seed (--seed N, else 0), set by rt_init; the RNG derives every stream from it. */

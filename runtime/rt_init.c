@@ -6,10 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <gc.h>
 #include "rt.h"
 
 uint64_t rt_seed;   /* the run's RNG seed: --seed N, else 0 */
+const char *rt_program_file;
+
+bool rt_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
 
 /* `usage: PROG [ARGS BEFORE first] [--data FILE.json] [--seed N]` on `out`. */
 static void print_usage(FILE *out, int argc, char **argv, int first)

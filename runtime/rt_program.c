@@ -356,6 +356,20 @@ static const rt_vi_problem *choose_guide(const run_opts *o, const rt_model_entry
     return NULL;
 }
 
+/* --output must not name an input: the data file, or the program (the source that `ppl run`
+ * compiles, or the built binary itself). The same file under any name (links, ./x) counts. */
+static int check_output_path(const run_opts *o)
+{
+    if (!o->output)
+        return 0;
+    if (o->data_path && rt_same_file(o->output, o->data_path))
+        return usage_error(o, "--output '%s' is the data file; refusing to overwrite it", o->output);
+    const char *program = rt_program_file ? rt_program_file : "/proc/self/exe";
+    if (rt_same_file(o->output, program))
+        return usage_error(o, "--output '%s' is the program; refusing to overwrite it", o->output);
+    return 0;
+}
+
 static int parse_model_args(int argc, char **argv, run_opts *o)
 {
     *o = (run_opts){ .prog_name = argv[0], .method = METHOD_SMC, .scheme = RT_RESAMPLE_SYSTEMATIC,
@@ -368,7 +382,8 @@ static int parse_model_args(int argc, char **argv, run_opts *o)
     }
     if (o->method == METHOD_VI && !o->given[F_PARTICLES])
         o->particles = DEFAULT_VI_PARTICLES;
-    return check_method_flags(o);
+    int status = check_method_flags(o);
+    return status ? status : check_output_path(o);
 }
 
 /* ---- the configuration, echoed and written into the CSV ---- */
