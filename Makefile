@@ -15,7 +15,7 @@ LLVM_LIBS := $(shell $(LLVM_CONFIG) --ldflags --libs 2>/dev/null)
 # BLAS_DIR (from configure): OpenBLAS's serial build, whose library the binaries find by rpath.
 BLAS_LIBS = $(if $(BLAS_DIR),-L$(BLAS_DIR) -Wl$(comma)-rpath$(comma)$(BLAS_DIR)) -lopenblas
 comma := ,
-RT_LIBS = -lcjson -lgc $(BLAS_LIBS) -lm -lpthread -lgsl
+RT_LIBS = -ljansson -lgc $(BLAS_LIBS) -lm -lpthread -lgsl
 # How `ppl build` links a program: libpplrt.a, these libraries, and the sanitizer if any.
 LINK_FLAGS = $(SAN_FLAGS) $(RT_LIBS)
 
