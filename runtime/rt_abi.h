@@ -40,6 +40,7 @@
     X(rt_gc_root, "v", "p") X(rt_session_load, "i", "p") X(rt_session_store, "v", "pi") \
     /* models and inference (rt_infer.c, rt_posterior.c, rt_plot.c; rt_infer.h) */ \
     X(rt_frame_new, "p", "i") X(rt_record, "v", "piipd") X(rt_log_scale, "d", "pd") \
+    X(rt_weight_overflow, "n", "ppdd") \
     X(rt_infer_is, "p", "ppiip") \
     X(rt_infer_smc, "p", "ppiidiip") X(rt_post_resamples, "i", "p") X(rt_post_ess_history, "p", "p") \
     X(rt_post_mean, "d", "p") X(rt_post_sd, "d", "p") X(rt_post_quantile, "d", "pdp") \

@@ -74,6 +74,9 @@ void rt_record(rt_particle *p, int64_t site, int64_t nidx, const int64_t *idx, d
 /* log(scale), remembered in p->scale and p->log_scale: generated code computes a scalar
  * normal observe's density inline and calls this only when the scale differs from the last. */
 double rt_log_scale(rt_particle *p, double scale);
+/* The error of a weight that finite terms made infinite: an observe, reward or potential at
+ * loc ("reward") added delta to logw and the sum overflowed. */
+_Noreturn void rt_weight_overflow(const char *loc, const char *what, double logw, double delta);
 /* Importance sampling: `particles` runs of the model on `args` (see rt_particle), each from
  * a zeroed frame with its own RNG stream, each run to its end. All particles dead is a runtime error at loc naming the model. With
  * record = 0 the sample sites' values are not kept (only the return value and weights). */
