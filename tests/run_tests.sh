@@ -390,6 +390,17 @@ else
     fail "ppl build forever.ppl"; show "$TMP/cmd"
 fi
 
+# The checker is not quadratic: a type error about an annotation 100000 levels deep names the
+# type in a line of reasonable length (spelled out, it took memory quadratic in the depth,
+# some 12 GB), and 100000 top-level lets check in well under the timeout (a linear search
+# per name took minutes).
+awk 'BEGIN { printf "let x: real"; for (i = 0; i < 100000; i++) printf "[]"; print " = 1" }' > "$TMP/deep_type.ppl"
+expect_cmd "type error on a 100000-level annotation" 1 "expected real\[\]\.\.\.\[\] \(100000 levels\), found int" \
+    timeout 20 "$PPL" check "$TMP/deep_type.ppl"
+[ "$(head -n 1 "$TMP/cmd" | wc -c)" -lt 200 ] && pass || fail "the deep annotation's type is spelled out in full"
+awk 'BEGIN { for (i = 0; i < 100000; i++) printf "let x%d = %d\n", i, i; print "print(x99999)" }' > "$TMP/many_lets.ppl"
+expect_cmd "100000 top-level lets" 0 "" timeout 20 "$PPL" check "$TMP/many_lets.ppl"
+
 # Deep nesting is a clean error, not a stack overflow (the crash corpus has more such inputs).
 expect_cmd "nesting too deep" 1 "error: nesting too deep" "$PPL" check "$CRASH/in/gen_parens@all.ppl"
 
