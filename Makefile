@@ -68,6 +68,45 @@ check: ppl $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=0} $$t || exit 1; done
 	@sh tests/run_tests.sh ./ppl
 
+# ---- fuzzing: libFuzzer targets built with clang (FUZZ_CC, found by ./configure) ----
+# `make fuzz` builds everything under $(FUZZ_B) with ASan, UBSan and libFuzzer's coverage,
+# then runs each target FUZZ_SECONDS seconds on a corpus that starts from tests/fuzz/seeds/T
+# and grows in $(FUZZ_B)/corpus/T. A crash stops the run and leaves its input as
+# $(FUZZ_B)/crash-T-*; rerun a target on it to see the report (make fuzz-build first).
+FUZZ_CC ?= clang-19
+FUZZ_SECONDS ?= 60
+FUZZ_B = build-fuzz
+FUZZ_TARGETS = front json csv
+FUZZ_SAN = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_BINS = $(patsubst %,$(FUZZ_B)/fuzz_%,$(FUZZ_TARGETS))
+# Seeds besides tests/fuzz/seeds/T: the front end also starts from every test program.
+FUZZ_SEEDS_front = tests/run examples tests/errors tests/broken
+
+fuzz-build:
+	@[ -n "$(FUZZ_CC)" ] && command -v $(FUZZ_CC) > /dev/null || \
+	    { echo "make fuzz needs clang-19 and libclang-rt-19-dev (./configure --with-optional installs them)"; exit 1; }
+	$(MAKE) B=$(FUZZ_B) CC=$(FUZZ_CC) SAN_FLAGS="$(FUZZ_SAN)" $(FUZZ_B)/libpplc.a $(FUZZ_B)/libpplrt.a
+	$(MAKE) B=$(FUZZ_B) CC=$(FUZZ_CC) SAN_FLAGS="$(FUZZ_SAN)" $(FUZZ_BINS)
+
+$(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_B)/libpplc.a $(FUZZ_B)/libpplrt.a
+	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_B)/libpplc.a $(FUZZ_B)/libpplrt.a \
+	    $(LLVM_LIBS) $(RT_LIBS) -lreadline -Wl,-rpath,$(shell $(LLVM_CONFIG) --libdir)
+
+# -close_fd_mask=3: the targets' own messages (every malformed input has one) are not shown;
+# libFuzzer still reports a crash and saves its input. Its log is $(FUZZ_B)/fuzz_T.log.
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_B)/corpus/$$t; \
+	    echo "== fuzz_$$t ($(FUZZ_SECONDS) s)"; \
+	    ASAN_OPTIONS=detect_leaks=0 $(FUZZ_B)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+	        -rss_limit_mb=3072 -close_fd_mask=3 -print_final_stats=1 -artifact_prefix=$(FUZZ_B)/crash-$$t- \
+	        $(FUZZ_B)/corpus/$$t tests/fuzz/seeds/$$t $$(case $$t in front) echo $(FUZZ_SEEDS_front);; esac) \
+	        > $(FUZZ_B)/fuzz_$$t.log 2>&1; rc=$$?; \
+	    grep -E "^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)" $(FUZZ_B)/fuzz_$$t.log; \
+	    echo "   corpus: $$(ls $(FUZZ_B)/corpus/$$t | wc -l) inputs"; \
+	    if [ $$rc -ne 0 ]; then tail -n 40 $(FUZZ_B)/fuzz_$$t.log; exit 1; fi; \
+	done
+
 bench: ppl
 	@sh bench/run_bench.sh ./ppl
 
@@ -79,4 +118,4 @@ install: ppl
 clean:
 	rm -rf $(B) ppl
 
-.PHONY: all check bench install clean dirs
+.PHONY: all check bench install clean dirs fuzz fuzz-build

@@ -136,16 +136,18 @@ bool rt_parse_options(int argc, char **argv, int first, rt_options *opt);
 /* Initializes the collector and loads the data file; exits 1 with a message on bad data. */
 void rt_init(const rt_options *opt);
 void rt_finish(void);                 /* flushes output */
-int rt_check_stdout(int status);
+int rt_check_stdout(int status);      /* flushes; a failed write is reported, and status 1 */
 /* SIGINT and SIGTERM stop the run with status 130 or 143 after flushing stdout (rt_stop.c);
  * call before any thread starts (they inherit the blocked signals). */
 void rt_install_stop_handler(void);
 /* `ppl run`: the source file being run (set by the driver; NULL in a built binary), which
  * model mode's --output must not overwrite. */
 extern const char *rt_program_file;
-bool rt_same_file(const char *a, const char *b);   /* both exist and are one file */      /* flushes; a failed write is reported, and status 1 */
+bool rt_same_file(const char *a, const char *b);   /* both exist and are one file */
 /* Loads the --data file (NULL: none), replacing any loaded before; rt_init calls it. */
 void rt_data_load(const char *path);
+/* The same from text already read (malloc'd, len bytes; freed): PATH names it in messages. */
+void rt_data_load_text(const char *path, char *text, size_t len);
 /* The run's seed (--seed N, else 0), set by rt_init; the RNG derives every stream from it. */
 extern uint64_t rt_seed;
 

@@ -49,8 +49,9 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-/* Reports an error in the JSON text as PATH:LINE:COL (1-based, columns in bytes). */
-_Noreturn static void fail_syntax(const char *path, const char *text, const char *at, const char *msg)
+/* Reports an error in the JSON text as PATH:LINE:COL (1-based, columns in bytes), after
+ * freeing the text: a runtime error like any other, so the REPL (and the fuzzer) recover. */
+_Noreturn static void fail_syntax(const char *path, char *text, const char *at, const char *msg)
 {
     int line = 1, col = 1;
     for (const char *p = text; p < at; p++, col++)
@@ -58,16 +59,18 @@ _Noreturn static void fail_syntax(const char *path, const char *text, const char
             line++;
             col = 0;
         }
-    fflush(stdout);
-    fprintf(stderr, "%s:%d:%d: error: %s\n", path, line, col, msg);
-    exit(1);
+    char loc[512];
+    snprintf(loc, sizeof loc, "%s:%d:%d", path, line, col);
+    free(text);
+    rt_fail(loc, msg);
 }
 
 /* Jansson's error, at the start of the token it names (its position is the byte after it). */
-_Noreturn static void fail_json(const char *path, const char *text, size_t len, const json_error_t *e)
+_Noreturn static void fail_json(const char *path, char *text, size_t len, const json_error_t *e)
 {
     size_t pos = e->position > 0 ? (size_t)e->position - 1 : 0;
-    const char *at = text + (pos < len ? pos : len), *msg = "malformed JSON";
+    char *at = text + (pos < len ? pos : len);
+    const char *msg = "malformed JSON";
     char buf[160];
     switch (json_error_code(e)) {
     case json_error_numeric_overflow:
@@ -175,7 +178,7 @@ static size_t original_position(const widened *w, size_t pos)
     return pos - 2 * k;
 }
 
-static json_t *parse_json(const char *path, const char *text, size_t len)
+static json_t *parse_json(const char *path, char *text, size_t len)
 {
     json_error_t err;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
@@ -187,6 +190,8 @@ static json_t *parse_json(const char *path, const char *text, size_t len)
     root = json_loadb(w.text, w.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
     if (!root) {
         err.position = (int)original_position(&w, (size_t)err.position);
+        free(w.text);
+        free(w.at);
         fail_json(path, text, len, &err);
     }
     free(w.text);
@@ -204,6 +209,12 @@ void rt_data_load(const char *path)
     char *text = read_file(path, &len);
     if (!text)
         rt_failf(NULL, "cannot read data file '%s': %s", path, strerror(errno));
+    rt_data_load_text(path, text, len);
+}
+
+void rt_data_load_text(const char *path, char *text, size_t len)
+{
+    forget_data();
     const char *nul = memchr(text, '\0', len);
     if (nul)
         fail_syntax(path, text, nul, "malformed JSON");
