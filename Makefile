@@ -1,5 +1,6 @@
 # Makefile - builds ./ppl (front end, LLVM back end, driver) and build/libpplrt.a (runtime).
-# `make check` runs every test; `make SANITIZE=1 check` runs them under ASan and UBSan.
+# `make check` runs every test; `make SANITIZE=1 check` runs them under ASan and UBSan;
+# `make TSAN=1` builds with ThreadSanitizer, for tests/tsan.sh (the SMC and VI tests).
 -include config.mk
 LLVM_CONFIG ?= llvm-config-19
 PREFIX ?= /usr/local
@@ -7,7 +8,7 @@ VERSION = 0.1.0
 B = build
 
 SAN_LIST = address,undefined
-SAN_FLAGS = $(if $(SANITIZE),-fsanitize=$(SAN_LIST) -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+SAN_FLAGS = $(if $(SANITIZE),-fsanitize=$(SAN_LIST) -fno-sanitize-recover=undefined -fno-omit-frame-pointer)$(if $(TSAN),-fsanitize=thread -fno-omit-frame-pointer)
 CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
          -D_GNU_SOURCE -Ilang -Icompiler -Iruntime $(SAN_FLAGS)
 LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null)
