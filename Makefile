@@ -1,5 +1,6 @@
 # Makefile - builds ./ppl (front end, LLVM back end, driver) and build/libpplrt.a (runtime).
-# `make check` runs every test; `make SANITIZE=1 check` runs them under ASan and UBSan.
+# `make check` runs every test; `make SANITIZE=1 check` runs them under ASan and UBSan;
+# `make TSAN=1` builds with ThreadSanitizer, for tests/tsan.sh (the SMC and VI tests).
 -include config.mk
 LLVM_CONFIG ?= llvm-config-19
 PREFIX ?= /usr/local
@@ -7,7 +8,7 @@ VERSION = 0.1.0
 B = build
 
 SAN_LIST = address,undefined
-SAN_FLAGS = $(if $(SANITIZE),-fsanitize=$(SAN_LIST) -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+SAN_FLAGS = $(if $(SANITIZE),-fsanitize=$(SAN_LIST) -fno-sanitize-recover=undefined -fno-omit-frame-pointer)$(if $(TSAN),-fsanitize=thread -fno-omit-frame-pointer)
 CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
          -D_GNU_SOURCE -Ilang -Icompiler -Iruntime $(SAN_FLAGS)
 LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null)
@@ -15,7 +16,7 @@ LLVM_LIBS := $(shell $(LLVM_CONFIG) --ldflags --libs 2>/dev/null)
 # BLAS_DIR (from configure): OpenBLAS's serial build, whose library the binaries find by rpath.
 BLAS_LIBS = $(if $(BLAS_DIR),-L$(BLAS_DIR) -Wl$(comma)-rpath$(comma)$(BLAS_DIR)) -lopenblas
 comma := ,
-RT_LIBS = -lcjson -lgc $(BLAS_LIBS) -lm -lpthread -lgsl
+RT_LIBS = -ljansson -lgc $(BLAS_LIBS) -lm -lpthread -lgsl
 # How `ppl build` links a program: libpplrt.a, these libraries, and the sanitizer if any.
 LINK_FLAGS = $(SAN_FLAGS) $(RT_LIBS)
 
@@ -68,6 +69,45 @@ check: ppl $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=0} $$t || exit 1; done
 	@sh tests/run_tests.sh ./ppl
 
+# ---- fuzzing: libFuzzer targets built with clang (FUZZ_CC, found by ./configure) ----
+# `make fuzz` builds everything under $(FUZZ_B) with ASan, UBSan and libFuzzer's coverage,
+# then runs each target FUZZ_SECONDS seconds on a corpus that starts from tests/fuzz/seeds/T
+# and grows in $(FUZZ_B)/corpus/T. A crash stops the run and leaves its input as
+# $(FUZZ_B)/crash-T-*; rerun a target on it to see the report (make fuzz-build first).
+FUZZ_CC ?= clang-19
+FUZZ_SECONDS ?= 60
+FUZZ_B = build-fuzz
+FUZZ_TARGETS = front json csv
+FUZZ_SAN = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_BINS = $(patsubst %,$(FUZZ_B)/fuzz_%,$(FUZZ_TARGETS))
+# Seeds besides tests/fuzz/seeds/T: the front end also starts from every test program.
+FUZZ_SEEDS_front = tests/run examples tests/errors tests/broken
+
+fuzz-build:
+	@[ -n "$(FUZZ_CC)" ] && command -v $(FUZZ_CC) > /dev/null || \
+	    { echo "make fuzz needs clang-19 and libclang-rt-19-dev (./configure --with-optional installs them)"; exit 1; }
+	$(MAKE) B=$(FUZZ_B) CC=$(FUZZ_CC) SAN_FLAGS="$(FUZZ_SAN)" $(FUZZ_B)/libpplc.a $(FUZZ_B)/libpplrt.a
+	$(MAKE) B=$(FUZZ_B) CC=$(FUZZ_CC) SAN_FLAGS="$(FUZZ_SAN)" $(FUZZ_BINS)
+
+$(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_B)/libpplc.a $(FUZZ_B)/libpplrt.a
+	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_B)/libpplc.a $(FUZZ_B)/libpplrt.a \
+	    $(LLVM_LIBS) $(RT_LIBS) -lreadline -Wl,-rpath,$(shell $(LLVM_CONFIG) --libdir)
+
+# -close_fd_mask=3: the targets' own messages (every malformed input has one) are not shown;
+# libFuzzer still reports a crash and saves its input. Its log is $(FUZZ_B)/fuzz_T.log.
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_B)/corpus/$$t; \
+	    echo "== fuzz_$$t ($(FUZZ_SECONDS) s)"; \
+	    ASAN_OPTIONS=detect_leaks=0 $(FUZZ_B)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+	        -rss_limit_mb=3072 -close_fd_mask=3 -print_final_stats=1 -artifact_prefix=$(FUZZ_B)/crash-$$t- \
+	        $(FUZZ_B)/corpus/$$t tests/fuzz/seeds/$$t $$(case $$t in front) echo $(FUZZ_SEEDS_front);; esac) \
+	        > $(FUZZ_B)/fuzz_$$t.log 2>&1; rc=$$?; \
+	    grep -E "^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)" $(FUZZ_B)/fuzz_$$t.log; \
+	    echo "   corpus: $$(ls $(FUZZ_B)/corpus/$$t | wc -l) inputs"; \
+	    if [ $$rc -ne 0 ]; then tail -n 40 $(FUZZ_B)/fuzz_$$t.log; exit 1; fi; \
+	done
+
 bench: ppl
 	@sh bench/run_bench.sh ./ppl
 
@@ -79,4 +119,4 @@ install: ppl
 clean:
 	rm -rf $(B) ppl
 
-.PHONY: all check bench install clean dirs
+.PHONY: all check bench install clean dirs fuzz fuzz-build

@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include <cjson/cJSON.h>
+#include <jansson.h>
 
 enum { MAXD = 64 };
 
@@ -55,19 +55,19 @@ static char *read_all(const char *path)
 static int load(const char *path, double **X, int **y, int *N, int *D)
 {
     char *text = read_all(path);
-    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    json_t *root = text ? json_loads(text, 0, NULL) : NULL;
     free(text);
-    cJSON *jx = cJSON_GetObjectItem(root, "X"), *jy = cJSON_GetObjectItem(root, "y");
+    json_t *jx = json_object_get(root, "X"), *jy = json_object_get(root, "y");
     if (!jx || !jy) return 0;
-    *N = cJSON_GetArraySize(jx), *D = cJSON_GetArraySize(cJSON_GetArrayItem(jx, 0));
-    if (*D > MAXD || cJSON_GetArraySize(jy) != *N) return 0;
+    *N = (int)json_array_size(jx), *D = (int)json_array_size(json_array_get(jx, 0));
+    if (*D > MAXD || (int)json_array_size(jy) != *N) return 0;
     *X = malloc(sizeof(double) * (size_t)*N * (size_t)*D), *y = malloc(sizeof(int) * (size_t)*N);
     for (int n = 0; n < *N; n++) {
-        cJSON *row = cJSON_GetArrayItem(jx, n);
-        for (int j = 0; j < *D; j++) (*X)[n * *D + j] = cJSON_GetArrayItem(row, j)->valuedouble;
-        (*y)[n] = cJSON_GetArrayItem(jy, n)->valueint;
+        json_t *row = json_array_get(jx, (size_t)n);
+        for (int j = 0; j < *D; j++) (*X)[n * *D + j] = json_number_value(json_array_get(row, (size_t)j));
+        (*y)[n] = (int)json_integer_value(json_array_get(jy, (size_t)n));
     }
-    cJSON_Delete(root);
+    json_decref(root);
     return 1;
 }
 

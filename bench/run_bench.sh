@@ -150,7 +150,7 @@ fi
 # Target: ppl within 2x of the C rate. The fitted means are compared with the long NUTS run
 # of logreg_reference.json, in units of its posterior sds.
 if [ -f "$SHARED/bench/logreg.json" ]; then
-    ${CC:-cc} -O2 -std=c99 -D_GNU_SOURCE bench/logreg_grad.c -lcjson -lm -o "$OUT/logreg_grad" || exit 1
+    ${CC:-cc} -O2 -std=c99 -D_GNU_SOURCE bench/logreg_grad.c -ljansson -lm -o "$OUT/logreg_grad" || exit 1
     "$PPL" build bench/logreg.ppl -o "$OUT/logreg_ppl" || exit 1
     S1=2000; S2=22000; RUNS=3
     LR="$SHARED/bench/logreg.json"

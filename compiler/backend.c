@@ -24,7 +24,7 @@
 #include "rt_replay.h"
 
 #ifndef PPL_LINK_FLAGS
-#define PPL_LINK_FLAGS "-lcjson -lgc -lopenblas -lm -lpthread"
+#define PPL_LINK_FLAGS "-ljansson -lgc -lopenblas -lm -lpthread"
 #endif
 #ifndef PPL_LIBDIR
 #define PPL_LIBDIR "/usr/local/lib/ppl"

@@ -50,6 +50,7 @@ typedef struct Cg {
     bool session;                          /* a REPL cell: show values of top-level lets and expressions */
     bool replay;                           /* emitting a model's replay function (cg_sample) */
     bool ad;                               /* a gradient specialization: reals are tape handles (i64) */
+    bool calls_fn;                         /* the function being emitted calls a ppl function */
     Node *ad_guide;                        /* the guide whose specialization is being emitted */
     PtrVec ad_queue;                       /* functions whose specializations are still to define */
     /* globals of reals lifted to handles at the entry of a specialization, once per call */
@@ -90,7 +91,7 @@ LLVMValueRef cg_compare(Cg *g, TokKind op, bool real, LLVMValueRef l, LLVMValueR
 int cg_small_exponent(const Node *r);   /* 2, 3 or 4 for x^2, x^3, x^4 (products), else 0 */
 LLVMValueRef cg_arg(Cg *g, Node *e, int i);
 const Type *cg_arg_type(Node *e, int i);
-LLVMValueRef cg_dist_function(Cg *g, int which, int kind);
+LLVMValueRef cg_dist_build_call(Cg *g, int which, int kind, LLVMValueRef *args);
 LLVMValueRef cg_dist_call(Cg *g, Node *dist, int which, LLVMValueRef first);
 LLVMValueRef cg_expr(Cg *g, Node *e);
 LLVMValueRef cg_mat_index(Cg *g, Node *e);

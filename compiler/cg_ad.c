@@ -66,8 +66,8 @@ static int ad_arith_fn(TokKind op) {
 
 static bool ad_binary(Cg *g, Node *e, LLVMValueRef *v) {
     if (e->binary.lhs->type->kind == TY_MAT) {   /* X * w: one rt_ad_matvec node */
-        LLVMValueRef args[3] = {cg_expr(g, e->binary.lhs), cg_expr(g, e->binary.rhs), cg_loc_string(g, e->loc)};
-        *v = cg_rt_call(g, RTF_rt_vi_matvec, args, 3);
+        LLVMValueRef x = cg_expr(g, e->binary.lhs), w = cg_expr(g, e->binary.rhs);   /* in this order */
+        *v = cg_rt_call(g, RTF_rt_vi_matvec, (LLVMValueRef[]){x, w, cg_loc_string(g, e->loc)}, 3);
         return true;
     }
     if (e->binary.lhs->type->kind != TY_REAL) return false;
@@ -156,6 +156,18 @@ static LLVMValueRef ad_stop_grad(Cg *g, Node *e) {
     return cg_rt_call(g, e->type->kind == TY_REAL ? RTF_rt_ad_stop_grad : RTF_rt_vi_stop_grad_array, &x, 1);
 }
 
+/* Two-argument builtins evaluate their arguments in statements of their own, left to right:
+ * the order of a C call's arguments is unspecified, and sample sites in them must not swap. */
+static LLVMValueRef ad_quantile(Cg *g, Node *e) {
+    LLVMValueRef post = cg_arg(g, e, 0), q = ad_value(g, cg_arg(g, e, 1));
+    return ad_const(g, cg_rt_call(g, RTF_rt_post_quantile, (LLVMValueRef[]){post, q, cg_loc_string(g, e->loc)}, 3));
+}
+
+static LLVMValueRef ad_min_max(Cg *g, Node *e, int fn) {
+    LLVMValueRef l = cg_arg(g, e, 0), r = cg_arg(g, e, 1);
+    return ad_binary_op(g, fn, l, r);
+}
+
 static bool ad_builtin(Cg *g, Node *e, LLVMValueRef *v) {
     BuiltinId id = (BuiltinId)e->call.builtin;
     bool real = e->type->kind == TY_REAL;
@@ -167,8 +179,7 @@ static bool ad_builtin(Cg *g, Node *e, LLVMValueRef *v) {
         *v = ad_const(g, cg_rt_call(g, id == BI_FLOOR ? RTF_rt_floor : RTF_rt_ceil,
                                     (LLVMValueRef[]){ad_value(g, cg_arg(g, e, 0))}, 1));
     else if (id == BI_QUANTILE)
-        *v = ad_const(g, cg_rt_call(g, RTF_rt_post_quantile, (LLVMValueRef[]){cg_arg(g, e, 0),
-                                    ad_value(g, cg_arg(g, e, 1)), cg_loc_string(g, e->loc)}, 3));
+        *v = ad_quantile(g, e);
     else if (id == BI_SD) *v = ad_plain(g, e);
     else if (id == BI_LPDF) *v = ad_dist_call(g, e->call.args.items[0], cg_arg(g, e, 1));
     else if (id == BI_LOGP) *v = ad_const(g, cg_model_builtin(g, e));   /* a constant of the gradient */
@@ -177,7 +188,7 @@ static bool ad_builtin(Cg *g, Node *e, LLVMValueRef *v) {
     else if (id == BI_ABS) *v = cg_rt_call(g, RTF_rt_ad_abs, (LLVMValueRef[]){cg_arg(g, e, 0)}, 1);
     else if (cg_arg_type(e, 0)->kind == TY_POSTERIOR) *v = ad_plain(g, e);
     else if ((id == BI_MIN || id == BI_MAX) && e->call.args.len == 2)
-        *v = ad_binary_op(g, id == BI_MIN ? RTF_rt_ad_min : RTF_rt_ad_max, cg_arg(g, e, 0), cg_arg(g, e, 1));
+        *v = ad_min_max(g, e, id == BI_MIN ? RTF_rt_ad_min : RTF_rt_ad_max);
     else if (id == BI_SUM) *v = cg_rt_call(g, RTF_rt_vi_sum, (LLVMValueRef[]){cg_arg(g, e, 0)}, 1);
     else if (id == BI_MEAN) *v = cg_rt_call(g, RTF_rt_vi_mean, (LLVMValueRef[]){cg_arg(g, e, 0), cg_loc_string(g, e->loc)}, 2);
     else if (id == BI_LOGSUMEXP) *v = cg_rt_call(g, RTF_rt_vi_logsumexp, (LLVMValueRef[]){cg_arg(g, e, 0)}, 1);
@@ -193,6 +204,7 @@ static bool ad_call(Cg *g, Node *e, LLVMValueRef *v) {
     LLVMValueRef args[n + 1], fn = ad_function(g, sym);
     args[0] = cg_ctx(g);
     for (int i = 0; i < n; i++) args[i + 1] = cg_arg(g, e, i);
+    g->calls_fn = true;
     LLVMValueRef r = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)n + 1, "");
     *v = cg_has_value(sym->type->ret) ? r : NULL;
     return true;
@@ -201,7 +213,7 @@ static bool ad_call(Cg *g, Node *e, LLVMValueRef *v) {
 /* A draw of a guide site at the values of its parameters' handles (a double or an int). */
 static LLVMValueRef draw_at_values(Cg *g, Node *d, const LLVMValueRef *params, LLVMValueRef loc) {
     int kind = d->call.dist - 1, n = d->call.args.len;
-    LLVMValueRef fn = cg_dist_function(g, DIST_SAMPLE, kind), args[n + 2];
+    LLVMValueRef args[n + 2];
     args[0] = cg_ctx(g);   /* the context's stream: an rt_ctx begins with its rt_rng */
     for (int i = 0; i < n; i++) {
         LLVMValueRef a = params[i];
@@ -209,7 +221,7 @@ static LLVMValueRef draw_at_values(Cg *g, Node *d, const LLVMValueRef *params, L
         args[i + 1] = letter == 'd' ? ad_value(g, a) : letter == 'p' ? cg_rt_call(g, RTF_rt_vi_values, &a, 1) : a;
     }
     args[n + 1] = loc;
-    return LLVMBuildCall2(g->b, g->dist_ty[DIST_SAMPLE][kind], fn, args, (unsigned)n + 2, "");
+    return cg_dist_build_call(g, DIST_SAMPLE, kind, args);
 }
 
 /* A guide site with the score-function estimator (beta, gamma, discrete, ...): drawn with the
@@ -264,8 +276,8 @@ static LLVMValueRef ad_sample(Cg *g, Node *e) {
         bool lognormal = strcmp(cg_dist_sig[d->call.dist - 1].name, "lognormal") == 0;
         if (e->sample.estimator == EST_SCORE) return ad_score_sample(g, e, idx, loc);
         if (e->sample.estimator == EST_ENUM) return ad_enum_sample(g, e, idx, loc);
-        LLVMValueRef args[7] = {cg_ctx(g), cg_const_int(g, e->sample.pair), cg_const_int(g, n), idx,
-                                cg_expr(g, d->call.args.items[0]), cg_expr(g, d->call.args.items[1]), loc};
+        LLVMValueRef mu = cg_expr(g, d->call.args.items[0]), sigma = cg_expr(g, d->call.args.items[1]);
+        LLVMValueRef args[7] = {cg_ctx(g), cg_const_int(g, e->sample.pair), cg_const_int(g, n), idx, mu, sigma, loc};
         return cg_rt_call(g, lognormal ? RTF_rt_vi_guide_lognormal : RTF_rt_vi_guide_normal, args, 7);
     }
     /* the model's site: its value from the context's provider, its density in the log prior */

@@ -26,10 +26,31 @@ static LLVMValueRef particle_field(Cg *g, size_t offset) {
 
 /* ---- weights and checkpoints ---- */
 
-static void add_log_weight(Cg *g, LLVMValueRef delta) {
+/* x is finite: x - x is 0, not NaN. */
+static LLVMValueRef is_finite(Cg *g, LLVMValueRef x) {
+    return LLVMBuildFCmp(g->b, LLVMRealOEQ, LLVMBuildFSub(g->b, x, x, ""), LLVMConstReal(g->t_real, 0), "finite");
+}
+
+/* Adds delta to the particle's log weight. When the terms were finite (`terms_finite`, the
+ * operands delta came from) and the weight was, a sum that is not is an overflow: an error
+ * at statement s (`what` it is), never a particle that silently wins (+inf) or dies (-inf). */
+static void add_log_weight(Cg *g, LLVMValueRef delta, LLVMValueRef terms_finite, Node *s, const char *what) {
     LLVMValueRef p = particle_field(g, offsetof(rt_particle, logw));
     LLVMValueRef w = LLVMBuildLoad2(g->b, g->t_real, p, "logw");
-    LLVMBuildStore(g->b, LLVMBuildFAdd(g->b, w, delta, "logw"), p);
+    LLVMValueRef sum = LLVMBuildFAdd(g->b, w, delta, "logw");
+    LLVMValueRef ok = LLVMBuildAnd(g->b, terms_finite, is_finite(g, w), "");
+    LLVMValueRef bad = LLVMBuildAnd(g->b, ok, LLVMBuildNot(g->b, is_finite(g, sum), ""), "overflow");
+    LLVMBasicBlockRef fail = cg_new_block(g, "overflow"), done = cg_new_block(g, "weighed");
+    LLVMBuildCondBr(g->b, bad, fail, done);
+    cg_position(g, fail);
+    LLVMValueRef args[4] = {cg_loc_string(g, s->loc), LLVMBuildGlobalStringPtr(g->b, what, "what"), w, delta};
+    cg_rt_fail_call(g, RTF_rt_weight_overflow, args, 4);
+    cg_position(g, done);
+    LLVMBuildStore(g->b, sum, p);
+}
+
+static void add_term(Cg *g, LLVMValueRef delta, Node *s, const char *what) {
+    add_log_weight(g, delta, is_finite(g, delta), s, what);
 }
 
 /* Suspends the model: records where to resume and returns 1; resumption continues here. */
@@ -188,8 +209,7 @@ static LLVMValueRef cg_observe_normal(Cg *g, Node *d, LLVMValueRef x) {
     cg_position(g, slow);
     int kind = d->call.dist - 1;
     LLVMValueRef args[4] = {x, mu, sigma, cg_loc_string(g, d->loc)};
-    LLVMValueRef checked = LLVMBuildCall2(g->b, g->dist_ty[DIST_LPDF][kind],
-                                          cg_dist_function(g, DIST_LPDF, kind), args, 4, "");
+    LLVMValueRef checked = cg_dist_build_call(g, DIST_LPDF, kind, args);
     LLVMBuildBr(g->b, done);
     cg_position(g, fast);
     LLVMValueRef lp = normal_density(g, x, mu, sigma);
@@ -201,14 +221,14 @@ static LLVMValueRef cg_observe_normal(Cg *g, Node *d, LLVMValueRef x) {
 
 void cg_observe(Cg *g, Node *s) {
     if (s->observe.value->type->kind == TY_ARRAY) {
-        add_log_weight(g, cg_observe_array(g, s));
+        add_term(g, cg_observe_array(g, s), s, "observe");
         if (s != g->final_checkpoint) cg_checkpoint(g);
         return;
     }
     LLVMValueRef v = cg_expr(g, s->observe.value);
     Node *d = s->observe.dist;
     bool normal = !g->ad && strcmp(cg_dist_sig[d->call.dist - 1].name, "normal") == 0;
-    add_log_weight(g, normal ? cg_observe_normal(g, d, v) : cg_dist_call(g, d, DIST_LPDF, v));
+    add_term(g, normal ? cg_observe_normal(g, d, v) : cg_dist_call(g, d, DIST_LPDF, v), s, "observe");
     if (s != g->final_checkpoint) cg_checkpoint(g);
 }
 
@@ -223,7 +243,7 @@ static LLVMValueRef cg_weight_value(Cg *g, Node *s, const char *what) {
 }
 
 void cg_reward(Cg *g, Node *s) {
-    add_log_weight(g, cg_weight_value(g, s, "reward"));
+    add_term(g, cg_weight_value(g, s, "reward"), s, "reward");
     if (s != g->final_checkpoint) cg_checkpoint(g);
 }
 
@@ -232,7 +252,8 @@ void cg_potential(Cg *g, Node *s) {
     LLVMValueRef v = cg_weight_value(g, s, "potential");
     LLVMValueRef p = particle_field(g, offsetof(rt_particle, potential));
     LLVMValueRef old = LLVMBuildLoad2(g->b, g->t_real, p, "potential");
-    add_log_weight(g, LLVMBuildFSub(g->b, v, old, ""));
+    LLVMValueRef terms_finite = LLVMBuildAnd(g->b, is_finite(g, v), is_finite(g, old), "");
+    add_log_weight(g, LLVMBuildFSub(g->b, v, old, ""), terms_finite, s, "potential");
     LLVMBuildStore(g->b, v, p);
     if (s != g->final_checkpoint) cg_checkpoint(g);
 }

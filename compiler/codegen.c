@@ -374,9 +374,8 @@ static LLVMValueRef cg_binary(Cg *g, Node *e) {
 
 /* X[i, j]: a double (the runtime checks both bounds). */
 LLVMValueRef cg_mat_index(Cg *g, Node *e) {
-    LLVMValueRef args[4] = {cg_expr(g, e->index.base), cg_expr(g, e->index.index), cg_expr(g, e->index.col),
-                            cg_loc_string(g, e->loc)};
-    return cg_rt_call(g, RTF_rt_mat_get, args, 4);
+    LLVMValueRef x = cg_expr(g, e->index.base), i = cg_expr(g, e->index.index), j = cg_expr(g, e->index.col);
+    return cg_rt_call(g, RTF_rt_mat_get, (LLVMValueRef[]){x, i, j, cg_loc_string(g, e->loc)}, 4);
 }
 
 static LLVMValueRef cg_index(Cg *g, Node *e) {
@@ -457,9 +456,8 @@ static void compr_body(Cg *g, void *env, LLVMValueRef i) {
 
 static LLVMValueRef cg_comprehension(Cg *g, Node *e) {
     LLVMValueRef lo = cg_expr(g, e->compr.lo), hi = cg_expr(g, e->compr.hi);
-    LLVMValueRef n = LLVMBuildSub(g->b, hi, lo, "n");
-    LLVMValueRef neg = LLVMBuildICmp(g->b, LLVMIntSLT, n, cg_const_int(g, 0), "");
-    n = LLVMBuildSelect(g->b, neg, cg_const_int(g, 0), n, "n");
+    LLVMValueRef args[3] = {lo, hi, cg_loc_string(g, e->loc)};
+    LLVMValueRef n = cg_rt_call(g, RTF_rt_range_len, args, 3);
     ComprEnv env = {e, array_new(g, n, e->type->elem), lo};
     cg_range_loop(g, e->compr.sym, lo, hi, compr_body, &env, e->loc);
     return env.arr;
@@ -591,7 +589,8 @@ static LLVMValueRef cg_builtin(Cg *g, Node *e, BuiltinId id) {
     if (id == BI_LOGP || id == BI_PREDICT) return cg_model_builtin(g, e);
     if (id == BI_STOP_GRAD) return cg_arg(g, e, 0);   /* only gradients see it */
     if (id == BI_FAIL) {
-        cg_rt_fail_call(g, RTF_rt_fail, (LLVMValueRef[]){cg_loc_string(g, e->loc), cg_arg(g, e, 0)}, 2);
+        LLVMValueRef msg = cg_arg(g, e, 0);
+        cg_rt_fail_call(g, RTF_rt_fail, (LLVMValueRef[]){cg_loc_string(g, e->loc), msg}, 2);
         cg_start_dead_block(g);
         return NULL;
     }
@@ -638,13 +637,15 @@ static LLVMValueRef cg_call(Cg *g, Node *e) {
     args[0] = cg_ctx(g);
     for (int i = 0; i < n; i++) args[i + 1] = cg_arg(g, e, i);
     LLVMValueRef fn = sym->cg;
+    g->calls_fn = true;
     LLVMValueRef v = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)n + 1, "");
     return cg_has_value(sym->type->ret) ? v : NULL;
 }
 
 /* ---- distributions ---- */
 
-LLVMValueRef cg_dist_function(Cg *g, int which, int kind) {
+/* The declaration of rt_sample_D or rt_lpdf_D; it also fills in g->dist_ty[which][kind]. */
+static LLVMValueRef dist_function(Cg *g, int which, int kind) {
     if (g->dist_fn[which][kind]) return g->dist_fn[which][kind];
     const char *ps = cg_dist_sig[kind].params;
     int n = (int)strlen(ps);
@@ -659,15 +660,24 @@ LLVMValueRef cg_dist_function(Cg *g, int which, int kind) {
     return g->dist_fn[which][kind] = LLVMAddFunction(g->mod, name, g->dist_ty[which][kind]);
 }
 
+/* A call of rt_sample_D or rt_lpdf_D with its n + 2 arguments. The declaration is made
+ * first, in a statement of its own: it sets the function type that LLVMBuildCall2 reads, and
+ * C leaves the order in which a call's arguments are evaluated unspecified (clang reads the
+ * type before it exists when both are arguments of one call). */
+LLVMValueRef cg_dist_build_call(Cg *g, int which, int kind, LLVMValueRef *args) {
+    LLVMValueRef fn = dist_function(g, which, kind);
+    unsigned n = (unsigned)strlen(cg_dist_sig[kind].params) + 2;
+    return LLVMBuildCall2(g->b, g->dist_ty[which][kind], fn, args, n, "");
+}
+
 /* rt_sample_D(rng, params..., loc) or rt_lpdf_D(value, params..., loc) for a constructor call. */
 LLVMValueRef cg_dist_call(Cg *g, Node *dist, int which, LLVMValueRef first) {
     int kind = dist->call.dist - 1, n = dist->call.args.len;
-    LLVMValueRef fn = cg_dist_function(g, which, kind);
     LLVMValueRef args[n + 2];
     args[0] = first;
     for (int i = 0; i < n; i++) args[i + 1] = cg_expr(g, dist->call.args.items[i]);
     args[n + 1] = cg_loc_string(g, dist->loc);
-    return LLVMBuildCall2(g->b, g->dist_ty[which][kind], fn, args, (unsigned)n + 2, "");
+    return cg_dist_build_call(g, which, kind, args);
 }
 
 /* post.log_evidence, post.ess, post.resamples, post.ess_history; vi: post.params, post.history;
@@ -847,10 +857,21 @@ void cg_end_function(Cg *g, const Type *ret) {
     else LLVMBuildRetVoid(g->b);
 }
 
+/* A function that calls functions checks the stack on entry (rt_stack.c), so that deep
+ * recursion is an error naming it. A leaf needs no check: the margin below the check covers
+ * its frame, and leaves are where small hot functions are. */
+static void stack_check(Cg *g, Node *f) {
+    LLVMBuilderRef eb = cg_entry_builder(g);
+    LLVMValueRef args[2] = {LLVMBuildGlobalStringPtr(eb, f->fn.name, "fn"), cg_loc_string(g, f->loc)};
+    rt_call_with(g, eb, RTF_rt_stack_check, args, 2);
+    LLVMDisposeBuilder(eb);
+}
+
 void cg_define_fn_as(Cg *g, Node *f, LLVMValueRef fn) {
     Type *ret = f->fn.sym->type->ret;
     cg_begin_function(g, fn, ret);
     g->cx = LLVMGetParam(g->fn, 0);
+    g->calls_fn = false;
     for (int i = 0; i < f->fn.params.len; i++) {
         Param *p = f->fn.params.items[i];
         cg_bind_symbol(g, p->sym, LLVMGetParam(g->fn, (unsigned)i + 1));
@@ -858,6 +879,7 @@ void cg_define_fn_as(Cg *g, Node *f, LLVMValueRef fn) {
     LLVMValueRef v = cg_expr(g, f->fn.body);
     if (g->ret_slot && v && !LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(g->b)))
         LLVMBuildStore(g->b, v, g->ret_slot);
+    if (g->calls_fn) stack_check(g, f);
     cg_end_function(g, ret);
 }
 

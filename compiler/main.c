@@ -218,6 +218,7 @@ static int cmd_run(Arena *a, const Options *o) {
     dispose_tm(tm);
     int status = 1;
     if (ok) {
+        rt_program_file = o->file;
         ok = backend_jit_run(c.mod, c.tsc, o->rt_argc, o->rt_argv, &status);   /* consumes the module */
         c.mod = NULL;
     }
@@ -260,6 +261,7 @@ static int cmd_build(Arena *a, const Options *o) {
     char buf[PATH_MAX];
     const char *out = o->out ? o->out : default_output(o->file, buf, sizeof buf);
     if (!out) return usage_error("'%s' does not end in .ppl; name the binary with -o", o->file);
+    if (rt_same_file(out, o->file)) return usage_error("-o '%s' is the source file; refusing to overwrite it", out);
     Compiled c;
     if (!compile(a, o, &c)) return 1;
     LLVMTargetMachineRef tm = backend_target_machine();
@@ -300,7 +302,7 @@ static int run_command(int argc, char **argv) {
     return status;
 }
 
-int main(int argc, char **argv) {
+static int dispatch(int argc, char **argv) {
     if (argc < 2) return repl_main();   /* no arguments: the interactive session */
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return print_usage(), 0;
     if (!strcmp(argv[1], "--version")) return print_version(), 0;
@@ -308,3 +310,6 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "repl")) return repl_main();
     return run_command(argc, argv);
 }
+
+/* Every command's output is checked once at the end: a write that failed is status 1. */
+int main(int argc, char **argv) { return rt_check_stdout(dispatch(argc, argv)); }

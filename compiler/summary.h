@@ -3,6 +3,7 @@
 #ifndef PPL_SUMMARY_H
 #define PPL_SUMMARY_H
 #include <stdbool.h>
+#include <stdio.h>
 #include "arena.h"
 
 /* The command: argv holds what follows "summary" on the command line. Returns the exit
@@ -20,11 +21,15 @@ typedef struct SummaryTable {
     bool has_evidence;          /* a `# log_evidence = X` comment was seen */
     double log_evidence;
     const char *error;          /* after a failed read: "FILE:LINE: error: ..." */
+    int lw;                     /* the log_weight__ column, or -1 */
+    int live;                   /* rows whose log weight is above -inf */
 } SummaryTable;
 
 /* Reads FILE into *t, allocating from a. False (with t->error set) when the file cannot be
  * read, has no header or no draws, or a row has the wrong number of cells or a non-number. */
 bool summary_read_csv(Arena *a, const char *file, SummaryTable *t);
+/* The same from an open stream; *t must be initialized as {.file = NAME, .lw = -1}. */
+bool summary_read_stream(Arena *a, FILE *f, SummaryTable *t);
 
 /* Column j of t, copied into a fresh array of t->nrows values. */
 double *summary_column(Arena *a, const SummaryTable *t, int j);

@@ -19,7 +19,41 @@ static void scope_push(Checker *c) {
 
 static void scope_pop(Checker *c) { c->scope = c->scope->parent; }
 
+enum { SCOPE_LINEAR = 8 };   /* scopes this small are searched, not hashed */
+
+static unsigned name_hash(const char *s) {   /* FNV-1a */
+    unsigned h = 2166136261u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static void table_put(Symbol **table, int cap, Symbol *sym) {
+    unsigned i = name_hash(sym->name) & (unsigned)(cap - 1);
+    while (table[i]) i = (i + 1) & (unsigned)(cap - 1);
+    table[i] = sym;
+}
+
+/* Adds sym to the scope (its name is not there yet); builds or doubles the table as needed. */
+static void scope_add(Arena *a, Scope *s, Symbol *sym) {
+    vec_push(a, &s->syms, sym);
+    if (s->syms.len <= SCOPE_LINEAR) return;
+    if (2 * s->syms.len > s->cap) {
+        int cap = s->cap ? 2 * s->cap : 4 * SCOPE_LINEAR;
+        s->table = arena_alloc(a, (size_t)cap * sizeof *s->table);
+        memset(s->table, 0, (size_t)cap * sizeof *s->table);
+        s->cap = cap;
+        for (int i = 0; i < s->syms.len; i++) table_put(s->table, cap, s->syms.items[i]);
+        return;
+    }
+    table_put(s->table, s->cap, sym);
+}
+
 static Symbol *scope_find_local(Scope *s, const char *name) {
+    if (s->cap) {
+        for (unsigned i = name_hash(name) & (unsigned)(s->cap - 1); s->table[i]; i = (i + 1) & (unsigned)(s->cap - 1))
+            if (strcmp(s->table[i]->name, name) == 0) return s->table[i];
+        return NULL;
+    }
     for (int i = 0; i < s->syms.len; i++) {
         Symbol *sym = s->syms.items[i];
         if (strcmp(sym->name, name) == 0) return sym;
@@ -42,7 +76,7 @@ Symbol *check_declare(Checker *c, SymKind kind, const char *name, Type *type, Lo
     }
     Symbol *sym = arena_alloc(c->a, sizeof *sym);
     *sym = (Symbol){.kind = kind, .name = name, .type = type, .loc = loc, .decl = decl};
-    vec_push(c->a, &c->scope->syms, sym);
+    scope_add(c->a, c->scope, sym);
     return sym;
 }
 
@@ -863,7 +897,7 @@ bool check_session(Arena *a, Program *prog, SessionGlobal *globals, int nglobals
         Symbol *sym = arena_alloc(a, sizeof *sym);
         *sym = (Symbol){.kind = SYM_GLOBAL, .name = globals[i].name, .type = globals[i].type,
                         .is_var = globals[i].is_var};
-        vec_push(a, &c.scope->syms, sym);
+        scope_add(a, c.scope, sym);
         globals[i].sym = sym;
     }
     return check_items(&c, prog);

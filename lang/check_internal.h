@@ -4,9 +4,14 @@
 #define PPL_CHECK_INTERNAL_H
 #include "check.h"
 
+/* A scope's symbols in declaration order, and past a few of them a hash table over their
+ * names too (open addressing, at most half full): a program of 40 000 top-level lets must
+ * not take a linear search per name. */
 typedef struct Scope {
     struct Scope *parent;
     PtrVec syms;
+    Symbol **table;
+    int cap;            /* slots in table: 0 or a power of two */
 } Scope;
 
 typedef struct Checker {

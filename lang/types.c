@@ -63,6 +63,20 @@ const Type *ty_base(const Type *t, int *depth) {
     return t;
 }
 
+/* Arrays of arrays are written in one pass: the element type, then a "[]" per level (a name
+ * built level by level would copy the growing string each time, quadratic in the depth).
+ * Past 32 levels the name says how many rather than spelling them out. */
+static const char *array_name(Arena *a, const Type *t) {
+    int depth = 0;
+    while (t->kind == TY_ARRAY) t = t->elem, depth++;
+    const char *base = ty_name(a, t);
+    if (depth > 32) return arena_printf(a, "%s[]...[] (%d levels)", base, depth);
+    char brackets[65];
+    for (int i = 0; i < depth; i++) brackets[2 * i] = '[', brackets[2 * i + 1] = ']';
+    brackets[2 * depth] = 0;
+    return arena_printf(a, "%s%s", base, brackets);
+}
+
 const char *ty_name(Arena *a, const Type *t) {
     switch (t->kind) {
     case TY_ERROR: return "<error>";
@@ -73,7 +87,7 @@ const char *ty_name(Arena *a, const Type *t) {
     case TY_REAL: return "real";
     case TY_STRING: return "string";
     case TY_MAT: return "mat";
-    case TY_ARRAY: return arena_printf(a, "%s[]", ty_name(a, t->elem));
+    case TY_ARRAY: return array_name(a, t);
     case TY_DIST: return arena_printf(a, "dist<%s>", ty_name(a, t->elem));
     case TY_POSTERIOR: return arena_printf(a, "posterior<%s>", ty_name(a, t->elem));
     case TY_DRAWS: return "draws";

@@ -49,6 +49,9 @@ rt_array *rt_array_new(int64_t len, int64_t has_pointers);
 /* Zeroed collector memory (traced when it may hold pointers); out of memory is a runtime
  * error, so the result is never NULL. */
 void *rt_alloc(size_t bytes, bool traced);
+/* rt_alloc of count * elem bytes; a negative count or a size that wraps fails at loc, naming what. */
+void *rt_alloc_n(int64_t count, size_t elem, bool traced, const char *what, const char *loc);
+int64_t rt_range_len(int64_t lo, int64_t hi, const char *loc);   /* length of lo .. hi, checked */
 /* p, holding len elements of elem bytes in a capacity of *cap, if that is at least need;
  * else a copy in rt_alloc memory with room for need or more (doubling; *cap updated). */
 void *rt_grow(void *p, int64_t len, int64_t *cap, int64_t need, size_t elem, bool traced);
@@ -91,6 +94,8 @@ double rt_exp(double), rt_log(double), rt_sqrt(double), rt_sin(double), rt_cos(d
 /* Runtime errors: print `loc: error: msg` on stderr (after flushing stdout) and exit 1, or
  * in the REPL return to its recovery point (rt_set_recovery, rt_repl.h). */
 _Noreturn void rt_fail(const char *loc, const char *msg);
+/* A runtime error at loc when the calling thread's stack is nearly used up (rt_stack.c). */
+void rt_stack_check(const char *name, const char *loc);
 /* While set, an error elsewhere (in the prelude, say) is followed by a note pointing here:
  * `loc: note: what`. Cleared by the next error or by rt_error_context(NULL, NULL). */
 void rt_error_context(const char *loc, const char *what);
@@ -131,8 +136,18 @@ bool rt_parse_options(int argc, char **argv, int first, rt_options *opt);
 /* Initializes the collector and loads the data file; exits 1 with a message on bad data. */
 void rt_init(const rt_options *opt);
 void rt_finish(void);                 /* flushes output */
+int rt_check_stdout(int status);      /* flushes; a failed write is reported, and status 1 */
+/* SIGINT and SIGTERM stop the run with status 130 or 143 after flushing stdout (rt_stop.c);
+ * call before any thread starts (they inherit the blocked signals). */
+void rt_install_stop_handler(void);
+/* `ppl run`: the source file being run (set by the driver; NULL in a built binary), which
+ * model mode's --output must not overwrite. */
+extern const char *rt_program_file;
+bool rt_same_file(const char *a, const char *b);   /* both exist and are one file */
 /* Loads the --data file (NULL: none), replacing any loaded before; rt_init calls it. */
 void rt_data_load(const char *path);
+/* The same from text already read (malloc'd, len bytes; freed): PATH names it in messages. */
+void rt_data_load_text(const char *path, char *text, size_t len);
 /* The run's seed (--seed N, else 0), set by rt_init; the RNG derives every stream from it. */
 extern uint64_t rt_seed;
 

@@ -14,7 +14,7 @@
     X(rt_print_string, "v", "p") X(rt_print_array, "v", "pii") X(rt_str_eq, "i", "pp") \
     X(rt_print_space, "v", "") X(rt_print_newline, "v", "") \
     /* arrays (rt_array.c) */ \
-    X(rt_array_new, "p", "ii") X(rt_array_copy, "p", "pi") \
+    X(rt_array_new, "p", "ii") X(rt_array_copy, "p", "pi") X(rt_range_len, "i", "iip") \
     X(rt_sum_real, "d", "p") X(rt_sum_int, "i", "p") \
     X(rt_mean_real, "d", "pp") X(rt_mean_int, "d", "pp") \
     X(rt_min_real, "d", "pp") X(rt_max_real, "d", "pp") \
@@ -24,8 +24,9 @@
     X(rt_cos, "d", "d") X(rt_tan, "d", "d") X(rt_atan, "d", "d") X(rt_tanh, "d", "d") \
     X(rt_lgamma, "d", "d") X(rt_log1p, "d", "d") X(rt_expm1, "d", "d") \
     X(rt_floor, "d", "d") X(rt_ceil, "d", "d") X(rt_pow, "d", "dd") \
-    /* errors (rt_error.c), Ctrl-C in the REPL (rt_repl.c) */ \
+    /* errors (rt_error.c, rt_stack.c), Ctrl-C in the REPL (rt_repl.c) */ \
     X(rt_fail, "n", "pp") X(rt_fail_index, "n", "pii") X(rt_interrupt, "n", "p") \
+    X(rt_stack_check, "v", "pp") \
     /* data binding (rt_data.c) */ \
     X(rt_data_has, "i", "p") X(rt_data_real, "d", "pp") X(rt_data_int, "i", "pp") \
     X(rt_data_bool, "i", "pp") X(rt_data_array, "p", "piip") X(rt_data_mat, "p", "pp") \
@@ -39,7 +40,7 @@
     X(rt_gc_root, "v", "p") X(rt_session_load, "i", "p") X(rt_session_store, "v", "pi") \
     /* models and inference (rt_infer.c, rt_posterior.c, rt_plot.c; rt_infer.h) */ \
     X(rt_frame_new, "p", "i") X(rt_record, "v", "piipd") X(rt_log_scale, "d", "pd") \
-    X(rt_root_ctx, "p", "") \
+    X(rt_root_ctx, "p", "") X(rt_weight_overflow, "n", "ppdd") \
     /* the engines of RT_METHODS (rt_methods.h): (ctx, model, args, rt_infer_opts *, loc) */ \
     X(rt_infer_is, "p", "ppppp") X(rt_infer_smc, "p", "ppppp") X(rt_infer_vi, "p", "ppppp") \
     X(rt_post_resamples, "i", "p") X(rt_post_ess_history, "p", "p") \

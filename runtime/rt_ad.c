@@ -662,21 +662,26 @@ static void d_exponential(const double *v, double *d)
  * With r = nu + z^2: d/dz = -(nu+1) z / r, dz/dx = 1/sigma, dz/dsigma = -z/sigma, and
  * d/dnu = -log(1 + z^2/nu)/2 + (nu+1) z^2 / (2 nu r) - 1/(2 nu) - psi(nu/2)/2
  *         + psi((nu+1)/2)/2   (log B(1/2, nu/2) = lgamma(1/2) + lgamma(nu/2) - lgamma((nu+1)/2)). */
+/* z^2 / (c + z^2), which is 1 once z^2 overflows (inf / inf would be NaN), and z / (c + z^2),
+ * which is 0 then: the heavy tails' partials stay finite where their densities do. */
+static double sq_share(double zz, double c) { return isinf(zz) ? 1 : zz / (c + zz); }
+static double over_sq(double z, double zz, double c) { return isinf(zz) ? 0 : z / (c + zz); }
+
 static void d_student_t(const double *v, double *d)
 {
-    double nu = v[1], s = v[3], z = (v[0] - v[2]) / s, zz = z * z, r = nu + zz;
-    d[0] = -(nu + 1) * z / (s * r);
-    d[1] = 0.5 * (-log1p(zz / nu) + (nu + 1) * zz / (nu * r) - 1 / nu
+    double nu = v[1], s = v[3], z = (v[0] - v[2]) / s, zz = z * z;
+    d[0] = -(nu + 1) * over_sq(z, zz, nu) / s;
+    d[1] = 0.5 * (-rt_log1p_sq(v[0], v[2], s, nu) + (nu + 1) * sq_share(zz, nu) / nu - 1 / nu
                   - ad_digamma(0.5 * nu) + ad_digamma(0.5 * (nu + 1)));
     d[2] = -d[0];
-    d[3] = ((nu + 1) * zz / r - 1) / s;
+    d[3] = ((nu + 1) * sq_share(zz, nu) - 1) / s;
 }
 
 /* -log pi - log sigma - log(1 + z^2): d/dz = -2z / (1 + z^2) */
 static void d_cauchy(const double *v, double *d)
 {
-    double s = v[2], z = (v[0] - v[1]) / s, q = 1 + z * z;
-    d[0] = -2 * z / (s * q), d[1] = -d[0], d[2] = (2 * z * z / q - 1) / s;
+    double s = v[2], z = (v[0] - v[1]) / s, zz = z * z;
+    d[0] = -2 * over_sq(z, zz, 1) / s, d[1] = -d[0], d[2] = (2 * sq_share(zz, 1) - 1) / s;
 }
 
 static void d_half_normal(const double *v, double *d)
@@ -687,8 +692,8 @@ static void d_half_normal(const double *v, double *d)
 
 static void d_half_cauchy(const double *v, double *d)
 {
-    double s = v[1], z = v[0] / s, q = 1 + z * z;
-    d[0] = -2 * z / (s * q), d[1] = (2 * z * z / q - 1) / s;
+    double s = v[1], z = v[0] / s, zz = z * z;
+    d[0] = -2 * over_sq(z, zz, 1) / s, d[1] = (2 * sq_share(zz, 1) - 1) / s;
 }
 
 /* A density node over the handles h with values v; lp from rt_lpdf_D, already checked. */

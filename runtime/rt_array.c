@@ -16,14 +16,24 @@ void *rt_alloc(size_t bytes, bool traced)
     return p;
 }
 
+/* count elements of elem bytes: a count whose size does not fit (it would wrap around) is a
+ * runtime error at loc that names what was being allocated, not a small allocation. */
+void *rt_alloc_n(int64_t count, size_t elem, bool traced, const char *what, const char *loc)
+{
+    size_t bytes;
+    if (count < 0 || __builtin_mul_overflow((size_t)count, elem, &bytes) || bytes > PTRDIFF_MAX)
+        rt_failf(loc, "too many %s (%lld of %zu bytes each)", what, (long long)count, elem);
+    return rt_alloc(bytes, traced);
+}
+
 void *rt_grow(void *p, int64_t len, int64_t *cap, int64_t need, size_t elem, bool traced)
 {
     if (need <= *cap)
         return p;
     int64_t c = *cap > 0 ? *cap : 4;
     while (c < need)
-        c *= 2;
-    void *q = rt_alloc(elem * (size_t)c, traced);
+        c = c > INT64_MAX / 2 ? need : 2 * c;
+    void *q = rt_alloc_n(c, elem, traced, "elements", NULL);
     if (len)
         memcpy(q, p, elem * (size_t)len);
     *cap = c;
@@ -46,6 +56,20 @@ rt_array *rt_array_new(int64_t len, int64_t has_pointers)
         memset(a, 0, size);   /* GC_malloc zeroes; GC_malloc_atomic does not */
     a->len = len;
     return a;
+}
+
+/* The length of a comprehension over lo .. hi (0 when hi <= lo). hi - lo can exceed
+ * INT64_MAX (it would wrap to a small or negative length, and the loop would write past the
+ * array), so it is computed unsigned and checked against the longest array there can be. */
+int64_t rt_range_len(int64_t lo, int64_t hi, const char *loc)
+{
+    if (hi <= lo)
+        return 0;
+    uint64_t n = (uint64_t)hi - (uint64_t)lo;
+    if (n > (uint64_t)(INT64_MAX - RT_ARRAY_HEADER) / 8 / 2)
+        rt_failf(loc, "the range %lld .. %lld has %llu elements, too many for an array", (long long)lo,
+                 (long long)hi, (unsigned long long)n);
+    return (int64_t)n;
 }
 
 rt_array *rt_array_copy(const rt_array *a, int64_t has_pointers)

@@ -1,15 +1,20 @@
-/* rt_data.c - binds `data` declarations to the --data JSON file (parsed once with cJSON):
- * checks each value's type and shape and reports mistakes by variable and element path. */
+/* rt_data.c - binds `data` declarations to the --data JSON file (parsed once with Jansson):
+ * checks each value's type and shape and reports mistakes by variable and element path.
+ *
+ * Jansson rather than cJSON: it keeps integers as int64 (cJSON reads every number through a
+ * double, so 9007199254740993 became ...992 and int64's extremes were out of reach), and it
+ * is strict where cJSON is lax: `01` and `1e999` are errors, and duplicate keys can be
+ * refused. Its nesting limit is 2048 levels (cJSON's 1000), reported as such. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
+#include <jansson.h>
 #include <gc.h>
 #include "rt.h"
 
-static cJSON *data_root;    /* the parsed file, kept for the whole run; NULL: no file */
+static json_t *data_root;    /* the parsed file, kept for the whole run; NULL: no file */
 static char *data_path;
 
 /* ---- loading ---- */
@@ -44,8 +49,9 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-/* Reports a JSON syntax error as PATH:LINE:COL (1-based, columns in bytes). */
-_Noreturn static void fail_syntax(const char *path, const char *text, const char *at)
+/* Reports an error in the JSON text as PATH:LINE:COL (1-based, columns in bytes), after
+ * freeing the text: a runtime error like any other, so the REPL (and the fuzzer) recover. */
+_Noreturn static void fail_syntax(const char *path, char *text, const char *at, const char *msg)
 {
     int line = 1, col = 1;
     for (const char *p = text; p < at; p++, col++)
@@ -53,17 +59,144 @@ _Noreturn static void fail_syntax(const char *path, const char *text, const char
             line++;
             col = 0;
         }
-    fflush(stdout);
-    fprintf(stderr, "%s:%d:%d: error: malformed JSON\n", path, line, col);
-    exit(1);
+    char loc[512];
+    snprintf(loc, sizeof loc, "%s:%d:%d", path, line, col);
+    free(text);
+    rt_fail(loc, msg);
+}
+
+/* Jansson's error, at the start of the token it names (its position is the byte after it). */
+_Noreturn static void fail_json(const char *path, char *text, size_t len, const json_error_t *e)
+{
+    size_t pos = e->position > 0 ? (size_t)e->position - 1 : 0;
+    char *at = text + (pos < len ? pos : len);
+    const char *msg = "malformed JSON";
+    char buf[160];
+    switch (json_error_code(e)) {
+    case json_error_numeric_overflow:
+        while (at > text && strchr("0123456789+-.eE", at[-1]))
+            at--;
+        snprintf(buf, sizeof buf, "number %.*s is out of range (a real must be finite)",
+                 (int)strspn(at, "0123456789+-.eE"), at);
+        msg = buf;
+        break;
+    case json_error_duplicate_key:
+        while (at > text && at[-1] != '"')
+            at--;
+        while (at > text && *--at != '"')
+            ;
+        msg = "duplicate key in a JSON object (each key may appear once)";
+        break;
+    case json_error_stack_overflow:
+        msg = "JSON nested deeper than 2048 levels";
+        break;
+    default:
+        break;
+    }
+    fail_syntax(path, text, at, msg);
 }
 
 static void forget_data(void)
 {
-    cJSON_Delete(data_root);
+    json_decref(data_root);
     free(data_path);
     data_root = NULL;
     data_path = NULL;
+}
+
+/* ---- integers beyond int64 ---- */
+
+/* JSON allows integers of any size, but Jansson refuses those beyond int64 ("too big
+ * integer"); a real variable must still read 100000000000000000000. A file that has such
+ * integers is parsed again from a copy in which each of them is followed by ".0", which makes
+ * it a real (and an int variable then reports it as out of range). `at` records where the
+ * copy inserted text, so that an error in it is reported at its place in the original. */
+typedef struct widened { char *text; size_t len, *at, n; } widened;
+
+static bool int_overflows(const char *s, size_t n)
+{
+    char buf[32];
+    if (n >= sizeof buf)
+        return true;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    errno = 0;
+    (void)strtoll(buf, NULL, 10);
+    return errno == ERANGE;
+}
+
+/* The end of the number or string token at s (text outside strings and numbers is copied). */
+static size_t token_end(const char *text, size_t len, size_t i, bool *is_big_int)
+{
+    *is_big_int = false;
+    if (text[i] == '"') {
+        for (i++; i < len && text[i] != '"'; i++)
+            if (text[i] == '\\' && i + 1 < len)
+                i++;
+        return i < len ? i + 1 : len;
+    }
+    size_t start = i;
+    if (text[i] == '-')
+        i++;
+    while (i < len && text[i] >= '0' && text[i] <= '9')
+        i++;
+    bool fraction = i < len && strchr(".eE", text[i]) && text[i];
+    *is_big_int = !fraction && i > start && int_overflows(text + start, i - start);
+    while (fraction && i < len && text[i] && strchr("0123456789.eE+-", text[i]))
+        i++;
+    return i > start ? i : start + 1;
+}
+
+static widened widen_big_ints(const char *text, size_t len)
+{
+    widened w = { malloc(2 * len + 1), 0, malloc(sizeof(size_t) * (len / 2 + 1)), 0 };
+    if (!w.text || !w.at)
+        rt_fail(NULL, "out of memory reading data");
+    for (size_t i = 0; i < len;) {
+        bool big = false;
+        size_t end = text[i] == '"' || text[i] == '-' || (text[i] >= '0' && text[i] <= '9')
+                         ? token_end(text, len, i, &big) : i + 1;
+        memcpy(w.text + w.len, text + i, end - i);
+        w.len += end - i;
+        i = end;
+        if (big) {
+            w.at[w.n++] = w.len;
+            memcpy(w.text + w.len, ".0", 2);
+            w.len += 2;
+        }
+    }
+    w.text[w.len] = '\0';
+    return w;
+}
+
+/* A position in the widened copy as a position in the original text. */
+static size_t original_position(const widened *w, size_t pos)
+{
+    size_t k = 0;
+    while (k < w->n && w->at[k] < pos)
+        k++;
+    return pos - 2 * k;
+}
+
+static json_t *parse_json(const char *path, char *text, size_t len)
+{
+    json_error_t err;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+    if (root)
+        return root;
+    if (json_error_code(&err) != json_error_numeric_overflow || !strstr(err.text, "integer"))
+        fail_json(path, text, len, &err);
+    widened w = widen_big_ints(text, len);
+    root = json_loadb(w.text, w.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+    if (!root) {
+        err.position = (int)original_position(&w, (size_t)err.position);
+        free(w.text);
+        free(w.at);
+        fail_json(path, text, len, &err);
+    }
+    free(w.text);
+    free(w.at);
+    return root;
 }
 
 /* Loads PATH (NULL: no data file); exits 1 with a message if it is unreadable or bad. */
@@ -76,16 +209,19 @@ void rt_data_load(const char *path)
     char *text = read_file(path, &len);
     if (!text)
         rt_failf(NULL, "cannot read data file '%s': %s", path, strerror(errno));
-    const char *nul = memchr(text, '\0', len), *end = NULL;
+    rt_data_load_text(path, text, len);
+}
+
+void rt_data_load_text(const char *path, char *text, size_t len)
+{
+    forget_data();
+    const char *nul = memchr(text, '\0', len);
     if (nul)
-        fail_syntax(path, text, nul);   /* cJSON would stop there and accept a prefix */
-    /* The length counts the final NUL, which is how cJSON checks for trailing text. */
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
-    if (!root)
-        fail_syntax(path, text, end ? end : text);
+        fail_syntax(path, text, nul, "malformed JSON");
+    json_t *root = parse_json(path, text, len);
     free(text);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+    if (!json_is_object(root)) {
+        json_decref(root);
         rt_fail(path, "data file must hold a JSON object");
     }
     data_root = root;
@@ -141,17 +277,19 @@ static void describe_string(char *out, size_t size, const char *s)
     snprintf(out + n, size - n, "\"");
 }
 
-static void describe(char *out, size_t size, const cJSON *v)
+static void describe(char *out, size_t size, const json_t *v)
 {
-    if (cJSON_IsString(v))
-        describe_string(out, size, v->valuestring);
-    else if (cJSON_IsNumber(v))
-        describe_number(out, size, v->valuedouble);
-    else if (cJSON_IsBool(v))
-        snprintf(out, size, "bool %s", cJSON_IsTrue(v) ? "true" : "false");
-    else if (cJSON_IsNull(v))
+    if (json_is_string(v))
+        describe_string(out, size, json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(out, size, "number %lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        describe_number(out, size, json_real_value(v));
+    else if (json_is_boolean(v))
+        snprintf(out, size, "bool %s", json_is_true(v) ? "true" : "false");
+    else if (json_is_null(v))
         snprintf(out, size, "null");
-    else if (cJSON_IsArray(v))
+    else if (json_is_array(v))
         snprintf(out, size, "an array");
     else
         snprintf(out, size, "an object");
@@ -159,7 +297,7 @@ static void describe(char *out, size_t size, const cJSON *v)
 
 /* `LOC: error: data variable 'NAME': [element PATH: ]expected TYPE, found VALUE` */
 _Noreturn static void fail_type(const char *name, const char *loc, const char *path,
-                                int64_t kind, int64_t depth, const cJSON *v)
+                                int64_t kind, int64_t depth, const json_t *v)
 {
     char want[64], found[128];
     type_name(want, sizeof want, kind, depth);
@@ -170,9 +308,9 @@ _Noreturn static void fail_type(const char *name, const char *loc, const char *p
 
 /* ---- conversion ---- */
 
-static const cJSON *lookup(const char *name, const char *loc)
+static const json_t *lookup(const char *name, const char *loc)
 {
-    const cJSON *v = data_root ? cJSON_GetObjectItemCaseSensitive(data_root, name) : NULL;
+    const json_t *v = data_root ? json_object_get(data_root, name) : NULL;
     if (v)
         return v;
     if (!data_root)
@@ -204,41 +342,48 @@ static char *gc_strdup(const char *s)
     return memcpy(copy, s, n);
 }
 
-static bool convert_real(const cJSON *v, double *out)
+static bool convert_real(const json_t *v, double *out)
 {
-    if (!cJSON_IsNumber(v))
-        return cJSON_IsString(v) && special_real(v->valuestring, out);
-    *out = v->valuedouble;
+    if (!json_is_number(v))
+        return json_is_string(v) && special_real(json_string_value(v), out);
+    *out = json_number_value(v);
     return true;
 }
 
-/* JSON has one number type: an int is a number that is whole and fits int64 (7 or 7.0). */
-static bool convert_int(const cJSON *v, int64_t *out)
+/* An int is a JSON integer (read exactly, int64's whole range), or a number written with a
+ * fraction or exponent that is whole and at most 2^53 in magnitude (7.0, 1e3): above that a
+ * double has already rounded it. */
+static bool convert_int(const json_t *v, int64_t *out)
 {
-    if (!cJSON_IsNumber(v) || !is_int64(v->valuedouble))
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return true;
+    }
+    double x = json_is_real(v) ? json_real_value(v) : NAN;
+    if (!is_int64(x) || fabs(x) > 0x1p53)
         return false;
-    *out = (int64_t)v->valuedouble;
+    *out = (int64_t)x;
     return true;
 }
 
-static bool convert_bool(const cJSON *v, int64_t *out)
+static bool convert_bool(const json_t *v, int64_t *out)
 {
-    if (!cJSON_IsBool(v))
+    if (!json_is_boolean(v))
         return false;
-    *out = cJSON_IsTrue(v) ? 1 : 0;
+    *out = json_is_true(v) ? 1 : 0;
     return true;
 }
 
-static bool convert_string(const cJSON *v, char **out)
+static bool convert_string(const json_t *v, char **out)
 {
-    if (!cJSON_IsString(v))
+    if (!json_is_string(v))
         return false;
-    *out = gc_strdup(v->valuestring);
+    *out = gc_strdup(json_string_value(v));
     return true;
 }
 
 /* Converts one scalar into an 8-byte slot (double, int64_t, or char *); false on mismatch. */
-static bool convert_scalar(const cJSON *v, int64_t kind, void *slot)
+static bool convert_scalar(const json_t *v, int64_t kind, void *slot)
 {
     switch (kind) {
     case RT_REAL: return convert_real(v, slot);
@@ -251,16 +396,17 @@ static bool convert_scalar(const cJSON *v, int64_t kind, void *slot)
 
 /* Builds an array of `depth` levels from v; `path` holds the element path so far
  * ("[1][0]") and has room for 256 bytes. Inner arrays may differ in length. */
-static rt_array *build_array(const cJSON *v, int64_t kind, int64_t depth,
+static rt_array *build_array(const json_t *v, int64_t kind, int64_t depth,
                              const char *name, const char *loc, char *path)
 {
-    if (!cJSON_IsArray(v))
+    if (!json_is_array(v))
         fail_type(name, loc, path, kind, depth, v);
     bool pointers = depth > 1 || kind == RT_STRING;
-    rt_array *a = rt_array_new(cJSON_GetArraySize(v), pointers);
+    int64_t n = (int64_t)json_array_size(v);
+    rt_array *a = rt_array_new(n, pointers);
     size_t plen = strlen(path);
-    int64_t k = 0;
-    for (const cJSON *e = v->child; e; e = e->next, k++) {
+    for (int64_t k = 0; k < n; k++) {
+        const json_t *e = json_array_get(v, (size_t)k);
         snprintf(path + plen, 256 - plen, "[%lld]", (long long)k);
         if (depth > 1)
             a->at.p[k] = build_array(e, kind, depth - 1, name, loc, path);
@@ -272,10 +418,10 @@ static rt_array *build_array(const cJSON *v, int64_t kind, int64_t depth,
 }
 
 /* A mat: a JSON array of rows, each an array of reals, all of one length. */
-static rt_mat *build_mat(const cJSON *v, const char *name, const char *loc)
+static rt_mat *build_mat(const json_t *v, const char *name, const char *loc)
 {
     char path[256] = "";
-    if (!cJSON_IsArray(v))
+    if (!json_is_array(v))
         rt_failf(loc, "data variable '%s': expected a mat (an array of equal-length rows of reals), found %s",
                  name, (describe(path, sizeof path, v), path));
     rt_array *rows = build_array(v, RT_REAL, 2, name, loc, path);
@@ -292,13 +438,13 @@ static rt_mat *build_mat(const cJSON *v, const char *name, const char *loc)
 
 int64_t rt_data_has(const char *name)
 {
-    return data_root && cJSON_GetObjectItemCaseSensitive(data_root, name) != NULL;
+    return data_root && json_object_get(data_root, name) != NULL;
 }
 
 /* Fetches and converts a scalar data variable into `slot`. */
 static void data_scalar(const char *name, const char *loc, int64_t kind, void *slot)
 {
-    const cJSON *v = lookup(name, loc);
+    const json_t *v = lookup(name, loc);
     if (!convert_scalar(v, kind, slot))
         fail_type(name, loc, "", kind, 0, v);
 }

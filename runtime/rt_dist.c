@@ -246,19 +246,32 @@ double rt_sample_student_t(rt_rng *r, double nu, double mu, double sigma, const 
     return mu + sigma * gsl_ran_tdist(rt_rng_gsl(r, &g), nu);
 }
 
+/* log(1 + z^2/nu) for z = (x - mu) / sigma, without overflow: past 1e300, z^2/nu (or z^2,
+ * from |z| ~ 1.3e154, or z itself, or even x - mu) would be inf and the density of a heavy
+ * tail -inf. There the 1 is below rounding and the value is 2 log|z| - log nu, with log|z|
+ * taken as log|x - mu| - log sigma (halving x and mu when their difference overflows). */
+double rt_log1p_sq(double x, double mu, double sigma, double nu)
+{
+    double z = (x - mu) / sigma, q = z * z / nu;
+    if (q < 1e300)
+        return log1p(q);
+    double d = x - mu;
+    double log_d = isinf(d) ? log(fabs(0.5 * x - 0.5 * mu)) + M_LN2 : log(fabs(d));
+    return 2 * (log_d - log(sigma)) - log(nu);
+}
+
 /* density 1 / (sigma sqrt(nu) B(1/2, nu/2)) * (1 + z^2/nu)^(-(nu+1)/2) */
 double rt_lpdf_student_t(double x, double nu, double mu, double sigma, const char *loc)
 {
     check_student_t(nu, mu, sigma, loc);
-    double z = (check_value("student_t", x, loc) - mu) / sigma;
-    return no_nan(-0.5 * (nu + 1) * log1p(z * z / nu) - 0.5 * log(nu) - lbeta(0.5, 0.5 * nu)
+    check_value("student_t", x, loc);
+    return no_nan(-0.5 * (nu + 1) * rt_log1p_sq(x, mu, sigma, nu) - 0.5 * log(nu) - lbeta(0.5, 0.5 * nu)
                   - log(sigma));
 }
 
 static double cauchy_lpdf(double x, double mu, double sigma)
 {
-    double z = (x - mu) / sigma;
-    return -LOG_PI - log(sigma) - log1p(z * z);
+    return -LOG_PI - log(sigma) - rt_log1p_sq(x, mu, sigma, 1);
 }
 
 double rt_sample_cauchy(rt_rng *r, double mu, double sigma, const char *loc)

@@ -30,6 +30,8 @@ bool rt_dist_reparameterized(int kind);   /* the table's reparameterized column 
  * and a NaN value are runtime errors at loc naming the distribution and the parameter.
  * A value outside the support has log density -inf; no function returns NaN. At a
  * support boundary the density may be infinite (beta(0.5, 1) at 0 is +inf). */
+/* log(1 + z^2/nu), z = (x - mu) / sigma, finite for all finite arguments (rt_dist.c) */
+double rt_log1p_sq(double x, double mu, double sigma, double nu);
 double rt_sample_normal(rt_rng *r, double mu, double sigma, const char *loc);
 double rt_lpdf_normal(double x, double mu, double sigma, const char *loc);
 double rt_sample_lognormal(rt_rng *r, double mu, double sigma, const char *loc);

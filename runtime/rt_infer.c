@@ -40,6 +40,13 @@ void *rt_frame_new(int64_t size)
     return f;
 }
 
+_Noreturn void rt_weight_overflow(const char *loc, const char *what, double logw, double delta)
+{
+    double sum = logw + delta;
+    rt_failf(loc, "the log weight overflows to %s at this %s (log weight %.17g before it; from finite terms "
+             "the weight must be finite: rescale the rewards or potentials)", sum > 0 ? "+inf" : "-inf", what, logw);
+}
+
 double rt_log_scale(rt_particle *p, double scale)
 {
     p->scale = scale;

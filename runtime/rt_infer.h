@@ -110,6 +110,9 @@ void rt_record(rt_particle *p, int64_t site, int64_t nidx, const int64_t *idx, d
 /* log(scale), remembered in p->scale and p->log_scale: generated code computes a scalar
  * normal observe's density inline and calls this only when the scale differs from the last. */
 double rt_log_scale(rt_particle *p, double scale);
+/* The error of a weight that finite terms made infinite: an observe, reward or potential at
+ * loc ("reward") added delta to logw and the sum overflowed. */
+_Noreturn void rt_weight_overflow(const char *loc, const char *what, double logw, double delta);
 /* The engines (RT_METHODS in rt_methods.h) take the model, its arguments, the method's
  * options (rt_infer_opts; rt_infer_check checks them first) and the infer's location. */
 /* Importance sampling: `particles` runs of the model on `args` (see rt_particle), each from

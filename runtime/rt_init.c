@@ -6,10 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <gc.h>
 #include "rt.h"
 
 uint64_t rt_seed;   /* the run's RNG seed: --seed N, else 0 */
+const char *rt_program_file;
+
+bool rt_same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
 
 /* `usage: PROG [ARGS BEFORE first] [--data FILE.json] [--seed N]` on `out`. */
 static void print_usage(FILE *out, int argc, char **argv, int first)
@@ -106,6 +114,24 @@ void rt_init(const rt_options *opt)
 void rt_finish(void)
 {
     fflush(stdout);
+}
+
+/* Output that could not be written is an error (a full disk, a closed pipe): status 1 when
+ * the run would otherwise succeed. A failed write sets the stream's error flag for good, so
+ * this one check at the end covers every write; it reports once however often it is called. */
+int rt_check_stdout(int status)
+{
+    static bool reported;
+    errno = 0;
+    bool bad = fflush(stdout) != 0 || ferror(stdout);
+    if (!bad || reported)
+        return bad && !status ? 1 : status;
+    reported = true;
+    if (errno)
+        fprintf(stderr, "ppl: error: cannot write standard output: %s\n", strerror(errno));
+    else
+        fprintf(stderr, "ppl: error: cannot write standard output\n");
+    return status ? status : 1;
 }
 
 void rt_gc_root(void *addr)

@@ -14,6 +14,23 @@
  * thread awaited when the cores are shared with other programs. */
 enum { SPINS = 500 };
 
+/* Under ThreadSanitizer the collector cannot stop threads that are running: TSan holds a
+ * signal until the thread reaches one of its interceptors, and Boehm GC, which stops the
+ * world with signals, gives up ("Signals delivery fails constantly") and aborts. So in a
+ * TSan build collection is off while the workers run a phase and happens between phases,
+ * when they wait in pthread_cond_wait, where TSan delivers signals at once. Other builds
+ * collect whenever they allocate. */
+#if defined(__SANITIZE_THREAD__)
+#define POOL_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define POOL_TSAN 1
+#endif
+#endif
+#ifndef POOL_TSAN
+#define POOL_TSAN 0
+#endif
+
 typedef struct Worker { rt_pool *pool; int64_t part; } Worker;
 
 struct rt_pool {
@@ -25,6 +42,7 @@ struct rt_pool {
     rt_pool_task task;
     void *ctx;
     bool stop, catch;            /* catch: hold worker errors (REPL recovery) */
+    bool gc_off;                 /* TSan builds: collection disabled during a phase */
     pthread_t *tid;
     Worker *workers;
 };
@@ -127,13 +145,23 @@ rt_pool *rt_pool_start(int64_t nthreads, const char *loc)
     rt_fail(loc, "smc: cannot start a worker thread");
 }
 
+static void gc_pause(rt_pool *pool)
+{
+    if (POOL_TSAN && !pool->gc_off) GC_disable(), pool->gc_off = true;
+}
+
+static void gc_resume(rt_pool *pool)
+{
+    if (pool->gc_off) GC_enable(), pool->gc_off = false;
+}
+
 void rt_pool_run(rt_pool *pool, rt_pool_task task, void *ctx)
 {
     pool->task = task;
     pool->ctx = ctx;
-    if (pool->nthreads > 1) announce(pool);
+    if (pool->nthreads > 1) gc_pause(pool), announce(pool);
     task(ctx, 0, pool->nthreads);
-    if (pool->nthreads > 1) wait_done(pool);
+    if (pool->nthreads > 1) wait_done(pool), gc_resume(pool);
 }
 
 /* The caller may have left a phase by an error (its part longjmps out of rt_pool_run), so
@@ -143,6 +171,7 @@ void rt_pool_stop(rt_pool *pool)
 {
     if (pool->nthreads > 1) {
         wait_done(pool);
+        gc_resume(pool);   /* after an error that left a phase */
         pool->stop = true;
         announce(pool);
     }

@@ -3,6 +3,7 @@
 #define GC_THREADS
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,7 +259,7 @@ static bool parse_real(const char *s, double *out)
     if (!*s || strchr(" \t\n\v\f\r", *s))
         return false;
     *out = strtod(s, &end);
-    return *end == '\0';
+    return *end == '\0' && isfinite(*out);   /* no flag takes inf or nan */
 }
 
 static int set_count(run_opts *o, int f, const char *v, uint64_t lo, uint64_t hi, int64_t *out)
@@ -295,7 +296,7 @@ static int set_real(run_opts *o, int f, const char *v, double *out)
     if (info->check == RT_CHECK_BETWEEN)
         return usage_error(o, "%s needs a number from %g to %g, not '%s'", flag_name(f), info->lo, info->hi, v);
     if (info->check == RT_CHECK_POSITIVE)
-        return usage_error(o, "%s needs a positive number, not '%s'", flag_name(f), v);
+        return usage_error(o, "%s needs a finite positive number, not '%s'", flag_name(f), v);
     if (info->check == RT_CHECK_AT_LEAST)
         return usage_error(o, "%s needs a number of at least %g, not '%s'", flag_name(f), info->lo, v);
     return usage_error(o, "%s needs a number, not '%s'", flag_name(f), v);
@@ -492,6 +493,20 @@ static const rt_vi_problem *choose_guide(const run_opts *o, const rt_model_entry
     return NULL;
 }
 
+/* --output must not name an input: the data file, or the program (the source that `ppl run`
+ * compiles, or the built binary itself). The same file under any name (links, ./x) counts. */
+static int check_output_path(const run_opts *o)
+{
+    if (!o->output)
+        return 0;
+    if (o->data_path && rt_same_file(o->output, o->data_path))
+        return usage_error(o, "--output '%s' is the data file; refusing to overwrite it", o->output);
+    const char *program = rt_program_file ? rt_program_file : "/proc/self/exe";
+    if (rt_same_file(o->output, program))
+        return usage_error(o, "--output '%s' is the program; refusing to overwrite it", o->output);
+    return 0;
+}
+
 /* The flags, then the method's options: its model-mode defaults and the values given. */
 static int parse_model_args(int argc, char **argv, run_opts *o)
 {
@@ -506,7 +521,8 @@ static int parse_model_args(int argc, char **argv, run_opts *o)
         if (o->given[F_OPTION + k])
             memcpy((char *)&o->infer + rt_option_table[k].offset,
                    (const char *)&o->values + rt_option_table[k].offset, 8);
-    return check_method_flags(o);
+    int status = check_method_flags(o);
+    return status ? status : check_output_path(o);
 }
 
 /* ---- the configuration, echoed and written into the CSV ---- */
@@ -729,7 +745,8 @@ static int script_main(int argc, char **argv, const rt_program *prog)
  * (binding its data, printing nothing). */
 int rt_program_main(int argc, char **argv, const rt_program *prog)
 {
+    rt_install_stop_handler();
     if (prog->is_script || prog->nmodels == 0)
-        return script_main(argc, argv, prog);
-    return model_main(argc, argv, prog);
+        return rt_check_stdout(script_main(argc, argv, prog));
+    return rt_check_stdout(model_main(argc, argv, prog));
 }

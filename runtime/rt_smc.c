@@ -96,21 +96,22 @@ static void parallel(Swarm *s, int64_t n, int64_t align, Phase fn) {
 /* ---- set-up ---- */
 
 static void init_swarm(Swarm *s) {
-    size_t n = (size_t)s->n, nb = (size_t)s->nblocks;
-    s->frames = rt_alloc(n * (size_t)s->fsize, true);
-    s->logw = rt_alloc(n * sizeof(double), false);
-    if (s->m->has_potential) s->potential = rt_alloc(n * sizeof(double), false);
-    s->w = rt_alloc(n * sizeof(double), false);
-    s->count = rt_alloc(n * sizeof(int64_t), false);
-    s->src = rt_alloc(n * sizeof(int64_t), false);
-    s->dst = rt_alloc(n * sizeof(int64_t), false);
-    s->block_start = rt_alloc(nb * sizeof(double), false);
-    s->block_extra = rt_alloc((nb + 1) * sizeof(int64_t), false);
-    s->block_freed = rt_alloc((nb + 1) * sizeof(int64_t), false);
-    s->block_max = rt_alloc(nb * sizeof(double), false);
-    s->block_sum = rt_alloc(nb * sizeof(double), false);
-    s->block_sum2 = rt_alloc(nb * sizeof(double), false);
-    s->block_flags = rt_alloc(nb * sizeof(int), false);
+    int64_t n = s->n, nb = s->nblocks;
+    const char *loc = s->loc;
+    s->frames = rt_alloc_n(n, (size_t)s->fsize, true, "particles", loc);
+    s->logw = rt_alloc_n(n, sizeof(double), false, "particles", loc);
+    if (s->m->has_potential) s->potential = rt_alloc_n(n, sizeof(double), false, "particles", loc);
+    s->w = rt_alloc_n(n, sizeof(double), false, "particles", loc);
+    s->count = rt_alloc_n(n, sizeof(int64_t), false, "particles", loc);
+    s->src = rt_alloc_n(n, sizeof(int64_t), false, "particles", loc);
+    s->dst = rt_alloc_n(n, sizeof(int64_t), false, "particles", loc);
+    s->block_start = rt_alloc_n(nb, sizeof(double), false, "particles", loc);
+    s->block_extra = rt_alloc_n(nb + 1, sizeof(int64_t), false, "particles", loc);
+    s->block_freed = rt_alloc_n(nb + 1, sizeof(int64_t), false, "particles", loc);
+    s->block_max = rt_alloc_n(nb, sizeof(double), false, "particles", loc);
+    s->block_sum = rt_alloc_n(nb, sizeof(double), false, "particles", loc);
+    s->block_sum2 = rt_alloc_n(nb, sizeof(double), false, "particles", loc);
+    s->block_flags = rt_alloc_n(nb, sizeof(int), false, "particles", loc);
     if (s->record) s->cols = rt_columns_new(s->n);
 }
 

@@ -22,7 +22,7 @@ static rt_draws *draws_value(rt_array *logw, rt_array *logq, int64_t logz) {
 static DrawCall *new_call(rt_vi_state *V, int64_t n) {
     V->calls = rt_grow(V->calls, V->ncalls, &V->calls_cap, V->ncalls + 1, sizeof *V->calls, true);
     DrawCall *c = &V->calls[V->ncalls++];
-    *c = (DrawCall){n, rt_alloc(sizeof(int64_t) * (size_t)n, false), rt_array_new(n, 0), rt_array_new(n, 0)};
+    *c = (DrawCall){n, rt_alloc_n(n, sizeof(int64_t), false, "draws", NULL), rt_array_new(n, 0), rt_array_new(n, 0)};
     return c;
 }
 

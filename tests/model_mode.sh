@@ -141,6 +141,20 @@ expect_cmd "model mode: bad particles" 2 "particles" "$TMP/kalman" --data "$KD" 
 expect_cmd "model mode: unknown method" 2 "method" "$TMP/kalman" --data "$KD" --method mcmc
 expect_cmd "model mode: unknown model" 2 "unknown model 'nope'" "$TMP/kalman" --data "$KD" --model nope
 expect_cmd "model mode: smc flag with is" 2 "smc only" "$TMP/kalman" --data "$KD" --method is --ess 0.3
+# --output naming an input is refused (exit 2) and the input is unchanged; copies, in case.
+cp "$K" "$TMP/k_in.ppl"; cp "$KD" "$TMP/k_in.json"; cp "$TMP/kalman" "$TMP/k_bin"
+expect_cmd "model mode: --output is the data file" 2 "--output '.*k_in.json' is the data file; refusing to overwrite it" \
+    "$PPL" run "$TMP/k_in.ppl" --data "$TMP/k_in.json" --output "$TMP/./k_in.json"
+expect_cmd "model mode: --output is the program" 2 "is the program; refusing to overwrite it" \
+    "$PPL" run "$TMP/k_in.ppl" --data "$TMP/k_in.json" --output "$TMP/k_in.ppl"
+expect_cmd "model mode: --output is the binary" 2 "is the program; refusing to overwrite it" \
+    "$TMP/k_bin" --data "$TMP/k_in.json" --output "$TMP/k_bin"
+expect_cmd "ppl build -o the source file" 2 "-o '.*k_in.ppl' is the source file; refusing to overwrite it" \
+    "$PPL" build "$TMP/k_in.ppl" -o "$TMP/k_in.ppl"
+cmp -s "$K" "$TMP/k_in.ppl" && cmp -s "$KD" "$TMP/k_in.json" && cmp -s "$TMP/kalman" "$TMP/k_bin" && pass ||
+    fail "--output or -o overwrote an input"
+expect_cmd "model mode: --lr inf" 2 "--lr needs a finite positive number, not 'inf'" "$TMP/kalman" --data "$KD" --method vi --lr inf
+expect_cmd "model mode: --ess nan" 2 "--ess needs" "$TMP/kalman" --data "$KD" --ess nan
 
 # ppl summary reads the CSV: the value row and the log evidence line.
 expect_cmd "ppl summary" 0 "^log evidence -7\.1" "$PPL" summary "$TMP/draws_smc.csv"

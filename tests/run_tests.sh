@@ -377,6 +377,53 @@ expect_cmd "--dump-ast" 0 "." "$PPL" check --dump-ast examples/basics.ppl
 expect_cmd "ir before optimization" 0 "before optimization" "$PPL" ir examples/basics.ppl
 grep -q "after optimization" "$TMP/cmd" && pass || fail "ppl ir: no 'after optimization' section"
 
+# Output that cannot be written (a full disk) is an error, status 1, for every command.
+if [ -w /dev/full ]; then
+    for c in "run examples/basics.ppl" "ir examples/basics.ppl" "--help" "--version" "run examples/kalman.ppl --data examples/kalman.json --particles 10"; do
+        # shellcheck disable=SC2086
+        expect_cmd "ppl $c > /dev/full" 1 "error: cannot write (the CSV to )?standard output" sh -c '"$0" "$@" > /dev/full' "$PPL" $c
+    done
+    if "$PPL" build examples/basics.ppl -o "$TMP/full" > "$TMP/cmd" 2>&1; then
+        expect_cmd "built binary > /dev/full" 1 "error: cannot write standard output" sh -c '"$0" > /dev/full' "$TMP/full"
+    else
+        fail "ppl build examples/basics.ppl"; show "$TMP/cmd"
+    fi
+fi
+
+# SIGINT and SIGTERM stop a run with status 130 and 143, keeping what it printed (stdout is a
+# file here, fully buffered). timeout runs the program in the foreground, so SIGINT is not
+# ignored as it is in a background job.
+printf 'print("started")\nvar i = 0\nwhile true { i = i + 1 }\n' > "$TMP/forever.ppl"
+stop_test() {   # NAME SIGNAL WANT_RC CMD...
+    local name=$1 sig=$2 want=$3 rc
+    shift 3
+    timeout --preserve-status -s "$sig" 2 "$@" > "$TMP/stop.out" 2> "$TMP/stop.err"; rc=$?
+    if [ $rc -ne "$want" ] || [ "$(cat "$TMP/stop.out")" != started ]; then
+        fail "$name: SIG$sig gives exit $rc (want $want) and stdout:" "$(cat "$TMP/stop.out")"; show "$TMP/stop.err"
+    else
+        pass
+    fi
+}
+stop_test "ppl run" INT 130 "$PPL" run "$TMP/forever.ppl"
+stop_test "ppl run" TERM 143 "$PPL" run "$TMP/forever.ppl"
+if "$PPL" build "$TMP/forever.ppl" -o "$TMP/forever" > "$TMP/cmd" 2>&1; then
+    stop_test "built binary" INT 130 "$TMP/forever"
+    stop_test "built binary" TERM 143 "$TMP/forever"
+else
+    fail "ppl build forever.ppl"; show "$TMP/cmd"
+fi
+
+# The checker is not quadratic: a type error about an annotation 100000 levels deep names the
+# type in a line of reasonable length (spelled out, it took memory quadratic in the depth,
+# some 12 GB), and 100000 top-level lets check in well under the timeout (a linear search
+# per name took minutes).
+awk 'BEGIN { printf "let x: real"; for (i = 0; i < 100000; i++) printf "[]"; print " = 1" }' > "$TMP/deep_type.ppl"
+expect_cmd "type error on a 100000-level annotation" 1 "expected real\[\]\.\.\.\[\] \(100000 levels\), found int" \
+    timeout 20 "$PPL" check "$TMP/deep_type.ppl"
+[ "$(head -n 1 "$TMP/cmd" | wc -c)" -lt 200 ] && pass || fail "the deep annotation's type is spelled out in full"
+awk 'BEGIN { for (i = 0; i < 100000; i++) printf "let x%d = %d\n", i, i; print "print(x99999)" }' > "$TMP/many_lets.ppl"
+expect_cmd "100000 top-level lets" 0 "" timeout 20 "$PPL" check "$TMP/many_lets.ppl"
+
 # Deep nesting is a clean error, not a stack overflow (the crash corpus has more such inputs).
 expect_cmd "nesting too deep" 1 "error: nesting too deep" "$PPL" check "$CRASH/in/gen_parens@all.ppl"
 

@@ -54,6 +54,23 @@ expect 1 "$D/chain3.csv: error: 3 draws, but $D/chain4.csv has 4 (chains of unwe
     $D/chain4.csv $D/chain3.csv
 expect 1 "$D/nonexistent.csv: error: cannot read the file: No such file or directory" \
     $D/nonexistent.csv
+# Log weights: all -inf (no weighted draw) and nan are errors, not a table of nan.
+expect 1 "$D/zero_weights.csv: error: every draw has log_weight__ -inf (weight 0): there are no weighted draws to summarize" \
+    $D/zero_weights.csv
+expect 1 "$D/nan_weight.csv:3: error: log_weight__ is nan; a log weight must be a number below +inf" \
+    $D/nan_weight.csv
+# Quoted column names (RFC 4180, as ppl writes them): a comma, a doubled quote, a line break.
+expect 0 "" $D/quoted.csv
+grep -q '^a,b  *3 ' "$TMP/out" && grep -q '^say "hi"  *4 ' "$TMP/out" && passed=$((passed + 1)) ||
+    fail "ppl summary $D/quoted.csv: the quoted names' rows" "$(cat "$TMP/out")"
+expect 1 "$D/unclosed_quote.csv:1: error: header: a quoted column name is not closed" $D/unclosed_quote.csv
+# ... and a CSV that ppl itself wrote with such site names reads back.
+printf 'model m() -> real {\n  let a = sample normal(0, 1) as "a,b"\n  let b = sample normal(a, 1) as "q\\"uote"\n  observe 1 ~ normal(b, 1)\n  a\n}\n' > "$TMP/quoted.ppl"
+"$PPL" run "$TMP/quoted.ppl" --particles 100 --seed 1 --quiet > "$TMP/quoted.csv" 2> "$TMP/err" ||
+    fail "ppl run quoted.ppl" "$(cat "$TMP/err")"
+expect 0 "" "$TMP/quoted.csv"
+grep -q '^a,b ' "$TMP/out" && grep -q '^q"uote ' "$TMP/out" && passed=$((passed + 1)) ||
+    fail "ppl summary on ppl's own CSV with quoted names" "$(cat "$TMP/out")"
 expect 2 "ppl: error: 'ppl summary' needs a FILE.csv"
 expect 2 "ppl: error: '--bogus' is not a flag of 'ppl summary'" --bogus $D/w1.csv
 expect 0 "" --help

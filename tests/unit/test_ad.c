@@ -435,6 +435,29 @@ static void test_lpdf_outside(void **state)
     }
 }
 
+/* Far in the heavy tails (z^2 overflows) the value is rt_lpdf_D's, finite, and so is every
+ * partial: d/dx tends to 0, d/dsigma to nu/sigma (1/sigma for cauchy). */
+static void test_lpdf_far_tails(void **state)
+{
+    const struct { const char *name; double v[4]; } cases[] = {
+        {"cauchy", {1e200, 0, 1}}, {"cauchy", {-1e300, 0, 2}}, {"half_cauchy", {1e300, 1}},
+        {"student_t", {1e200, 3, 0, 1}}, {"student_t", {-1e250, 0.5, 1, 3}},
+    };
+    double g[4];
+    for (size_t i = 0; i < NELEMS(cases); i++) {
+        size_t j = 0;
+        while (strcmp(continuous[j].name, cases[i].name) != 0)
+            j++;
+        const density_case *c = &continuous[j];
+        double lp = grad_at(c->ad, cases[i].v, c->nargs, NULL, g);
+        if (!isfinite(lp) || lp != c->ref(cases[i].v))
+            fail_msg("%s at (%s): %.17g, want %.17g", c->name, show(cases[i].v, c->nargs), lp, c->ref(cases[i].v));
+        for (int k = 0; k < c->nargs; k++)
+            if (!isfinite(g[k]))
+                fail_msg("%s at (%s): partial %d is %g", c->name, show(cases[i].v, c->nargs), k, g[k]);
+    }
+}
+
 /* uniform: flat inside, so d/dx = 0 exactly; d/dlo = -d/dhi = 1/(hi - lo). */
 static void test_lpdf_uniform_partials(void **state)
 {
@@ -1240,6 +1263,7 @@ int main(void)
         cmocka_unit_test(test_min_max_select),
         cmocka_unit_test(test_lpdf_continuous),
         cmocka_unit_test(test_lpdf_outside),
+        cmocka_unit_test(test_lpdf_far_tails),
         cmocka_unit_test(test_lpdf_uniform_partials),
         cmocka_unit_test(test_lpmf_covered),
         cmocka_unit_test(test_lpmf),

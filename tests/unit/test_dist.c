@@ -332,6 +332,14 @@ static void test_lpdf_student_t_cauchy(void **state)
     assert_true(rt_lpdf_half_cauchy(-1, 1, LOC) == -INFINITY);
     assert_true(rt_lpdf_cauchy(-INFINITY, 0, 1, LOC) == -INFINITY);
     assert_true(rt_lpdf_student_t(INFINITY, 3, 0, 1, LOC) == -INFINITY);
+    /* far in the tails z^2 overflows, but the densities are finite: -log pi - 2 log 1e200,
+     * and student_t(3) -2 (2 log 1e200 - log 3) - log(3)/2 - log B(1/2, 3/2) (-922.18, -1840.87) */
+    check_close(rt_lpdf_cauchy(1e200, 0, 1, LOC), -log(M_PI) - 400 * log(10), "cauchy", 1e200);
+    check_close(rt_lpdf_cauchy(-1e300, 5, 1e-10, LOC), -log(M_PI) + 10 * log(10) - 2 * 310 * log(10), "cauchy", -1e300);
+    check_close(rt_lpdf_half_cauchy(1e300, 1, LOC), log(2 / M_PI) - 600 * log(10), "half_cauchy", 1e300);
+    check_close(rt_lpdf_student_t(1e200, 3, 0, 1, LOC),
+                -2 * (400 * log(10) - log(3)) - 0.5 * log(3) - log(M_PI / 2), "student_t", 1e200);
+    check_close(rt_lpdf_student_t(1e200, 3, 0, 1, LOC), -1840.8717386675237, "student_t", 1e200);
 }
 
 static void test_lpdf_bernoulli(void **state)

@@ -367,6 +367,24 @@ static void test_data_scalars(void **state)
     assert_false(rt_data_has("x"));
 }
 
+/* Integers are read exactly, over int64's whole range, as scalars and in arrays; integers
+ * beyond it are reals (a real variable reads them, an int variable reports them). */
+static void test_data_exact_ints(void **state)
+{
+    load("{\"big\": 9007199254740993, \"max\": 9223372036854775807, \"min\": -9223372036854775808,"
+         " \"ys\": [9007199254740993, -9007199254740995], \"huge\": 100000000000000000000,"
+         " \"neghuge\": [-100000000000000000001, 1], \"s\": \"100000000000000000000\"}");
+    assert_true(rt_data_int("big", LOC) == 9007199254740993LL);
+    assert_true(rt_data_int("max", LOC) == INT64_MAX);
+    assert_true(rt_data_int("min", LOC) == INT64_MIN);
+    rt_array *ys = rt_data_array("ys", RT_INT, 1, LOC);
+    assert_true(ys->at.i[0] == 9007199254740993LL && ys->at.i[1] == -9007199254740995LL);
+    assert_true(rt_data_real("huge", LOC) == 1e20);
+    rt_array *nh = rt_data_array("neghuge", RT_REAL, 1, LOC);
+    assert_true(nh->at.d[0] == -1e20 && nh->at.d[1] == 1.0);
+    load_path(NULL);
+}
+
 static void test_data_arrays(void **state)
 {
     load("{\"y\": [1, 2.5, \"-Inf\"], \"k\": [3, 4.0], \"e\": [],"
@@ -476,6 +494,28 @@ static void test_data_missing(void **state)
         check_data_error(&cases[k]);
 }
 
+/* {"a": 1, "deep": [[[...]]]} with `levels` brackets, in a static buffer. */
+static const char *deep_json(int levels)
+{
+    static char buf[16384];
+    int n = snprintf(buf, sizeof buf, "{\"a\": 1, \"deep\": ");
+    for (int k = 0; k < levels; k++) buf[n++] = '[';
+    for (int k = 0; k < levels; k++) buf[n++] = ']';
+    snprintf(buf + n, sizeof buf - (size_t)n, "}");
+    return buf;
+}
+
+/* Valid JSON nested 1500 deep loads (cJSON stopped at 1000 and called it malformed); past
+ * Jansson's limit the error says what is wrong. */
+static void test_data_deep(void **state)
+{
+    load(deep_json(1500));
+    assert_int_equal(rt_data_int("a", LOC), 1);
+    load_path(NULL);
+    data_case c = { deep_json(3000), "a", RT_INT, 0, "%s:1:2065: error: JSON nested deeper than 2048 levels\n" };
+    check_data_error(&c);
+}
+
 static void test_data_file_errors(void **state)
 {
     static const data_case cases[] = {
@@ -485,6 +525,19 @@ static void test_data_file_errors(void **state)
         { "{\"a\": [1, 2}", "a", RT_INT, 0, "%s:1:12: error: malformed JSON\n" },
         { "[1, 2]", "a", RT_INT, 0, "%s: error: data file must hold a JSON object\n" },
         { "3", "a", RT_INT, 0, "%s: error: data file must hold a JSON object\n" },
+        /* strict JSON: no leading zeros, finite numbers, each key once (the choice that no
+         * value is silently dropped), nesting reported as such */
+        { "{\"a\": 01}", "a", RT_INT, 0, "%s:1:7: error: malformed JSON\n" },
+        { "{\"a\": -01.5}", "a", RT_REAL, 0, "%s:1:8: error: malformed JSON\n" },
+        { "{\"a\": 1e999}", "a", RT_REAL, 0, "%s:1:7: error: number 1e999 is out of range (a real must be finite)\n" },
+        { "{\"a\": [1, -2e400]}", "a", RT_REAL, 1,
+          "%s:1:11: error: number -2e400 is out of range (a real must be finite)\n" },
+        { "{\"a\": 1,\n \"b\": 2,\n \"a\": 3}", "a", RT_INT, 0,
+          "%s:3:2: error: duplicate key in a JSON object (each key may appear once)\n" },
+        { "{\"a\": {\"k\": 1, \"k\": 1}}", "a", RT_INT, 0,
+          "%s:1:16: error: duplicate key in a JSON object (each key may appear once)\n" },
+        { "{\"b\": 100000000000000000000, \"c\": [1,, 2]}", "a", RT_INT, 0, "%s:1:38: error: malformed JSON\n" },
+        { "{\"a\": 100000000000000000000}", "a", RT_INT, 0, DV "'a': expected int, found number 1e+20\n" },
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         check_data_error(&cases[k]);
@@ -548,6 +601,8 @@ int main(void)
         cmocka_unit_test(test_parse_options_errors),
         cmocka_unit_test(test_program_main),
         cmocka_unit_test(test_data_scalars),
+        cmocka_unit_test(test_data_exact_ints),
+        cmocka_unit_test(test_data_deep),
         cmocka_unit_test(test_data_arrays),
         cmocka_unit_test(test_data_type_errors),
         cmocka_unit_test(test_data_missing),
