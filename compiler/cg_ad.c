@@ -2,6 +2,7 @@
  * emitted over the runtime's AD tape, and the rt_vi_problem descriptors that pair them. */
 #include "cg.h"
 #include "rt_vi.h"
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -329,6 +330,11 @@ bool cg_ad_stmt(Cg *g, Node *s) {
         return true;
     case N_REWARD:
         v = cg_expr(g, s->stmt.expr);
+        cg_rt_call(g, RTF_rt_vi_add_reward, (LLVMValueRef[]){cg_ctx(g), v}, 2);
+        return true;
+    case N_CONDITION:
+        v = LLVMBuildSelect(g->b, cg_expr(g, s->stmt.expr), LLVMConstReal(g->t_real, 0), LLVMConstReal(g->t_real, -INFINITY), "");
+        v = cg_rt_call(g, RTF_rt_ad_const, &v, 1);
         cg_rt_call(g, RTF_rt_vi_add_reward, (LLVMValueRef[]){cg_ctx(g), v}, 2);
         return true;
     case N_POTENTIAL: return true;

@@ -477,12 +477,16 @@ static LLVMValueRef cg_if(Cg *g, Node *e) {
     LLVMValueRef cond = cg_expr(g, e->if_.cond);
     LLVMBasicBlockRef then = cg_new_block(g, "then"), els = cg_new_block(g, "else"), merge = cg_new_block(g, "endif");
     LLVMBuildCondBr(g->b, cond, then, els);
+    bool joins = cg_if_joins(g, e);
+    g->in_branch += joins;
     cg_position(g, then);
     cg_branch(g, e->if_.then, slot, merge);
     cg_position(g, els);
     if (e->if_.els) cg_branch(g, e->if_.els, slot, merge);
     cg_branch_to(g, merge);
     cg_position(g, merge);
+    g->in_branch -= joins;
+    if (joins && !g->in_branch) cg_if_join(g, e);
     if (e->type->kind == TY_NEVER) LLVMBuildUnreachable(g->b), cg_start_dead_block(g);
     return slot ? LLVMBuildLoad2(g->b, cg_llvm_type(g, e->type), slot, "if") : NULL;
 }
@@ -812,6 +816,7 @@ void cg_stmt(Cg *g, Node *s) {
     case N_OBSERVE: cg_observe(g, s); break;
     case N_REWARD: cg_reward(g, s); break;
     case N_POTENTIAL: cg_potential(g, s); break;
+    case N_CONDITION: cg_condition(g, s); break;
     default: cg_expr(g, s); break;
     }
 }

@@ -770,6 +770,7 @@ static void check_stmt(Checker *c, Node *s, bool top_level) {
     case N_FN: case N_MODEL: case N_GUIDE: case N_OBJECTIVE: case N_DATA: check_nested_item(c, s); break;
     case N_OBSERVE: check_observe(c, s); break;
     case N_REWARD: case N_POTENTIAL: check_weight_stmt(c, s); break;
+    case N_CONDITION: check_condition_stmt(c, s); break;
     case N_PARAM_DECL: check_param_decl(c, s); break;
     default: check_expr(c, s, ty_unit); break;
     }

@@ -49,6 +49,7 @@ Type *check_sample(Checker *c, Node *e);
 Type *check_infer(Checker *c, Node *e);
 void check_observe(Checker *c, Node *s);
 void check_weight_stmt(Checker *c, Node *s);
+void check_condition_stmt(Checker *c, Node *s);
 void check_param_decl(Checker *c, Node *s);
 void check_guide(Checker *c, Node *g);
 void check_objective(Checker *c, Node *o);

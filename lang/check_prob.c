@@ -487,6 +487,12 @@ void check_observe(Checker *c, Node *s) {
     if (!check_is_poison(d)) check_coerce(c, &s->observe.value, d->elem);
 }
 
+/* condition b: the run continues only where b holds (WebPPL's condition(b)). */
+void check_condition_stmt(Checker *c, Node *s) {
+    check_checkpoint_place(c, s, "condition");
+    check_expect(c, &s->stmt.expr, ty_bool);
+}
+
 void check_weight_stmt(Checker *c, Node *s) {
     check_checkpoint_place(c, s, s->kind == N_REWARD ? "reward" : "potential");
     check_expect(c, &s->stmt.expr, ty_real);

@@ -604,7 +604,7 @@ static Node *parse_simple(Parser *p) {
     return (n->assign.value = parse_expr(p)) ? n : NULL;
 }
 
-/* stmt = let | var | for | while | return | break | continue | observe | reward | potential
+/* stmt = let | var | for | while | return | break | continue | observe | reward | potential | condition
  *      | param | fn_def | model_def | guide_def | objective_def | data_decl (top level only)
  *      | assignment | expr */
 static Node *parse_stmt(Parser *p, bool top) {
@@ -616,6 +616,7 @@ static Node *parse_stmt(Parser *p, bool top) {
     case TK_RETURN: return parse_keyword_expr(p, N_RETURN);
     case TK_REWARD: return parse_keyword_expr(p, N_REWARD);
     case TK_POTENTIAL: return parse_keyword_expr(p, N_POTENTIAL);
+    case TK_CONDITION: return parse_keyword_expr(p, N_CONDITION);
     case TK_BREAK: return ast_new(p->a, N_BREAK, advance(p)->loc);
     case TK_CONTINUE: return ast_new(p->a, N_CONTINUE, advance(p)->loc);
     case TK_OBSERVE: return parse_observe(p);
