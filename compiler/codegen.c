@@ -582,8 +582,9 @@ static LLVMValueRef cg_abs(Cg *g, Node *e) {
 
 static LLVMValueRef cg_posterior_stat(Cg *g, Node *e, BuiltinId id) {
     LLVMValueRef post = cg_arg(g, e, 0);
-    if (id == BI_MEAN) return cg_rt_call(g, RTF_rt_post_mean, &post, 1);
-    if (id == BI_SD) return cg_rt_call(g, RTF_rt_post_sd, &post, 1);
+    LLVMValueRef loc = cg_loc_string(g, e->loc);
+    if (id == BI_MEAN) return cg_rt_call(g, RTF_rt_post_mean, (LLVMValueRef[]){post, loc}, 2);
+    if (id == BI_SD) return cg_rt_call(g, RTF_rt_post_sd, (LLVMValueRef[]){post, loc}, 2);
     LLVMValueRef args[3] = {post, cg_arg(g, e, 1), cg_loc_string(g, e->loc)};
     return cg_rt_call(g, RTF_rt_post_quantile, args, 3);
 }
@@ -601,7 +602,7 @@ static LLVMValueRef cg_builtin(Cg *g, Node *e, BuiltinId id) {
     }
     if (id == BI_PLOT) {
         LLVMValueRef post = cg_arg(g, e, 0);
-        cg_rt_call(g, RTF_rt_plot_posterior, &post, 1);
+        cg_rt_call(g, RTF_rt_plot_posterior, (LLVMValueRef[]){post, cg_loc_string(g, e->loc)}, 2);
         return NULL;
     }
     switch (id) {

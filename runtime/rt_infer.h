@@ -88,7 +88,8 @@ typedef struct rt_posterior {
     double *value;                      /* n return values as doubles */
     rt_columns *sites;                  /* the sample sites' values by column, or NULL */
     rt_trace *recorder;                 /* rt_post_trace's */
-    double log_evidence;                /* log of the mean weight */
+    double log_evidence;                /* log of the mean weight (-inf: every particle has weight 0) */
+    bool dead;                          /* every particle has weight 0: there are no values */
     double ess;                         /* (sum w)^2 / sum w^2 */
     double mean;                        /* rt_post_mean, computed by rt_post_summarize */
     bool has_mean;
@@ -117,8 +118,10 @@ double rt_log_scale(rt_particle *p, double scale);
  * run's streams from it). */
 rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, const rt_infer_opts *o,
                           const char *loc);
-double rt_post_mean(const rt_posterior *p);
-double rt_post_sd(const rt_posterior *p);
+/* The statistics of the return value; a posterior whose particles all have weight 0 has
+ * none, and reading them is a runtime error at loc (rt_post_require). */
+double rt_post_mean(const rt_posterior *p, const char *loc);
+double rt_post_sd(const rt_posterior *p, const char *loc);
 double rt_post_quantile(const rt_posterior *p, double q, const char *loc);
 double rt_post_log_evidence(const rt_posterior *p);
 double rt_post_ess(const rt_posterior *p);
@@ -134,7 +137,7 @@ double rt_frame_return(const rt_model *m, const void *frame);
 void rt_print_posterior(const rt_posterior *p);
 /* Draws the return value's weighted distribution on stdout (rt_plot.c): a histogram for
  * reals, a bar per value for ints and bools, then a line with the mean and 90% interval. */
-void rt_plot_posterior(const rt_posterior *p);
+void rt_plot_posterior(const rt_posterior *p, const char *loc);
 
 /* ---- for the inference engines and the tests (not called by generated code) ---- */
 /* Infer calls started at the top level in this run: call c's streams are derived from c
@@ -147,8 +150,12 @@ int rt_gc_stress(void);
 /* A posterior of n particles: weights and values allocated, not yet set; no sites. */
 rt_posterior *rt_post_new(const rt_model *m, const char *method, int64_t n);
 /* Sets log_evidence (logsumexp(logw) - log n) and ess from the final weights, summed in
- * particle order; all particles dead is a runtime error at loc naming the model. */
+ * particle order. All particles dead gives a posterior with log evidence -inf, ESS 0 and
+ * `dead` set: an infer in a batch of runs goes on, and what reads its values fails. */
 void rt_post_summarize(rt_posterior *p, const char *loc);
+/* A runtime error at loc (`what: all 50 particles of model 'm' have zero weight ...`) when
+ * p has no values, that is when every particle has weight 0. */
+void rt_post_require(const rt_posterior *p, const char *what, const char *loc);
 
 /* Sites recorded by hand, particle by particle in increasing order, into a posterior of one
  * step (VI's draws, tests): the recorder for rt_particle.trace, created on the first call. */

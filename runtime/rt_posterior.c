@@ -28,9 +28,12 @@ rt_posterior *rt_post_new(const rt_model *m, const char *method, int64_t n)
 void rt_post_summarize(rt_posterior *p, const char *loc)
 {
     double max = rt_max_logw(p);
-    if (max == -INFINITY)
-        rt_failf(loc, "all %lld particles of model '%s' have zero weight (every run hit an "
-                 "impossible observation or a reward of -inf)", (long long)p->n, p->model->name);
+    if (max == -INFINITY) {
+        p->log_evidence = -INFINITY;
+        p->ess = 0;
+        p->dead = true;
+        return;
+    }
     double s = 0.0, s2 = 0.0, swv = 0.0;   /* adding the zero weights changes no sum */
     for (int64_t i = 0; i < p->n; i++) {
         double w = rt_rel_weight(p->logw[i], max);
@@ -43,6 +46,14 @@ void rt_post_summarize(rt_posterior *p, const char *loc)
     p->ess = s * s / s2;
     p->mean = swv / s;   /* rt_post_mean's sums, in the same order */
     p->has_mean = true;
+}
+
+void rt_post_require(const rt_posterior *p, const char *what, const char *loc)
+{
+    if (p->dead)
+        rt_failf(loc, "%s: all %lld particles of model '%s' have zero weight (every run hit an impossible "
+                 "observation or a reward of -inf), so the posterior has no values", what, (long long)p->n,
+                 p->model->name);
 }
 
 /* ---- a summary row's statistics (the weighted draws are in rt_weighted.c) ---- */
@@ -67,8 +78,9 @@ static stats pairs_stats(rt_wpairs *ps)
 /* mean and sd straight from the weights and values, without gathering pairs: the same sums
  * in the same order (particles of positive weight, in order) as rt_wpairs_mean and _sd.
  * The mean is usually known already, from rt_post_summarize. */
-double rt_post_mean(const rt_posterior *p)
+double rt_post_mean(const rt_posterior *p, const char *loc)
 {
+    rt_post_require(p, "mean", loc);
     if (p->has_mean)
         return p->mean;
     double max = rt_max_logw(p), sw = 0.0, swv = 0.0;
@@ -82,9 +94,10 @@ double rt_post_mean(const rt_posterior *p)
     return swv / sw;
 }
 
-double rt_post_sd(const rt_posterior *p)
+double rt_post_sd(const rt_posterior *p, const char *loc)
 {
-    double max = rt_max_logw(p), mean = rt_post_mean(p), sw = 0.0, swd = 0.0;
+    rt_post_require(p, "sd", loc);
+    double max = rt_max_logw(p), mean = rt_post_mean(p, loc), sw = 0.0, swd = 0.0;
     for (int64_t i = 0; i < p->n; i++) {
         double w = rt_rel_weight(p->logw[i], max);
         if (w > 0) {
@@ -100,6 +113,7 @@ double rt_post_quantile(const rt_posterior *p, double q, const char *loc)
 {
     if (!(q >= 0.0 && q <= 1.0))
         rt_failf(loc, "quantile: q must be between 0 and 1, found %g", q);
+    rt_post_require(p, "quantile", loc);
     rt_wpairs ps = rt_wpairs_of_values(p);
     rt_wpairs_sort(&ps);
     double v = rt_wpairs_quantile(&ps, q);
@@ -186,7 +200,8 @@ static void print_head(const rt_posterior *p, int width)
            p->log_evidence);
     if (p->ess_history)
         fprintf(rt_out(), ", %lld resampling step%s", (long long)p->resamples, p->resamples == 1 ? "" : "s");
-    fprintf(rt_out(), "\n  %-*s %10s %10s %10s %10s %10s", width, "", "mean", "sd", "5%", "50%", "95%");
+    if (!p->dead)
+        fprintf(rt_out(), "\n  %-*s %10s %10s %10s %10s %10s", width, "", "mean", "sd", "5%", "50%", "95%");
 }
 
 /* Prints one row and frees its pairs. */
@@ -231,6 +246,11 @@ void rt_print_posterior(const rt_posterior *p)
     int64_t nrows = m.count < MAX_ROWS ? m.count : MAX_ROWS;
     int width = row_labels(p, &m, nrows, labels);
     print_head(p, width);
+    if (p->dead) {
+        fprintf(rt_out(), "\n  (every particle has zero weight: no values)");
+        print_fit(p);
+        return;
+    }
     if (p->model->ret_kind != -1) {
         rt_wpairs v = rt_wpairs_of_values(p);
         print_row("value", width, &v);

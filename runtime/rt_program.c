@@ -680,6 +680,7 @@ static int run_model(const run_opts *o, const rt_program *prog, const rt_model_e
         rt_print_to_stderr();   /* the CSV has stdout to itself */
     prog->main();
     const rt_posterior *post = infer(o, prog, e, q);
+    rt_post_require(post, "the CSV", NULL);
     add_fit(&c, post);
     write_output(o, post, &c);
     config_free(&c);

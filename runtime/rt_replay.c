@@ -169,6 +169,7 @@ rt_posterior *rt_predict(rt_ctx *ctx, const rt_model *m, const void *args, const
                          const char *loc) {
     if (post->model != m)
         rt_failf(loc, "predict: the posterior is of model '%s', not '%s'", post->model->name, m->name);
+    rt_post_require(post, "predict", loc);
     uint64_t call = rt_infer_call(ctx);
     rt_posterior *out = rt_post_new(m, "predict", post->n);
     void *frame = rt_frame_new(m->frame_size);

@@ -182,10 +182,7 @@ static int advance_all(Swarm *s, const char *loc) {
         if (s->block_max[b] > s->max) s->max = s->block_max[b];
     }
     if (flags & ANY_BROKEN) rt_failf(loc, "model '%s' produced a NaN log weight", s->m->name);
-    if (!(flags & ANY_ALIVE))
-        rt_failf(loc, "all %lld particles of model '%s' have zero weight (every run hit an "
-                 "impossible observation or a reward of -inf)", (long long)s->n, s->m->name);
-    return flags;
+    return flags;   /* without ANY_ALIVE every particle is dead: the run stops, its evidence -inf */
 }
 
 /* ---- weights ---- */
@@ -354,7 +351,12 @@ static rt_posterior *run_swarm(Swarm *s, double ess_frac) {
     for (int running = ANY_RUNNING; running;) {
         if (rt_interrupted) rt_interrupt(s->loc);
         rt_progress_update(&bar, (double)steps, 0);
-        running = advance_all(s, s->loc) & ANY_RUNNING;
+        int flags = advance_all(s, s->loc);
+        running = flags & ANY_RUNNING;
+        if (!(flags & ANY_ALIVE)) {
+            history = push_history(history, steps++, 0);
+            break;
+        }
         double ess, sum = weigh(s, &ess);
         history = push_history(history, steps++, ess);
         if (running && (ess_frac >= 1 || ess < ess_frac * (double)s->n)) resample(s, sum);

@@ -280,9 +280,9 @@ static void test_is_tilted_gaussian(void **state)
     rt_posterior *post = run_is(&tilted, 0, 200000);
     assert_string_equal(post->method, "is");
     assert_int_equal(post->n, 200000);
-    assert_true(fabs(rt_post_mean(post) - 1.0) < 0.01);
+    assert_true(fabs(rt_post_mean(post, NULL) - 1.0) < 0.01);
     assert_true(fabs(rt_post_log_evidence(post) - (-1.0 - 0.5 * log(2.0))) < 0.02);
-    assert_true(fabs(rt_post_sd(post) - sqrt(0.5)) < 0.01);
+    assert_true(fabs(rt_post_sd(post, NULL) - sqrt(0.5)) < 0.01);
     assert_true(fabs(rt_post_ess(post) / 200000 - sqrt(3.0) / 2 * exp(-2.0 / 3)) < 0.01);
     assert_true(fabs(rt_post_quantile(post, 0.5, LOC) - 1.0) < 0.02);
 }
@@ -297,13 +297,13 @@ static void test_is_beta_bernoulli(void **state)
     int64_t n = 100000;
     rt_posterior *post = run_is(&coin, 0, n);
     double ess = rt_post_ess(post);
-    double se_mean = rt_post_sd(post) / sqrt(ess);
+    double se_mean = rt_post_sd(post, NULL) / sqrt(ess);
     double se_logz = sqrt((n / ess - 1) / n);
     double logz = lgamma(15) + lgamma(7) - lgamma(22);
     assert_true(ess > 0.1 * n);
-    assert_true(fabs(rt_post_mean(post) - 15.0 / 22) < 3 * se_mean);
+    assert_true(fabs(rt_post_mean(post, NULL) - 15.0 / 22) < 3 * se_mean);
     assert_true(fabs(rt_post_log_evidence(post) - logz) < 3 * se_logz);
-    assert_true(fabs(rt_post_sd(post) - sqrt(15.0 * 7 / (22 * 22 * 23))) < 0.005);
+    assert_true(fabs(rt_post_sd(post, NULL) - sqrt(15.0 * 7 / (22 * 22 * 23))) < 0.005);
 }
 
 /* ---- dead particles ---- */
@@ -329,20 +329,23 @@ static void test_is_some_dead(void **state)
     assert_true(dead > 0.45 * n && dead < 0.55 * n);
     assert_true(post->ess == (double)(n - dead));
     assert_true(fabs(rt_post_log_evidence(post) - log((double)(n - dead) / n)) < 1e-12);
-    assert_true(fabs(rt_post_mean(post) - sqrt(2 / M_PI)) < 0.015);
+    assert_true(fabs(rt_post_mean(post, NULL) - sqrt(2 / M_PI)) < 0.015);
     assert_true(fabs(rt_post_quantile(post, 0.5, LOC) - 0.6745) < 0.015);
     assert_true(rt_post_quantile(post, 0.0, LOC) >= 0.0);
 }
 
-static void all_dead(void) { run_is(&impossible, 0, 100); }
+static void all_dead(void) { rt_post_mean(run_is(&impossible, 0, 100), LOC); }
 static void nan_weight(void) { run_is(&nanny, 0, 10); }
 static void no_particles(void) { run_is(&tilted, 0, 0); }
 
 static void test_is_errors(void **state)
 {
-    expect_child_failure(all_dead, 1, LOC ": error: all 100 particles of model 'impossible' "
+    /* every particle dead: a posterior of log evidence -inf, ESS 0, whose values are an error */
+    rt_posterior *post = run_is(&impossible, 0, 100);
+    assert_true(post->dead && rt_post_log_evidence(post) == -INFINITY && rt_post_ess(post) == 0);
+    expect_child_failure(all_dead, 1, LOC ": error: mean: all 100 particles of model 'impossible' "
                          "have zero weight (every run hit an impossible observation or a reward "
-                         "of -inf)\n");
+                         "of -inf), so the posterior has no values\n");
     expect_child_failure(nan_weight, 1,
                          LOC ": error: model 'nanny' produced a NaN log weight\n");
     expect_child_failure(no_particles, 1,
@@ -484,8 +487,8 @@ static rt_posterior *hand_posterior(void)
 static void test_post_stats_exact(void **state)
 {
     rt_posterior *post = hand_posterior();
-    assert_true(fabs(rt_post_mean(post) - 2.5) < 1e-12);
-    assert_true(fabs(rt_post_sd(post) - sqrt(1.25)) < 1e-12);
+    assert_true(fabs(rt_post_mean(post, NULL) - 2.5) < 1e-12);
+    assert_true(fabs(rt_post_sd(post, NULL) - sqrt(1.25)) < 1e-12);
     assert_true(fabs(rt_post_log_evidence(post) - M_LN2) < 1e-12);   /* log(2.5 * 4 / 5) */
     assert_true(fabs(rt_post_ess(post) - 6.25 / 1.875) < 1e-12);
     static const double q[] = { 0, 0.05, 0.19, 0.5, 0.59, 0.61, 0.65, 0.69, 0.71, 0.95, 1 };
