@@ -888,6 +888,8 @@ static bool check_items(Checker *c0, Program *prog) {
     }
     if (diag_error_count() == errors_before)
         for (int i = 0; i < c.vi_infers.len; i++) check_pair_vi(&c, c.vi_infers.items[i]);
+    if (diag_error_count() == errors_before)
+        for (int i = 0; i < c.enum_infers.len; i++) check_enumerable(&c, c.enum_infers.items[i]);
     if (diag_error_count() == errors_before) check_pair_unused_guides(&c, prog);
     check_model_mode_objectives(prog);
     return diag_error_count() == errors_before;

@@ -42,6 +42,7 @@
     X(rt_root_ctx, "p", "") \
     /* the engines of RT_METHODS (rt_methods.h): (ctx, model, args, rt_infer_opts *, loc) */ \
     X(rt_infer_is, "p", "ppppp") X(rt_infer_smc, "p", "ppppp") X(rt_infer_vi, "p", "ppppp") \
+    X(rt_infer_enumerate, "p", "ppppp") \
     X(rt_post_resamples, "i", "p") X(rt_post_ess_history, "p", "p") \
     X(rt_post_mean, "d", "pp") X(rt_post_sd, "d", "pp") X(rt_post_quantile, "d", "pdp") \
     X(rt_post_log_evidence, "d", "p") X(rt_post_ess, "d", "p") X(rt_print_posterior, "v", "p") \

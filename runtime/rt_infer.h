@@ -132,6 +132,12 @@ rt_array *rt_post_ess_history(const rt_posterior *p);
  * scheme `resample` (rt_resample.h). Results are bit-identical for any number of threads. */
 rt_posterior *rt_infer_smc(rt_ctx *ctx, const rt_model *m, const void *args, const rt_infer_opts *o,
                            const char *loc);
+/* Exact enumeration: the model's score mode once per combination of its sites' values (all
+ * finite discrete: a continuous or unbounded site is an error at loc naming it), each run a
+ * particle whose log weight is the combination's exact log joint; the log evidence is their
+ * log-sum-exp (rt_enumerate.c). */
+rt_posterior *rt_infer_enumerate(rt_ctx *ctx, const rt_model *m, const void *args, const rt_infer_opts *o,
+                                 const char *loc);
 /* The return value a finished frame holds, as a double. */
 double rt_frame_return(const rt_model *m, const void *frame);
 void rt_print_posterior(const rt_posterior *p);

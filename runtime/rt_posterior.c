@@ -195,6 +195,13 @@ static int row_labels(const rt_posterior *p, const rt_site_map *m, int64_t nrows
 
 static void print_head(const rt_posterior *p, int width)
 {
+    if (!strcmp(p->method, "enumerate")) {   /* exact: weights are probabilities, no ESS */
+        fprintf(rt_out(), "posterior of %s by enumerate: %lld combination%s of site values (exact), log evidence %.6g",
+                p->model->name, (long long)p->n, p->n == 1 ? "" : "s", p->log_evidence);
+        if (!p->dead)
+            fprintf(rt_out(), "\n  %-*s %10s %10s %10s %10s %10s", width, "", "mean", "sd", "5%", "50%", "95%");
+        return;
+    }
     fprintf(rt_out(), "posterior of %s by %s: %lld particle%s, ESS %.1f, log evidence %.3f",
            p->model->name, p->method, (long long)p->n, p->n == 1 ? "" : "s", p->ess,
            p->log_evidence);

@@ -175,6 +175,7 @@ static int64_t guide_value(rt_vi_state *V, int64_t site, int64_t nidx, const int
 int64_t rt_vi_model_site(rt_ctx *ctx, int64_t site, int64_t nidx, const int64_t *idx, int64_t support, int64_t lo,
                          int64_t hi, const char *loc) {
     rt_vi_state *V = ctx->vi;
+    if (V->enumerate) return rt_enum_site(V, site, nidx, idx, support, hi, loc);
     if (V->scoring) return rt_score_site(V, site, nidx, idx, support, lo, hi, loc);
     return guide_value(V, site, nidx, idx, loc);
 }

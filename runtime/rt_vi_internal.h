@@ -30,6 +30,7 @@ typedef struct rt_vi_state {
     /* score mode: the model's continuous sites take, in the order they are met, the
      * unconstrained coordinates u (tape inputs) through their supports' transforms */
     bool scoring, probing;    /* probing: count the coordinates, each taking u = 0 */
+    struct rt_enum *enumerate;   /* enumerate: the odometer giving the sites' values (rt_enumerate.c) */
     const struct rt_given *given;   /* a score at given values: every site takes one */
     const rt_model *model;    /* the model being scored (for messages) */
     const int64_t *u;
@@ -75,6 +76,11 @@ void rt_vi_zero_site(const rt_vi_state *V, const rt_model *m, char *buf, size_t 
 /* rt_score.c: a score-mode site's value from the next unconstrained coordinate */
 int64_t rt_score_site(rt_vi_state *V, int64_t site, int64_t nidx, const int64_t *idx, int64_t support, int64_t lo,
                       int64_t hi, const char *loc);
+
+/* rt_enumerate.c: a site's value from the enumeration's odometer; count is its number of
+ * values (a site without finitely many is an error at loc naming it) */
+int64_t rt_enum_site(rt_vi_state *V, int64_t site, int64_t nidx, const int64_t *idx, int64_t support, int64_t count,
+                     const char *loc);
 
 /* rt_replay.c: a score-mode site's given value (a handle, or the int itself) */
 int64_t rt_score_given_site(rt_vi_state *V, int64_t site, int64_t nidx, const int64_t *idx, const char *loc);
