@@ -675,7 +675,8 @@ LLVMValueRef cg_dist_call(Cg *g, Node *dist, int which, LLVMValueRef first) {
     return LLVMBuildCall2(g->b, g->dist_ty[which][kind], fn, args, (unsigned)n + 2, "");
 }
 
-/* post.log_evidence, post.ess, post.resamples, post.ess_history; vi: post.params, post.history;
+/* post.log_evidence, post.ess, post.resamples, post.ess_history, post.pareto_k, post.ancestors,
+ * post.min_ess; vi: post.params, post.history;
  * in an objective d.logw and d.logq of draws (rt_draws: two pointers) */
 static LLVMValueRef cg_field(Cg *g, Node *e) {
     LLVMValueRef post = cg_expr(g, e->field.base);
@@ -689,6 +690,9 @@ static LLVMValueRef cg_field(Cg *g, Node *e) {
     int fn = strcmp(f, "log_evidence") == 0 ? RTF_rt_post_log_evidence
            : strcmp(f, "ess") == 0 ? RTF_rt_post_ess
            : strcmp(f, "resamples") == 0 ? RTF_rt_post_resamples
+           : strcmp(f, "pareto_k") == 0 ? RTF_rt_post_pareto_k
+           : strcmp(f, "ancestors") == 0 ? RTF_rt_post_ancestors
+           : strcmp(f, "min_ess") == 0 ? RTF_rt_post_min_ess
            : strcmp(f, "params") == 0 ? RTF_rt_vi_params
            : strcmp(f, "history") == 0 ? RTF_rt_vi_history : RTF_rt_post_ess_history;
     return cg_rt_call(g, fn, &post, 1);

@@ -289,8 +289,10 @@ static Type *check_field(Checker *c, Node *e) {
     Type *t = check_expr(c, e->field.base, NULL);
     const char *f = e->field.field;
     if (t->kind == TY_POSTERIOR) {
-        if (strcmp(f, "log_evidence") == 0 || strcmp(f, "ess") == 0) return ty_real;
-        if (strcmp(f, "resamples") == 0) return ty_int;
+        if (strcmp(f, "log_evidence") == 0 || strcmp(f, "ess") == 0 || strcmp(f, "pareto_k") == 0 ||
+            strcmp(f, "min_ess") == 0)
+            return ty_real;
+        if (strcmp(f, "resamples") == 0 || strcmp(f, "ancestors") == 0) return ty_int;
         if (strcmp(f, "ess_history") == 0 || strcmp(f, "history") == 0 || strcmp(f, "params") == 0)
             return ty_array(c->a, ty_real);
     }

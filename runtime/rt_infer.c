@@ -140,5 +140,6 @@ rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, cons
     }
     rt_progress_end(&bar);
     rt_post_summarize(post, loc);
+    post->khat = rt_pareto_khat(post->logw, post->n);
     return post;
 }

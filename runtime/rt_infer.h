@@ -95,6 +95,12 @@ typedef struct rt_posterior {
     bool has_mean;
     int64_t resamples;                  /* SMC: resampling steps taken */
     rt_array *ess_history;              /* the ESS after each step (IS: one step) */
+    /* diagnostics (rt_diagnose.c): IS and VI's draws the Pareto k-hat of the weights (NaN: not
+     * computed); SMC the number of distinct first-step particles the final live particles
+     * descend from and the smallest ESS over the steps (-1 and NaN for other methods) */
+    double khat;
+    int64_t ancestors;
+    double min_ess;
     /* VI: the fitted guide's parameters and the objective at each step */
     const char *guide_name, *objective_name;
     int64_t nparams;
@@ -125,6 +131,9 @@ double rt_post_sd(const rt_posterior *p, const char *loc);
 double rt_post_quantile(const rt_posterior *p, double q, const char *loc);
 double rt_post_log_evidence(const rt_posterior *p);
 double rt_post_ess(const rt_posterior *p);
+double rt_post_pareto_k(const rt_posterior *p);    /* NaN when not computed (not IS or VI) */
+int64_t rt_post_ancestors(const rt_posterior *p);  /* SMC's distinct first-step ancestors, else -1 */
+double rt_post_min_ess(const rt_posterior *p);     /* SMC's smallest ESS over its steps, else the ESS */
 int64_t rt_post_resamples(const rt_posterior *p);
 rt_array *rt_post_ess_history(const rt_posterior *p);
 /* Sequential Monte Carlo: all particles advance checkpoint by checkpoint on `threads`
@@ -162,6 +171,16 @@ void rt_post_summarize(rt_posterior *p, const char *loc);
 /* A runtime error at loc (`what: all 50 particles of model 'm' have zero weight ...`) when
  * p has no values, that is when every particle has weight 0. */
 void rt_post_require(const rt_posterior *p, const char *what, const char *loc);
+
+/* The Pareto-smoothed importance sampling shape k-hat of n log weights (Vehtari et al.): the
+ * shape of a generalized Pareto fitted to the largest min(n / 5, 3 sqrt n) weights; above
+ * 0.7 the weights' tail is too heavy for self-normalized estimates. NaN for too few. */
+double rt_pareto_khat(const double *logw, int64_t n);
+/* The warnings a posterior's diagnostics call for (an ESS below 1% of 100 or more particles,
+ * k-hat above 0.7, SMC's distinct ancestors or smallest ESS below 1%), one line each,
+ * `warning: ...`; returns how many (at most max). */
+enum { RT_WARNING_MAX = 240 };
+int rt_post_warnings(const rt_posterior *p, char lines[][RT_WARNING_MAX], int max);
 
 /* Sites recorded by hand, particle by particle in increasing order, into a posterior of one
  * step (VI's draws, tests): the recorder for rt_particle.trace, created on the first call. */

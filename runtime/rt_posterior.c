@@ -20,6 +20,8 @@ rt_posterior *rt_post_new(const rt_model *m, const char *method, int64_t n)
     p->model = m;
     p->method = method;
     p->n = n;
+    p->khat = p->min_ess = NAN;
+    p->ancestors = -1;
     p->logw = rt_alloc_atomic(n, sizeof(double), "particle weights");
     p->value = rt_alloc_atomic(n, sizeof(double), "particle values");
     return p;
@@ -123,6 +125,9 @@ double rt_post_quantile(const rt_posterior *p, double q, const char *loc)
 
 double rt_post_log_evidence(const rt_posterior *p) { return p->log_evidence; }
 double rt_post_ess(const rt_posterior *p) { return p->ess; }
+double rt_post_pareto_k(const rt_posterior *p) { return p->khat; }
+int64_t rt_post_ancestors(const rt_posterior *p) { return p->ancestors; }
+double rt_post_min_ess(const rt_posterior *p) { return isnan(p->min_ess) ? p->ess : p->min_ess; }
 int64_t rt_post_resamples(const rt_posterior *p) { return p->resamples; }
 
 /* IS has one step; its history is its final ESS. */
@@ -207,6 +212,9 @@ static void print_head(const rt_posterior *p, int width)
            p->log_evidence);
     if (p->ess_history)
         fprintf(rt_out(), ", %lld resampling step%s", (long long)p->resamples, p->resamples == 1 ? "" : "s");
+    if (p->ancestors >= 0 && !p->dead)
+        fprintf(rt_out(), ", %lld distinct ancestor%s, smallest ESS %.1f", (long long)p->ancestors,
+                p->ancestors == 1 ? "" : "s", p->min_ess);
     if (!p->dead)
         fprintf(rt_out(), "\n  %-*s %10s %10s %10s %10s %10s", width, "", "mean", "sd", "5%", "50%", "95%");
 }
@@ -240,6 +248,15 @@ static void print_fit(const rt_posterior *p)
                (long long)(n - from), (long long)n, sum / (double)(n - from));
 }
 
+/* The diagnostics' warnings, a line each after the summary. */
+static void print_warnings(const rt_posterior *p)
+{
+    char lines[4][RT_WARNING_MAX];
+    int n = rt_post_warnings(p, lines, 4);
+    for (int k = 0; k < n; k++)
+        fprintf(rt_out(), "\n  %s", lines[k]);
+}
+
 /* The rows' pairs are gathered one row at a time, so that only one row's are alive. */
 void rt_print_posterior(const rt_posterior *p)
 {
@@ -270,4 +287,5 @@ void rt_print_posterior(const rt_posterior *p)
         fprintf(rt_out(), "\n  ... and %lld more site%s", (long long)(m.count - MAX_ROWS),
                m.count - MAX_ROWS == 1 ? "" : "s");
     print_fit(p);
+    print_warnings(p);
 }

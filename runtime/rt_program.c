@@ -680,6 +680,9 @@ static int run_model(const run_opts *o, const rt_program *prog, const rt_model_e
     prog->main();
     const rt_posterior *post = infer(o, prog, e, q);
     rt_post_require(post, "the CSV", NULL);
+    char warnings[4][RT_WARNING_MAX];
+    for (int k = 0, n = rt_post_warnings(post, warnings, 4); k < n; k++)
+        fprintf(stderr, "ppl: %s\n", warnings[k]);
     add_fit(&c, post);
     write_output(o, post, &c);
     config_free(&c);

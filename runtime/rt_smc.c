@@ -43,6 +43,7 @@ struct Swarm {
     char *frames;            /* n frames of fsize bytes, traced by the collector */
     double *logw;            /* n log weights: observations, rewards, potential differences */
     double *potential;       /* n last potentials when the model has any, else NULL */
+    int64_t *origin;         /* n: the first-step particle each one descends from */
     rt_columns *cols;        /* the sites' values by column when recording, else NULL */
     double *w;               /* relative weights exp(logw - max) */
     double *block_max, *block_sum, *block_sum2;
@@ -101,6 +102,8 @@ static void init_swarm(Swarm *s) {
     s->logw = rt_alloc(n * sizeof(double), false);
     if (s->m->has_potential) s->potential = rt_alloc(n * sizeof(double), false);
     s->w = rt_alloc(n * sizeof(double), false);
+    s->origin = rt_alloc(n * sizeof(int64_t), false);
+    for (size_t i = 0; i < n; i++) s->origin[i] = (int64_t)i;
     s->count = rt_alloc(n * sizeof(int64_t), false);
     s->src = rt_alloc(n * sizeof(int64_t), false);
     s->dst = rt_alloc(n * sizeof(int64_t), false);
@@ -296,6 +299,7 @@ static void copy_phase(Swarm *s, int64_t lo, int64_t hi) {
         int64_t *d = (int64_t *)frame_of(s, to), *f = (int64_t *)frame_of(s, from);
         for (int64_t k = 0; k < words; k++) d[k] = f[k];
         if (s->potential) s->potential[to] = s->potential[from];
+        s->origin[to] = s->origin[from];
     }
 }
 
@@ -313,6 +317,25 @@ static void resample(Swarm *s, double sum) {
 
 /* ---- results ---- */
 
+/* What the final ESS hides: right after a resampling it is N however few distinct particles
+ * are left. The number of distinct first-step particles the live ones descend from, and the
+ * smallest ESS over the steps. */
+static void diagnose(Swarm *s, rt_posterior *post) {
+    bool *seen = rt_alloc(sizeof(bool) * (size_t)s->n, false);
+    memset(seen, 0, sizeof(bool) * (size_t)s->n);
+    int64_t distinct = 0;
+    for (int64_t i = 0; i < s->n; i++) {
+        if (s->logw[i] == -INFINITY || seen[s->origin[i]]) continue;
+        seen[s->origin[i]] = true;
+        distinct++;
+    }
+    post->ancestors = distinct;
+    double min = INFINITY;
+    for (int64_t t = 0; t < post->ess_history->len; t++)
+        if (post->ess_history->at.d[t] < min) min = post->ess_history->at.d[t];
+    post->min_ess = min;
+}
+
 static rt_posterior *collect(Swarm *s, rt_array *history, int64_t steps, const char *loc) {
     rt_posterior *post = rt_post_new(s->m, "smc", s->n);
     for (int64_t i = 0; i < s->n; i++) {
@@ -328,6 +351,7 @@ static rt_posterior *collect(Swarm *s, rt_array *history, int64_t steps, const c
     post->resamples = s->generation;
     history->len = steps;
     post->ess_history = history;
+    diagnose(s, post);
     return post;
 }
 

@@ -260,6 +260,7 @@ static rt_posterior *fitted_posterior(Fit *f, int64_t steps, const char *loc) {
         rt_vi_record_sites(V, post, i);
     }
     rt_post_summarize(post, loc);
+    post->khat = rt_pareto_khat(post->logw, post->n);   /* the fitted guide as a proposal */
     return post;
 }
 
