@@ -583,6 +583,12 @@ static LLVMValueRef cg_abs(Cg *g, Node *e) {
 static LLVMValueRef cg_posterior_stat(Cg *g, Node *e, BuiltinId id) {
     LLVMValueRef post = cg_arg(g, e, 0);
     LLVMValueRef loc = cg_loc_string(g, e->loc);
+    if (e->call.args.len == (id == BI_QUANTILE ? 3 : 2)) {   /* a site's: mean(post, "x[3]") */
+        LLVMValueRef q = id == BI_QUANTILE ? cg_arg(g, e, 1) : LLVMConstReal(g->t_real, 0);
+        LLVMValueRef stat = cg_const_int(g, id == BI_MEAN ? 0 : id == BI_SD ? 1 : 2);
+        LLVMValueRef args[5] = {post, cg_arg(g, e, e->call.args.len - 1), stat, q, loc};
+        return cg_rt_call(g, RTF_rt_post_site_stat, args, 5);
+    }
     if (id == BI_MEAN) return cg_rt_call(g, RTF_rt_post_mean, (LLVMValueRef[]){post, loc}, 2);
     if (id == BI_SD) return cg_rt_call(g, RTF_rt_post_sd, (LLVMValueRef[]){post, loc}, 2);
     LLVMValueRef args[3] = {post, cg_arg(g, e, 1), cg_loc_string(g, e->loc)};
@@ -676,7 +682,7 @@ LLVMValueRef cg_dist_call(Cg *g, Node *dist, int which, LLVMValueRef first) {
 }
 
 /* post.log_evidence, post.ess, post.resamples, post.ess_history, post.pareto_k, post.ancestors,
- * post.min_ess; vi: post.params, post.history;
+ * post.min_ess, post.weights, post.values; vi: post.params, post.history;
  * in an objective d.logw and d.logq of draws (rt_draws: two pointers) */
 static LLVMValueRef cg_field(Cg *g, Node *e) {
     LLVMValueRef post = cg_expr(g, e->field.base);
@@ -693,6 +699,8 @@ static LLVMValueRef cg_field(Cg *g, Node *e) {
            : strcmp(f, "pareto_k") == 0 ? RTF_rt_post_pareto_k
            : strcmp(f, "ancestors") == 0 ? RTF_rt_post_ancestors
            : strcmp(f, "min_ess") == 0 ? RTF_rt_post_min_ess
+           : strcmp(f, "weights") == 0 ? RTF_rt_post_weights
+           : strcmp(f, "values") == 0 ? RTF_rt_post_values
            : strcmp(f, "params") == 0 ? RTF_rt_vi_params
            : strcmp(f, "history") == 0 ? RTF_rt_vi_history : RTF_rt_post_ess_history;
     return cg_rt_call(g, fn, &post, 1);

@@ -45,8 +45,10 @@
     X(rt_infer_enumerate, "p", "ppppp") \
     X(rt_post_resamples, "i", "p") X(rt_post_ess_history, "p", "p") \
     X(rt_post_mean, "d", "pp") X(rt_post_sd, "d", "pp") X(rt_post_quantile, "d", "pdp") \
+    X(rt_post_site_stat, "d", "ppidp") \
     X(rt_post_log_evidence, "d", "p") X(rt_post_ess, "d", "p") X(rt_print_posterior, "v", "p") \
     X(rt_post_pareto_k, "d", "p") X(rt_post_ancestors, "i", "p") X(rt_post_min_ess, "d", "p") \
+    X(rt_post_weights, "p", "p") X(rt_post_values, "p", "p") \
     /* reverse-mode AD (rt_ad.c): gradient specializations pass reals as tape handles */ \
     X(rt_ad_const, "i", "d") X(rt_ad_value, "d", "i") \
     X(rt_ad_add, "i", "ii") X(rt_ad_sub, "i", "ii") X(rt_ad_mul, "i", "ii") X(rt_ad_div, "i", "ii") \

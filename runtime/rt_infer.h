@@ -129,11 +129,19 @@ rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, cons
 double rt_post_mean(const rt_posterior *p, const char *loc);
 double rt_post_sd(const rt_posterior *p, const char *loc);
 double rt_post_quantile(const rt_posterior *p, double q, const char *loc);
+/* A sample site's statistic over the particles of positive weight that have the address
+ * (text as summaries print it: "x", "x[3]", "z[1, 2]"): stat 0 the mean, 1 the sd, 2 the
+ * q-quantile, as the summary's rows compute them. */
+double rt_post_site_stat(const rt_posterior *p, const char *addr, int64_t stat, double q, const char *loc);
 double rt_post_log_evidence(const rt_posterior *p);
 double rt_post_ess(const rt_posterior *p);
 double rt_post_pareto_k(const rt_posterior *p);    /* NaN when not computed (not IS or VI) */
 int64_t rt_post_ancestors(const rt_posterior *p);  /* SMC's distinct first-step ancestors, else -1 */
 double rt_post_min_ess(const rt_posterior *p);     /* SMC's smallest ESS over its steps, else the ESS */
+/* post.weights: the normalized weights, summing to 1 (all 0 when every particle is dead);
+ * post.values: the return values as reals (0 for a dead particle), particle by particle. */
+rt_array *rt_post_weights(const rt_posterior *p);
+rt_array *rt_post_values(const rt_posterior *p);
 int64_t rt_post_resamples(const rt_posterior *p);
 rt_array *rt_post_ess_history(const rt_posterior *p);
 /* Sequential Monte Carlo: all particles advance checkpoint by checkpoint on `threads`

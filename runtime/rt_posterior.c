@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <gc.h>
+#include "rt_replay.h"
 #include "rt_weighted.h"
 
 enum { MAX_ROWS = 20, LABEL_MAX = 64 };   /* site rows printed; longest label kept */
@@ -127,6 +128,24 @@ double rt_post_log_evidence(const rt_posterior *p) { return p->log_evidence; }
 double rt_post_ess(const rt_posterior *p) { return p->ess; }
 double rt_post_pareto_k(const rt_posterior *p) { return p->khat; }
 int64_t rt_post_ancestors(const rt_posterior *p) { return p->ancestors; }
+rt_array *rt_post_weights(const rt_posterior *p)
+{
+    rt_array *a = rt_array_new(p->n, 0);
+    double max = rt_max_logw(p), sum = 0;
+    for (int64_t i = 0; i < p->n; i++)
+        sum += a->at.d[i] = p->dead ? 0 : rt_rel_weight(p->logw[i], max);
+    for (int64_t i = 0; i < p->n && sum > 0; i++)
+        a->at.d[i] /= sum;
+    return a;
+}
+
+rt_array *rt_post_values(const rt_posterior *p)
+{
+    rt_array *a = rt_array_new(p->n, 0);
+    memcpy(a->at.d, p->value, sizeof(double) * (size_t)p->n);
+    return a;
+}
+
 double rt_post_min_ess(const rt_posterior *p) { return isnan(p->min_ess) ? p->ess : p->min_ess; }
 int64_t rt_post_resamples(const rt_posterior *p) { return p->resamples; }
 
@@ -163,6 +182,50 @@ static rt_wpairs site_pairs(const rt_posterior *p, const rt_site_map *m, int64_t
             rt_wpairs_push(&ps, v, w);
     }
     return ps;
+}
+
+/* ---- a site's statistics: mean(post, "x[3]"), sd(post, "x[3]"), quantile(post, q, "x[3]") ---- */
+
+static const char *const stat_names[] = {"mean", "sd", "quantile"};
+
+/* The number of the address text among the map's, or -1. */
+static int64_t find_address(const rt_site_map *m, const rt_given_site *s) {
+    for (int64_t a = 0; a < m->count; a++) {
+        const int64_t *w = m->addr[a];
+        if (w[0] == s->site && w[1] == s->nidx && (s->nidx == 0 || !memcmp(w + 2, s->idx, sizeof(int64_t) * (size_t)s->nidx)))
+            return a;
+    }
+    return -1;
+}
+
+double rt_post_site_stat(const rt_posterior *p, const char *addr, int64_t stat, double q, const char *loc)
+{
+    const char *what = stat_names[stat >= 0 && stat < 3 ? stat : 0];
+    if (stat == 2 && !(q >= 0.0 && q <= 1.0))
+        rt_failf(loc, "quantile: q must be between 0 and 1, found %g", q);
+    rt_post_require(p, what, loc);
+    rt_given_site s;
+    rt_given_parse_address(p->model, addr ? addr : "", &s, loc);
+    if (!p->sites)
+        rt_failf(loc, "%s: the posterior of model '%s' keeps no site values (it was inferred with trace = false)",
+                 what, p->model->name);
+    rt_trace_finish(p->sites);
+    bool *keep = positive(p);
+    rt_site_map m = rt_site_map_build(p->sites, keep);
+    GC_FREE(keep);
+    int64_t a = find_address(&m, &s);
+    if (a < 0)
+        rt_failf(loc, "%s: no particle of positive weight has site '%s' of model '%s'", what, addr, p->model->name);
+    rt_wpairs ps = site_pairs(p, &m, a);
+    double v;
+    if (stat == 0) v = rt_wpairs_mean(&ps);
+    else if (stat == 1) v = rt_wpairs_sd(&ps, rt_wpairs_mean(&ps));
+    else {
+        rt_wpairs_sort(&ps);
+        v = rt_wpairs_quantile(&ps, q);
+    }
+    rt_wpairs_free(&ps);
+    return v;
 }
 
 /* ---- the printed summary ---- */
