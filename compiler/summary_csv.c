@@ -1,6 +1,7 @@
 /* summary_csv.c - reads one CSV file of draws in Stan's layout: `#` comment lines (one may
  * say `# log_evidence = X`), a header row of column names, then a row of numbers per draw. */
 #include <ctype.h>
+#include <math.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,17 +34,25 @@ static void chomp(char *s) {
     while (n && isspace((unsigned char)s[n - 1])) s[--n] = 0;
 }
 
-/* `# log_evidence = X` sets the evidence; other comments are ignored. */
+/* `# KEY = X` for a number X: true and *v when the comment is one for key. */
+static bool comment_number(const char *s, const char *key, double *v) {
+    size_t n = strlen(key);
+    if (strncmp(s, key, n)) return false;
+    s = skip_space(s + n);
+    if (*s != '=') return false;
+    char *end;
+    *v = strtod(s + 1, &end);
+    return end != s + 1 && !*skip_space(end);
+}
+
+/* `# log_evidence = X` sets the evidence, `# ancestors = A` and `# pareto_k = K` the
+ * diagnostics; other comments are ignored. */
 static void read_comment(const char *s, SummaryTable *t) {
     s = skip_space(s + 1);
-    if (strncmp(s, "log_evidence", 12)) return;
-    s = skip_space(s + 12);
-    if (*s != '=') return;
-    char *end;
-    double v = strtod(s + 1, &end);
-    if (end == s + 1 || *skip_space(end)) return;
-    t->has_evidence = true;
-    t->log_evidence = v;
+    double v;
+    if (comment_number(s, "log_evidence", &v)) t->has_evidence = true, t->log_evidence = v;
+    else if (comment_number(s, "ancestors", &v)) t->ancestors = v;
+    else if (comment_number(s, "pareto_k", &v)) t->pareto_k = v;
 }
 
 static int count_cells(const char *s) {
@@ -130,7 +139,7 @@ static bool read_line(Arena *a, char *line, int lineno, SummaryTable *t) {
 }
 
 bool summary_read_csv(Arena *a, const char *file, SummaryTable *t) {
-    *t = (SummaryTable){.file = file};
+    *t = (SummaryTable){.file = file, .ancestors = NAN, .pareto_k = NAN};
     FILE *f = fopen(file, "r");
     if (!f) return fail(a, t, 0, "cannot read the file: %s", strerror(errno));
     char *line = NULL;
