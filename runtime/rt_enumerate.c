@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 #include "rt_ad.h"
+#include "rt_progress.h"
 #include "rt_dist_table.h"
 #include "rt_vi_internal.h"
 
@@ -20,13 +21,15 @@ struct rt_enum {
     int64_t *size, *value;
 };
 
-/* Runs' results, gathered before the posterior (whose size is the number of runs) exists. */
+/* Runs' results, gathered before the posterior (whose size is the number of runs) exists;
+ * with trace, each run's sites as words [site, nidx, idx..., value], from first[i]. */
 typedef struct Runs {
     int64_t n, logw_cap, value_cap, first_cap;
     double *logw, *value;
-    int64_t *first;          /* per run, its first entry of sites (and the total at n) */
-    SiteValue *sites;
-    int64_t nsites, sites_cap;
+    bool record;
+    int64_t *first;          /* per run, its first word of sites (and the total at n) */
+    int64_t *words;
+    int64_t nwords, words_cap;
 } Runs;
 
 static const char *support_text(int64_t support) {
@@ -94,12 +97,17 @@ static void keep_run(Runs *r, const rt_vi_state *V) {
     r->first = rt_grow(r->first, r->first ? r->n + 1 : 0, &r->first_cap, r->n + 2, sizeof(int64_t), false);
     r->logw[r->n] = rt_ad_value(V->logp);
     r->value[r->n] = V->ret_value;
-    r->first[r->n] = r->nsites;
-    r->sites = rt_grow(r->sites, r->nsites, &r->sites_cap, r->nsites + V->nsites, sizeof(SiteValue), false);
-    if (V->nsites) memcpy(r->sites + r->nsites, V->sites, sizeof(SiteValue) * (size_t)V->nsites);
-    r->nsites += V->nsites;
+    r->first[r->n] = r->nwords;
+    for (int64_t k = 0; r->record && k < V->nsites; k++) {
+        const SiteValue *s = &V->sites[k];
+        r->words = rt_grow(r->words, r->nwords, &r->words_cap, r->nwords + 3 + s->nidx, sizeof(int64_t), false);
+        r->words[r->nwords++] = s->site;
+        r->words[r->nwords++] = s->nidx;
+        for (int64_t j = 0; j < s->nidx; j++) r->words[r->nwords++] = s->idx[j];
+        r->words[r->nwords++] = s->h;
+    }
     r->n++;
-    r->first[r->n] = r->nsites;
+    r->first[r->n] = r->nwords;
 }
 
 /* One run on a fresh tape at the odometer's values, kept in r. */
@@ -117,17 +125,15 @@ static void run_once(const rt_model *m, const void *args, rt_vi_state *V, uint64
     rt_ad_pop(outer);
 }
 
-static rt_posterior *posterior(const rt_model *m, const Runs *r, bool record, const char *loc) {
+static rt_posterior *posterior(const rt_model *m, const Runs *r, const char *loc) {
     rt_posterior *post = rt_post_new(m, "enumerate", r->n);
     memcpy(post->logw, r->logw, sizeof(double) * (size_t)r->n);
     memcpy(post->value, r->value, sizeof(double) * (size_t)r->n);
-    rt_trace *t = record ? rt_post_trace(post) : NULL;
+    rt_trace *t = r->record ? rt_post_trace(post) : NULL;
     for (int64_t i = 0; t && i < r->n; i++) {
         rt_trace_particle(t, i);
-        for (int64_t k = r->first[i]; k < r->first[i + 1]; k++) {
-            const SiteValue *s = &r->sites[k];
-            rt_trace_put(t, s->site, s->nidx, s->idx, (double)s->h);
-        }
+        for (int64_t k = r->first[i]; k < r->first[i + 1]; k += 3 + r->words[k + 1])
+            rt_trace_put(t, r->words[k], r->words[k + 1], r->words + k + 2, (double)r->words[k + 2 + r->words[k + 1]]);
     }
     rt_post_summarize(post, loc);
     if (!post->dead) post->log_evidence += log((double)r->n);   /* a sum of probabilities, not a mean */
@@ -152,10 +158,14 @@ rt_posterior *rt_infer_enumerate(rt_ctx *ctx, const rt_model *m, const void *arg
     uint64_t call = rt_infer_call(ctx);
     struct rt_enum E = {0};
     rt_vi_state V = {.scoring = true, .enumerate = &E, .model = m};
-    Runs r = {0};
+    Runs r = {.record = o->trace != 0};
+    rt_progress bar;
+    rt_progress_start(&bar, "enumerate run");   /* the count only: the total is not known ahead */
     do {
         if (rt_interrupted) rt_interrupt(loc);
         run_once(m, args, &V, rt_rng_stream_id(call, (uint64_t)r.n, 0), &r);
+        if (r.n % 4096 == 0) rt_progress_update(&bar, (double)r.n, 0);
     } while (advance(&E));
-    return posterior(m, &r, o->trace != 0, loc);
+    rt_progress_end(&bar);
+    return posterior(m, &r, loc);
 }
