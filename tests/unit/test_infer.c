@@ -571,6 +571,30 @@ static void test_print_is_run(void **state)
     assert_memory_equal(value + 9, x + 9, 54);   /* the five columns */
 }
 
+/* ---- diagnostics ---- */
+
+/* Pareto k-hat of weights that are the quantiles of a generalized Pareto of shape k
+ * (w = u^-k at u = (i + 1/2) / n): the fit finds k, shrunk toward 0.5 by the prior of
+ * Vehtari et al. over the tail's 190 weights, (190 k + 5) / 200. Too few weights give NaN;
+ * equal ones (no tail) a shape at or below 0. Order does not matter. */
+static void test_pareto_khat(void **state)
+{
+    enum { N = 4000 };
+    static double lw[N];
+    const double shapes[] = { 0.2, 0.5, 0.9, 1.5 };
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        for (int i = 0; i < N; i++)
+            lw[(i * 7919) % N] = -shapes[s] * log((i + 0.5) / N);   /* a permutation of the quantiles */
+        double k = rt_pareto_khat(lw, N), want = (190 * shapes[s] + 5) / 200;
+        if (!(fabs(k - want) < 0.03))
+            fail_msg("k-hat %g for shape %g", k, shapes[s]);
+    }
+    assert_true(isnan(rt_pareto_khat(lw, 20)));
+    for (int i = 0; i < N; i++)
+        lw[i] = i % 3 == 0 ? -INFINITY : 0.0;
+    assert_true(isnan(rt_pareto_khat(lw, N)) || rt_pareto_khat(lw, N) <= 0);
+}
+
 int main(void)
 {
     GC_INIT();
@@ -590,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_print_posterior),
         cmocka_unit_test(test_print_many_sites),
         cmocka_unit_test(test_print_is_run),
+        cmocka_unit_test(test_pareto_khat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
