@@ -277,7 +277,8 @@ static LLVMValueRef ad_sample(Cg *g, Node *e) {
     LLVMValueRef none = cg_const_int(g, -1);
     /* an interval's bounds (handles); a finite support's number of values (enumerate) */
     LLVMValueRef lo = support == RT_SUPPORT_INTERVAL ? params[0] : none;
-    LLVMValueRef hi = support == RT_SUPPORT_INTERVAL ? params[1] : RT_SUPPORT_FINITE(support) ? enum_support(g, d, params) : none;
+    LLVMValueRef hi = support == RT_SUPPORT_INTERVAL ? params[1]
+                    : RT_SUPPORT_FINITE(support) ? enum_support(g, d, params) : none;
     LLVMValueRef args[8] = {cg_ctx(g), cg_const_int(g, e->sample.site), cg_const_int(g, n), idx,
                             cg_const_int(g, support), lo, hi, loc};
     LLVMValueRef x = cg_rt_call(g, RTF_rt_vi_model_site, args, 8);   /* a handle, or an int site's value */
@@ -335,7 +336,8 @@ bool cg_ad_stmt(Cg *g, Node *s) {
         cg_rt_call(g, RTF_rt_vi_add_reward, (LLVMValueRef[]){cg_ctx(g), v}, 2);
         return true;
     case N_CONDITION:
-        v = LLVMBuildSelect(g->b, cg_expr(g, s->stmt.expr), LLVMConstReal(g->t_real, 0), LLVMConstReal(g->t_real, -INFINITY), "");
+        v = LLVMBuildSelect(g->b, cg_expr(g, s->stmt.expr), LLVMConstReal(g->t_real, 0),
+                            LLVMConstReal(g->t_real, -INFINITY), "");
         v = cg_rt_call(g, RTF_rt_ad_const, &v, 1);
         cg_rt_call(g, RTF_rt_vi_add_reward, (LLVMValueRef[]){cg_ctx(g), v}, 2);
         return true;
