@@ -120,12 +120,35 @@ static Type *type_named(const Token *t) {
     return NULL;
 }
 
-/* type = IDENT {"[" "]"}     (an unknown name is reported and becomes ty_error) */
+static Type *parse_type(Parser *p);
+
+/* "posterior" "<" (type | "(" ")") ">": a posterior of a model's return type, such as
+ * posterior<real>, or posterior<()> for a model without a value */
+static Type *parse_posterior_type(Parser *p) {
+    if (!expect(p, TK_LT)) return NULL;
+    const Token *at = peek(p);
+    Type *elem = ty_unit;
+    if (accept(p, TK_LPAREN)) {
+        if (!expect(p, TK_RPAREN)) return NULL;
+    } else if (!(elem = parse_type(p))) {
+        return NULL;
+    }
+    if (!expect(p, TK_GT)) return NULL;
+    if (elem != ty_unit && elem != ty_real && elem != ty_int && elem != ty_bool && elem != ty_error) {
+        error_at(p, at->loc, "a posterior is of real, int, bool or (), the types models return");
+        return ty_error;
+    }
+    return elem == ty_error ? ty_error : ty_wrap(p->a, TY_POSTERIOR, elem);
+}
+
+/* type = IDENT {"[" "]"} | "posterior" "<" ... ">" {"[" "]"}
+ * (an unknown name is reported and becomes ty_error) */
 static Type *parse_type(Parser *p) {
     const Token *t = peek(p);
     if (t->kind != TK_IDENT) { expected(p, "type"); return NULL; }
     advance(p);
-    Type *ty = type_named(t);
+    Type *ty = strcmp(t->text, "posterior") == 0 ? parse_posterior_type(p) : type_named(t);
+    if (!ty && strcmp(t->text, "posterior") == 0) return NULL;
     if (!ty) { error_at(p, t->loc, "unknown type '%s'", t->text); ty = ty_error; }
     while (accept(p, TK_LBRACKET)) {
         if (!expect(p, TK_RBRACKET)) return NULL;
