@@ -47,6 +47,7 @@ typedef struct Cg {
     LLVMValueRef dispatch;                 /* the switch on the resume state */
     int nstates;
     Node *final_checkpoint;                /* runs without suspending (see last_checkpoint) */
+    int in_branch;                         /* inside branches of an `if` that joins at a checkpoint */
     bool session;                          /* a REPL cell: show values of top-level lets and expressions */
     bool replay;                           /* emitting a model's replay function (cg_sample) */
     bool ad;                               /* a gradient specialization: reals are tape handles (i64) */
@@ -107,6 +108,11 @@ void cg_observe(Cg *g, Node *s);
 LLVMValueRef cg_observe_array(Cg *g, Node *s);
 void cg_reward(Cg *g, Node *s);
 void cg_potential(Cg *g, Node *s);
+void cg_condition(Cg *g, Node *s);
+/* An `if` whose branches can weight, in a model's frames: its branches do not suspend, and
+ * every particle meets one checkpoint where they join, whichever branch it took. */
+bool cg_if_joins(Cg *g, Node *e);
+void cg_if_join(Cg *g, Node *e);
 LLVMValueRef cg_infer(Cg *g, Node *e);
 LLVMValueRef cg_model_builtin(Cg *g, Node *e);   /* logp and predict */
 LLVMTypeRef cg_struct_type(LLVMContextRef ctx, const char *letters);

@@ -2,6 +2,7 @@
  * emitted over the runtime's AD tape, and the rt_vi_problem descriptors that pair them. */
 #include "cg.h"
 #include "rt_vi.h"
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -286,9 +287,12 @@ static LLVMValueRef ad_sample(Cg *g, Node *e) {
     dist_params(g, d, params);
     int support = cg_dist_sig[d->call.dist - 1].support;
     LLVMValueRef none = cg_const_int(g, -1);
+    /* an interval's bounds (handles); a finite support's number of values (enumerate) */
+    LLVMValueRef lo = support == RT_SUPPORT_INTERVAL ? params[0] : none;
+    LLVMValueRef hi = support == RT_SUPPORT_INTERVAL ? params[1]
+                    : RT_SUPPORT_FINITE(support) ? enum_support(g, d, params) : none;
     LLVMValueRef args[8] = {cg_ctx(g), cg_const_int(g, e->sample.site), cg_const_int(g, n), idx,
-                            cg_const_int(g, support), support == RT_SUPPORT_INTERVAL ? params[0] : none,
-                            support == RT_SUPPORT_INTERVAL ? params[1] : none, loc};
+                            cg_const_int(g, support), lo, hi, loc};
     LLVMValueRef x = cg_rt_call(g, RTF_rt_vi_model_site, args, 8);   /* a handle, or an int site's value */
     LLVMValueRef lp = ad_density(g, d, x, params);
     cg_rt_call(g, RTF_rt_vi_add_prior, (LLVMValueRef[]){cg_ctx(g), lp}, 2);
@@ -341,6 +345,12 @@ bool cg_ad_stmt(Cg *g, Node *s) {
         return true;
     case N_REWARD:
         v = cg_expr(g, s->stmt.expr);
+        cg_rt_call(g, RTF_rt_vi_add_reward, (LLVMValueRef[]){cg_ctx(g), v}, 2);
+        return true;
+    case N_CONDITION:
+        v = LLVMBuildSelect(g->b, cg_expr(g, s->stmt.expr), LLVMConstReal(g->t_real, 0),
+                            LLVMConstReal(g->t_real, -INFINITY), "");
+        v = cg_rt_call(g, RTF_rt_ad_const, &v, 1);
         cg_rt_call(g, RTF_rt_vi_add_reward, (LLVMValueRef[]){cg_ctx(g), v}, 2);
         return true;
     case N_POTENTIAL: return true;

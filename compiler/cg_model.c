@@ -53,8 +53,10 @@ static void add_term(Cg *g, LLVMValueRef delta, Node *s, const char *what) {
     add_log_weight(g, delta, is_finite(g, delta), s, what);
 }
 
-/* Suspends the model: records where to resume and returns 1; resumption continues here. */
+/* Suspends the model: records where to resume and returns 1; resumption continues here.
+ * Inside the branches of an `if` nothing suspends (cg_if_join). */
 static void cg_checkpoint(Cg *g) {
+    if (g->in_branch) return;
     int k = ++g->nstates;
     LLVMBuildStore(g->b, cg_const_int(g, k), g->frame);
     LLVMBuildRet(g->b, LLVMConstInt(LLVMInt32TypeInContext(g->ctx), 1, 0));
@@ -247,6 +249,14 @@ void cg_reward(Cg *g, Node *s) {
     if (s != g->final_checkpoint) cg_checkpoint(g);
 }
 
+/* condition b: a weight of 1 where b holds and 0 where it does not. */
+void cg_condition(Cg *g, Node *s) {
+    LLVMValueRef b = cg_expr(g, s->stmt.expr);
+    LLVMValueRef delta = LLVMBuildSelect(g->b, b, LLVMConstReal(g->t_real, 0), LLVMConstReal(g->t_real, -INFINITY), "");
+    add_log_weight(g, delta, LLVMConstInt(LLVMInt1TypeInContext(g->ctx), 0, 0), s, "condition");   /* -inf is meant */
+    if (s != g->final_checkpoint) cg_checkpoint(g);
+}
+
 /* potential v: adds v - (previous potential); the last one is removed when the model ends. */
 void cg_potential(Cg *g, Node *s) {
     LLVMValueRef v = cg_weight_value(g, s, "potential");
@@ -256,6 +266,18 @@ void cg_potential(Cg *g, Node *s) {
     add_log_weight(g, LLVMBuildFSub(g->b, v, old, ""), terms_finite, s, "potential");
     LLVMBuildStore(g->b, v, p);
     if (s != g->final_checkpoint) cg_checkpoint(g);
+}
+
+/* Particles that took different branches must still meet at the same checkpoints, or SMC's
+ * swarm never lines up: with `if bad { reward log(0.0) }` in a loop only the particles that
+ * die would stop, and the swarm would never resample. So an `if` that can weight suspends
+ * once, after its branches join, and nothing in its branches suspends. */
+static bool has_checkpoint(const Node *n);
+
+bool cg_if_joins(Cg *g, Node *e) { return g->frame && !g->ad && has_checkpoint(e); }
+
+void cg_if_join(Cg *g, Node *e) {
+    if (e != g->final_checkpoint) cg_checkpoint(g);
 }
 
 /* ---- infer calls ---- */
@@ -381,7 +403,9 @@ static bool contains(const Node *n, bool (*is)(const Node *)) {
     }
 }
 
-static bool is_checkpoint(const Node *n) { return n->kind == N_OBSERVE || n->kind == N_REWARD || n->kind == N_POTENTIAL; }
+static bool is_checkpoint(const Node *n) {
+    return n->kind == N_OBSERVE || n->kind == N_REWARD || n->kind == N_POTENTIAL || n->kind == N_CONDITION;
+}
 static bool is_potential(const Node *n) { return n->kind == N_POTENTIAL; }
 static bool has_checkpoint(const Node *n) { return contains(n, is_checkpoint); }
 static bool has_potential(const Node *n) { return contains(n, is_potential); }
@@ -461,10 +485,11 @@ static void store_model_result(Cg *g, const Type *ret) {
  * and the removal of the last potential at the end, which adds variance and nothing else. */
 static Node *last_checkpoint(Node *body) {
     PtrVec *stmts = &body->block.stmts;
-    if (has_checkpoint(body->block.value)) return NULL;
+    if (has_checkpoint(body->block.value)) return body->block.value->kind == N_IF ? body->block.value : NULL;
     for (int i = stmts->len - 1; i >= 0; i--) {
         Node *s = stmts->items[i];
         if (!has_checkpoint(s)) continue;
+        if (s->kind == N_EXPR_STMT && s->stmt.expr->kind == N_IF) return s->stmt.expr;   /* its join */
         return is_checkpoint(s) ? s : NULL;
     }
     return NULL;

@@ -475,12 +475,16 @@ static LLVMValueRef cg_if(Cg *g, Node *e) {
     LLVMValueRef cond = cg_expr(g, e->if_.cond);
     LLVMBasicBlockRef then = cg_new_block(g, "then"), els = cg_new_block(g, "else"), merge = cg_new_block(g, "endif");
     LLVMBuildCondBr(g->b, cond, then, els);
+    bool joins = cg_if_joins(g, e);
+    g->in_branch += joins;
     cg_position(g, then);
     cg_branch(g, e->if_.then, slot, merge);
     cg_position(g, els);
     if (e->if_.els) cg_branch(g, e->if_.els, slot, merge);
     cg_branch_to(g, merge);
     cg_position(g, merge);
+    g->in_branch -= joins;
+    if (joins && !g->in_branch) cg_if_join(g, e);
     if (e->type->kind == TY_NEVER) LLVMBuildUnreachable(g->b), cg_start_dead_block(g);
     return slot ? LLVMBuildLoad2(g->b, cg_llvm_type(g, e->type), slot, "if") : NULL;
 }
@@ -576,8 +580,15 @@ static LLVMValueRef cg_abs(Cg *g, Node *e) {
 
 static LLVMValueRef cg_posterior_stat(Cg *g, Node *e, BuiltinId id) {
     LLVMValueRef post = cg_arg(g, e, 0);
-    if (id == BI_MEAN) return cg_rt_call(g, RTF_rt_post_mean, &post, 1);
-    if (id == BI_SD) return cg_rt_call(g, RTF_rt_post_sd, &post, 1);
+    LLVMValueRef loc = cg_loc_string(g, e->loc);
+    if (e->call.args.len == (id == BI_QUANTILE ? 3 : 2)) {   /* a site's: mean(post, "x[3]") */
+        LLVMValueRef q = id == BI_QUANTILE ? cg_arg(g, e, 1) : LLVMConstReal(g->t_real, 0);
+        LLVMValueRef stat = cg_const_int(g, id == BI_MEAN ? 0 : id == BI_SD ? 1 : 2);
+        LLVMValueRef args[5] = {post, cg_arg(g, e, e->call.args.len - 1), stat, q, loc};
+        return cg_rt_call(g, RTF_rt_post_site_stat, args, 5);
+    }
+    if (id == BI_MEAN) return cg_rt_call(g, RTF_rt_post_mean, (LLVMValueRef[]){post, loc}, 2);
+    if (id == BI_SD) return cg_rt_call(g, RTF_rt_post_sd, (LLVMValueRef[]){post, loc}, 2);
     LLVMValueRef args[3] = {post, cg_arg(g, e, 1), cg_loc_string(g, e->loc)};
     return cg_rt_call(g, RTF_rt_post_quantile, args, 3);
 }
@@ -596,7 +607,7 @@ static LLVMValueRef cg_builtin(Cg *g, Node *e, BuiltinId id) {
     }
     if (id == BI_PLOT) {
         LLVMValueRef post = cg_arg(g, e, 0);
-        cg_rt_call(g, RTF_rt_plot_posterior, &post, 1);
+        cg_rt_call(g, RTF_rt_plot_posterior, (LLVMValueRef[]){post, cg_loc_string(g, e->loc)}, 2);
         return NULL;
     }
     switch (id) {
@@ -680,7 +691,8 @@ LLVMValueRef cg_dist_call(Cg *g, Node *dist, int which, LLVMValueRef first) {
     return cg_dist_build_call(g, which, kind, args);
 }
 
-/* post.log_evidence, post.ess, post.resamples, post.ess_history; vi: post.params, post.history;
+/* post.log_evidence, post.ess, post.resamples, post.ess_history, post.pareto_k, post.ancestors,
+ * post.min_ess, post.weights, post.values; vi: post.params, post.history;
  * in an objective d.logw and d.logq of draws (rt_draws: two pointers) */
 static LLVMValueRef cg_field(Cg *g, Node *e) {
     LLVMValueRef post = cg_expr(g, e->field.base);
@@ -694,6 +706,11 @@ static LLVMValueRef cg_field(Cg *g, Node *e) {
     int fn = strcmp(f, "log_evidence") == 0 ? RTF_rt_post_log_evidence
            : strcmp(f, "ess") == 0 ? RTF_rt_post_ess
            : strcmp(f, "resamples") == 0 ? RTF_rt_post_resamples
+           : strcmp(f, "pareto_k") == 0 ? RTF_rt_post_pareto_k
+           : strcmp(f, "ancestors") == 0 ? RTF_rt_post_ancestors
+           : strcmp(f, "min_ess") == 0 ? RTF_rt_post_min_ess
+           : strcmp(f, "weights") == 0 ? RTF_rt_post_weights
+           : strcmp(f, "values") == 0 ? RTF_rt_post_values
            : strcmp(f, "params") == 0 ? RTF_rt_vi_params
            : strcmp(f, "history") == 0 ? RTF_rt_vi_history : RTF_rt_post_ess_history;
     return cg_rt_call(g, fn, &post, 1);
@@ -822,6 +839,7 @@ void cg_stmt(Cg *g, Node *s) {
     case N_OBSERVE: cg_observe(g, s); break;
     case N_REWARD: cg_reward(g, s); break;
     case N_POTENTIAL: cg_potential(g, s); break;
+    case N_CONDITION: cg_condition(g, s); break;
     default: cg_expr(g, s); break;
     }
 }

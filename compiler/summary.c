@@ -27,7 +27,9 @@ static const char summary_help[] =
     "split chains without rank normalization), posterior's mcse_mean (not sd / sqrt(ess)).\n"
     "\n"
     "Files with a '# log_evidence = X' comment: the mean of their estimates is printed, and\n"
-    "with k >= 2 of them its standard error sd / sqrt(k).\n"
+    "with k >= 2 of them its standard error sd / sqrt(k). A file whose '# ancestors = A'\n"
+    "comment (smc) is below 1% of its rows, or whose '# pareto_k = K' (is, vi) is above 0.7,\n"
+    "gets a warning line: its ESS and mcse overstate what its draws hold.\n"
     "\n"
     "Exit status: 0 ok; 1 a file that cannot be read or is malformed; 2 a usage error.\n";
 
@@ -161,6 +163,19 @@ static void print_evidence(const SummaryTable *t, int k) {
     putchar('\n');
 }
 
+/* What the rows' ESS and mcse cannot see: SMC's rows that descend from a few first-step
+ * particles repeat the same values, and IS weights with k-hat > 0.7 have too heavy a tail. */
+static void print_warnings(const SummaryTable *t, int k) {
+    for (int f = 0; f < k; f++) {
+        if (t[f].ancestors >= 0 && t[f].nrows >= 100 && t[f].ancestors < 0.01 * t[f].nrows)
+            printf("warning: %s: its %d draws descend from %.0f distinct first-step particles (smc): the ESS and "
+                   "mcse above count rows that repeat the same values\n", t[f].file, t[f].nrows, t[f].ancestors);
+        if (t[f].pareto_k > 0.7)
+            printf("warning: %s: the Pareto k-hat of its weights is %.2f > 0.7: the estimates are not to be "
+                   "trusted\n", t[f].file, t[f].pareto_k);
+    }
+}
+
 static void print_summary(Arena *a, const SummaryTable *t, int k) {
     int lw = find_column(&t[0], "log_weight__"), width = name_width(&t[0]);
     print_header(t, k, width, lw >= 0);
@@ -170,6 +185,7 @@ static void print_summary(Arena *a, const SummaryTable *t, int k) {
         print_row(t[0].names[j], width, &s, lw >= 0);
     }
     print_evidence(t, k);
+    print_warnings(t, k);
 }
 
 int summary_main(int argc, char **argv) {

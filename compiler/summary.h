@@ -20,6 +20,7 @@ typedef struct SummaryTable {
     int header_line;            /* for messages about the header */
     bool has_evidence;          /* a `# log_evidence = X` comment was seen */
     double log_evidence;
+    double ancestors, pareto_k; /* `# ancestors = A` (smc), `# pareto_k = K` (is, vi); NaN: none */
     const char *error;          /* after a failed read: "FILE:LINE: error: ..." */
     int lw;                     /* the log_weight__ column, or -1 */
     int live;                   /* rows whose log weight is above -inf */

@@ -35,17 +35,25 @@ static void chomp(char *s) {
     while (n && isspace((unsigned char)s[n - 1])) s[--n] = 0;
 }
 
-/* `# log_evidence = X` sets the evidence; other comments are ignored. */
+/* `# KEY = X` for a number X: true and *v when the comment is one for key. */
+static bool comment_number(const char *s, const char *key, double *v) {
+    size_t n = strlen(key);
+    if (strncmp(s, key, n)) return false;
+    s = skip_space(s + n);
+    if (*s != '=') return false;
+    char *end;
+    *v = strtod(s + 1, &end);
+    return end != s + 1 && !*skip_space(end);
+}
+
+/* `# log_evidence = X` sets the evidence, `# ancestors = A` and `# pareto_k = K` the
+ * diagnostics; other comments are ignored. */
 static void read_comment(const char *s, SummaryTable *t) {
     s = skip_space(s + 1);
-    if (strncmp(s, "log_evidence", 12)) return;
-    s = skip_space(s + 12);
-    if (*s != '=') return;
-    char *end;
-    double v = strtod(s + 1, &end);
-    if (end == s + 1 || *skip_space(end)) return;
-    t->has_evidence = true;
-    t->log_evidence = v;
+    double v;
+    if (comment_number(s, "log_evidence", &v)) t->has_evidence = true, t->log_evidence = v;
+    else if (comment_number(s, "ancestors", &v)) t->ancestors = v;
+    else if (comment_number(s, "pareto_k", &v)) t->pareto_k = v;
 }
 
 static int count_cells(const char *s) {
@@ -197,6 +205,7 @@ static bool continue_line(FILE *f, char **line, size_t *size, int *lineno) {
 
 /* The reader itself, on an open stream (the CSV fuzz target reads from memory). */
 bool summary_read_stream(Arena *a, FILE *f, SummaryTable *t) {
+    t->ancestors = t->pareto_k = NAN;   /* until comment lines give them */
     char *line = NULL;
     size_t size = 0;
     bool ok = true;

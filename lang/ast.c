@@ -159,7 +159,7 @@ static void dump_kids(Arena *a, Sx *s, const Node *n) {
     case N_INFER: add_node(a, s, n->infer.model_call); add_node(a, s, n->infer.method); break;
     case N_LET: case N_DATA: case N_PARAM_DECL: add_node(a, s, n->let.init); break;
     case N_ASSIGN: add_node(a, s, n->assign.target); add_node(a, s, n->assign.value); break;
-    case N_EXPR_STMT: case N_RETURN: case N_REWARD: case N_POTENTIAL: add_node(a, s, n->stmt.expr); break;
+    case N_EXPR_STMT: case N_RETURN: case N_REWARD: case N_POTENTIAL: case N_CONDITION: add_node(a, s, n->stmt.expr); break;
     case N_FOR:
         add_node(a, s, n->for_.lo); add_node(a, s, n->for_.hi); add_node(a, s, n->for_.body); break;
     case N_WHILE: add_node(a, s, n->while_.cond); add_node(a, s, n->while_.body); break;

@@ -20,7 +20,7 @@
     /* statements */ \
     X(LET, "let") X(ASSIGN, "assign") X(EXPR_STMT, "expr") X(FOR, "for") X(WHILE, "while") \
     X(RETURN, "return") X(BREAK, "break") X(CONTINUE, "continue") \
-    X(OBSERVE, "observe") X(REWARD, "reward") X(POTENTIAL, "potential") \
+    X(OBSERVE, "observe") X(REWARD, "reward") X(POTENTIAL, "potential") X(CONDITION, "condition") \
     /* items */ \
     X(FN, "fn") X(MODEL, "model") X(GUIDE, "guide") X(OBJECTIVE, "objective") X(DATA, "data") \
     X(PARAM_DECL, "param")
@@ -96,7 +96,7 @@ struct Node {
          * `param x: T = init`. ann (the annotation) and init may be NULL. */
         struct { const char *name; bool is_var; Type *ann; Node *init; Symbol *sym; } let;
         struct { Node *target, *value; } assign;                    /* ASSIGN target = value */
-        /* EXPR_STMT, RETURN (expr may be NULL), REWARD, POTENTIAL */
+        /* EXPR_STMT, RETURN (expr may be NULL), REWARD, POTENTIAL, CONDITION */
         struct { Node *expr; } stmt;
         struct { const char *var; Node *lo, *hi, *body; Symbol *sym; } for_;   /* FOR */
         struct { Node *cond, *body; } while_;                       /* WHILE */

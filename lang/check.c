@@ -323,9 +323,12 @@ static Type *check_field(Checker *c, Node *e) {
     Type *t = check_expr(c, e->field.base, NULL);
     const char *f = e->field.field;
     if (t->kind == TY_POSTERIOR) {
-        if (strcmp(f, "log_evidence") == 0 || strcmp(f, "ess") == 0) return ty_real;
-        if (strcmp(f, "resamples") == 0) return ty_int;
-        if (strcmp(f, "ess_history") == 0 || strcmp(f, "history") == 0 || strcmp(f, "params") == 0)
+        if (strcmp(f, "log_evidence") == 0 || strcmp(f, "ess") == 0 || strcmp(f, "pareto_k") == 0 ||
+            strcmp(f, "min_ess") == 0)
+            return ty_real;
+        if (strcmp(f, "resamples") == 0 || strcmp(f, "ancestors") == 0) return ty_int;
+        if (strcmp(f, "ess_history") == 0 || strcmp(f, "history") == 0 || strcmp(f, "params") == 0 ||
+            strcmp(f, "weights") == 0 || strcmp(f, "values") == 0)
             return ty_array(c->a, ty_real);
     }
     if (t->kind == TY_DRAWS && (strcmp(f, "logw") == 0 || strcmp(f, "logq") == 0)) return ty_array(c->a, ty_real);
@@ -435,9 +438,22 @@ static Type *check_abs(Checker *c, Node *e) {
     return ty_error;
 }
 
+/* mean(post, "x[3]"), sd(post, "x[3]"), quantile(post, q, "x[3]"): a site's statistic, for a
+ * posterior of any type */
+static Type *check_site_stat(Checker *c, Node *e, const char *name, BuiltinId id) {
+    Node *arg = e->call.args.items[0];
+    Type *t = check_expr(c, arg, NULL);
+    if (id == BI_QUANTILE) check_expect(c, arg_slot(e, 1), ty_real);
+    check_expect(c, arg_slot(e, e->call.args.len - 1), ty_string);
+    if (!check_is_poison(t) && t->kind != TY_POSTERIOR)
+        diag_error(arg->loc, "'%s' of a site expects a posterior, found %s", name, check_tname(c, t));
+    return ty_real;
+}
+
 /* sd(post), quantile(post, q) */
 static Type *check_posterior_stat(Checker *c, Node *e, const char *name, BuiltinId id) {
     int want = id == BI_QUANTILE ? 2 : 1;
+    if (id != BI_PLOT && e->call.args.len == want + 1) return check_site_stat(c, e, name, id);
     if (!check_arity(e, name, want)) return ty_error;
     Node *arg = e->call.args.items[0];
     Type *t = check_expr(c, arg, NULL);
@@ -508,6 +524,7 @@ static Type *check_builtin(Checker *c, Node *e, const char *name, BuiltinId id) 
     case BI_ABS: return check_abs(c, e);
     case BI_MIN: case BI_MAX: return check_min_max(c, e, name, id);
     case BI_SUM: case BI_MEAN:
+        if (id == BI_MEAN && e->call.args.len == 2) return check_site_stat(c, e, name, id);
         return check_arity(e, name, 1) ? check_array_reduction(c, e, name, id) : ty_error;
     case BI_LOGSUMEXP:
         check_args_against(c, e, name, real_array, 1);
@@ -804,6 +821,7 @@ static void check_stmt(Checker *c, Node *s, bool top_level) {
     case N_FN: case N_MODEL: case N_GUIDE: case N_OBJECTIVE: case N_DATA: check_nested_item(c, s); break;
     case N_OBSERVE: check_observe(c, s); break;
     case N_REWARD: case N_POTENTIAL: check_weight_stmt(c, s); break;
+    case N_CONDITION: check_condition_stmt(c, s); break;
     case N_PARAM_DECL: check_param_decl(c, s); break;
     default: check_expr(c, s, ty_unit); break;
     }
@@ -921,6 +939,8 @@ static bool check_items(Checker *c0, Program *prog) {
     }
     if (diag_error_count() == errors_before)
         for (int i = 0; i < c.vi_infers.len; i++) check_pair_vi(&c, c.vi_infers.items[i]);
+    if (diag_error_count() == errors_before)
+        for (int i = 0; i < c.enum_infers.len; i++) check_enumerable(&c, c.enum_infers.items[i]);
     if (diag_error_count() == errors_before) check_pair_unused_guides(&c, prog);
     check_model_mode_objectives(prog);
     if (!c.session && diag_error_count() == errors_before) check_site_reads(c.a, prog);

@@ -31,6 +31,7 @@ typedef struct Checker {
     bool in_guide;       /* c->model is a guide */
     bool in_objective;   /* c->fn is an objective: draws(K) is allowed */
     PtrVec vi_infers;    /* `infer ... by vi(...)` nodes: their sites are paired at the end */
+    PtrVec enum_infers;  /* `infer ... by enumerate()` nodes: their models' sites are checked at the end */
 } Checker;
 
 /* check.c */
@@ -54,12 +55,14 @@ Type *check_sample(Checker *c, Node *e);
 Type *check_infer(Checker *c, Node *e);
 void check_observe(Checker *c, Node *s);
 void check_weight_stmt(Checker *c, Node *s);
+void check_condition_stmt(Checker *c, Node *s);
 void check_param_decl(Checker *c, Node *s);
 void check_guide(Checker *c, Node *g);
 void check_objective(Checker *c, Node *o);
 Type *check_draws(Checker *c, Node *e);
 void check_model(Checker *c, Node *m);
 void check_pair_vi(Checker *c, Node *e);
+void check_enumerable(Checker *c, Node *e);
 void check_pair_unused_guides(Checker *c, Program *prog);
 Symbol *check_default_objective(Checker *c);
 void check_model_mode_objectives(Program *prog);

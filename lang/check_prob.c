@@ -342,6 +342,7 @@ static Type *check_infer_method(Checker *c, Node *e) {
     }
     check_infer_options(c, e, m);
     if (!check_required(c, e, m)) return NULL;
+    if (e->infer.kind == RT_METHOD_ENUMERATE) vec_push(c->a, &c->enum_infers, e);
     if (!rt_method_option_row(e->infer.kind, RT_OPTION_guide)) return ty_unit;
     vec_push(c->a, &c->vi_infers, e);
     if (!e->infer.objective_sym) e->infer.objective_sym = check_default_objective(c);
@@ -487,6 +488,12 @@ void check_observe(Checker *c, Node *s) {
     if (!check_is_poison(d)) check_coerce(c, &s->observe.value, d->elem);
 }
 
+/* condition b: the run continues only where b holds (WebPPL's condition(b)). */
+void check_condition_stmt(Checker *c, Node *s) {
+    check_checkpoint_place(c, s, "condition");
+    check_expect(c, &s->stmt.expr, ty_bool);
+}
+
 void check_weight_stmt(Checker *c, Node *s) {
     check_checkpoint_place(c, s, s->kind == N_REWARD ? "reward" : "potential");
     check_expect(c, &s->stmt.expr, ty_real);
@@ -622,6 +629,24 @@ static bool guide_params_fit(Node *guide, Node *model) {
         if (!ty_equal(((Param *)guide->fn.params.items[i])->type, ((Param *)model->fn.params.items[i])->type))
             return false;
     return true;
+}
+
+/* enumerate: every site of the model has finitely many values (the distribution table's
+ * support column); the first that has not is an error at the infer, with a note at it. */
+void check_enumerable(Checker *c, Node *e) {
+    Node *model = e->infer.model_call->call.callee->name.sym->decl;
+    if (!model) return;   /* a model of an earlier REPL cell: the engine checks each site it meets */
+    for (int i = 0; i < model->fn.sites.len; i++) {
+        Node *site = model->fn.sites.items[i];
+        int kind = site->sample.dist->call.dist - 1;
+        if (kind < 0 || RT_SUPPORT_FINITE(dist_table[kind].support)) continue;
+        diag_error(e->loc, "enumerate: site '%s' of model '%s' cannot be enumerated: %s is %s (enumerate needs "
+                   "every site to have finitely many values: bernoulli, bernoulli_logit, binomial, categorical)",
+                   site->sample.as_name, model->fn.name, dist_table[kind].name,
+                   dist_table[kind].discrete ? "unbounded" : "continuous");
+        diag_note(site->loc, "site '%s' is here", site->sample.as_name);
+        return;
+    }
 }
 
 void check_pair_vi(Checker *c, Node *e) {

@@ -19,7 +19,7 @@
     X(FN, "fn") X(LET, "let") X(VAR, "var") X(IF, "if") X(ELSE, "else") X(FOR, "for") \
     X(IN, "in") X(WHILE, "while") X(RETURN, "return") X(BREAK, "break") X(CONTINUE, "continue") \
     X(TRUE, "true") X(FALSE, "false") X(DATA, "data") X(MODEL, "model") X(GUIDE, "guide") \
-    X(SAMPLE, "sample") X(OBSERVE, "observe") X(REWARD, "reward") X(POTENTIAL, "potential") \
+    X(SAMPLE, "sample") X(OBSERVE, "observe") X(REWARD, "reward") X(POTENTIAL, "potential") X(CONDITION, "condition") \
     X(PARAM, "param") X(INFER, "infer") X(BY, "by") X(AS, "as") X(OBJECTIVE, "objective")
 
 typedef enum TokKind {

@@ -120,12 +120,35 @@ static Type *type_named(const Token *t) {
     return NULL;
 }
 
-/* type = IDENT {"[" "]"}     (an unknown name is reported and becomes ty_error) */
+static Type *parse_type(Parser *p);
+
+/* "posterior" "<" (type | "(" ")") ">": a posterior of a model's return type, such as
+ * posterior<real>, or posterior<()> for a model without a value */
+static Type *parse_posterior_type(Parser *p) {
+    if (!expect(p, TK_LT)) return NULL;
+    const Token *at = peek(p);
+    Type *elem = ty_unit;
+    if (accept(p, TK_LPAREN)) {
+        if (!expect(p, TK_RPAREN)) return NULL;
+    } else if (!(elem = parse_type(p))) {
+        return NULL;
+    }
+    if (!expect(p, TK_GT)) return NULL;
+    if (elem != ty_unit && elem != ty_real && elem != ty_int && elem != ty_bool && elem != ty_error) {
+        error_at(p, at->loc, "a posterior is of real, int, bool or (), the types models return");
+        return ty_error;
+    }
+    return elem == ty_error ? ty_error : ty_wrap(p->a, TY_POSTERIOR, elem);
+}
+
+/* type = IDENT {"[" "]"} | "posterior" "<" ... ">" {"[" "]"}
+ * (an unknown name is reported and becomes ty_error) */
 static Type *parse_type(Parser *p) {
     const Token *t = peek(p);
     if (t->kind != TK_IDENT) { expected(p, "type"); return NULL; }
     advance(p);
-    Type *ty = type_named(t);
+    Type *ty = strcmp(t->text, "posterior") == 0 ? parse_posterior_type(p) : type_named(t);
+    if (!ty && strcmp(t->text, "posterior") == 0) return NULL;
     if (!ty) { error_at(p, t->loc, "unknown type '%s'", t->text); ty = ty_error; }
     while (accept(p, TK_LBRACKET)) {
         if (!expect(p, TK_RBRACKET)) return NULL;
@@ -604,7 +627,7 @@ static Node *parse_simple(Parser *p) {
     return (n->assign.value = parse_expr(p)) ? n : NULL;
 }
 
-/* stmt = let | var | for | while | return | break | continue | observe | reward | potential
+/* stmt = let | var | for | while | return | break | continue | observe | reward | potential | condition
  *      | param | fn_def | model_def | guide_def | objective_def | data_decl (top level only)
  *      | assignment | expr */
 static Node *parse_stmt(Parser *p, bool top) {
@@ -616,6 +639,7 @@ static Node *parse_stmt(Parser *p, bool top) {
     case TK_RETURN: return parse_keyword_expr(p, N_RETURN);
     case TK_REWARD: return parse_keyword_expr(p, N_REWARD);
     case TK_POTENTIAL: return parse_keyword_expr(p, N_POTENTIAL);
+    case TK_CONDITION: return parse_keyword_expr(p, N_CONDITION);
     case TK_BREAK: return ast_new(p->a, N_BREAK, advance(p)->loc);
     case TK_CONTINUE: return ast_new(p->a, N_CONTINUE, advance(p)->loc);
     case TK_OBSERVE: return parse_observe(p);

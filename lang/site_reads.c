@@ -1,8 +1,8 @@
 /* site_reads.c - which infer calls must keep their sample sites' values (trace = true by
  * default) and every draw's value and weight (is's draws = true): those whose posterior the
  * program may read them of. Statistics of the return value (mean, sd, quantile, plot) and
- * the fields (log_evidence, ess, params, ...) read no site, and of those only quantile and
- * plot need the draws;
+ * the fields (log_evidence, ess, params, ...) read no site, and of those only quantile,
+ * plot, weights and values need the draws; a statistic of a site reads the sites;
  * printing a posterior, logp, predict, passing it to a function, storing it or returning it
  * may. A posterior bound by `let` is decided by every use of its name. Not run on REPL
  * cells (a later cell may print the value), where every infer keeps its sites. */
@@ -10,6 +10,7 @@
 #include "ast.h"
 #include "builtins.h"
 #include "rt_methods.h"
+#include <string.h>
 
 /* How a posterior is used: its sites (and draws) may be read; its draws only (quantile,
  * plot); or only running sums (mean, sd, the fields). */
@@ -35,15 +36,24 @@ static void bind(Reads *r, Node *infer, Symbol *sym) {
     r->bind[r->nbind++] = (Binding){infer, sym};
 }
 
-static Use first_arg_use(int builtin) {
-    if (builtin == BI_MEAN || builtin == BI_SD) return USE_STAT;
-    if (builtin == BI_QUANTILE || builtin == BI_PLOT) return USE_DRAWS;
+/* A statistic of a site (`mean(post, "x[3]")`, `quantile(post, q, "x")`) reads the sites. */
+static Use first_arg_use(const Node *call) {
+    int builtin = call->call.builtin, n = call->call.args.len;
+    if ((builtin == BI_MEAN || builtin == BI_SD) && n == 1) return USE_STAT;
+    if ((builtin == BI_QUANTILE && n == 2) || builtin == BI_PLOT) return USE_DRAWS;
     return USE_ANY;
 }
 
 static void walk_call(Reads *r, Node *n) {
     for (int i = 0; i < n->call.args.len; i++)
-        walk(r, n->call.args.items[i], i == 0 ? first_arg_use(n->call.builtin) : USE_ANY, NULL);
+        walk(r, n->call.args.items[i], i == 0 ? first_arg_use(n) : USE_ANY, NULL);
+}
+
+/* post.weights and post.values are the draws, and k-hat is fitted to the largest weights;
+ * the other fields are statistics. */
+static Use field_use(const Node *n) {
+    const char *f = n->field.field;
+    return !strcmp(f, "weights") || !strcmp(f, "values") || !strcmp(f, "pareto_k") ? USE_DRAWS : USE_STAT;
 }
 
 static void decide(Node *infer, bool sites, bool draws) {
@@ -67,7 +77,7 @@ static void walk(Reads *r, Node *n, Use use, Symbol *bound) {
         walk(r, n->infer.model_call, USE_ANY, NULL);
         for (int k = 0; n->infer.opt && k < RT_NOPTIONS; k++) walk(r, n->infer.opt[k], USE_ANY, NULL);
         return;
-    case N_FIELD: walk(r, n->field.base, USE_STAT, NULL); return;
+    case N_FIELD: walk(r, n->field.base, field_use(n), NULL); return;
     case N_CALL: walk_call(r, n); return;
     case N_IF:
         walk(r, n->if_.cond, USE_ANY, NULL);

@@ -43,9 +43,13 @@
     X(rt_root_ctx, "p", "") X(rt_weight_overflow, "n", "ppdd") \
     /* the engines of RT_METHODS (rt_methods.h): (ctx, model, args, rt_infer_opts *, loc) */ \
     X(rt_infer_is, "p", "ppppp") X(rt_infer_smc, "p", "ppppp") X(rt_infer_vi, "p", "ppppp") \
+    X(rt_infer_enumerate, "p", "ppppp") \
     X(rt_post_resamples, "i", "p") X(rt_post_ess_history, "p", "p") \
-    X(rt_post_mean, "d", "p") X(rt_post_sd, "d", "p") X(rt_post_quantile, "d", "pdp") \
+    X(rt_post_mean, "d", "pp") X(rt_post_sd, "d", "pp") X(rt_post_quantile, "d", "pdp") \
+    X(rt_post_site_stat, "d", "ppidp") \
     X(rt_post_log_evidence, "d", "p") X(rt_post_ess, "d", "p") X(rt_print_posterior, "v", "p") \
+    X(rt_post_pareto_k, "d", "p") X(rt_post_ancestors, "i", "p") X(rt_post_min_ess, "d", "p") \
+    X(rt_post_weights, "p", "p") X(rt_post_values, "p", "p") \
     /* reverse-mode AD (rt_ad.c): gradient specializations pass reals as tape handles */ \
     X(rt_ad_const, "i", "d") X(rt_ad_value, "d", "i") \
     X(rt_ad_add, "i", "ii") X(rt_ad_sub, "i", "ii") X(rt_ad_mul, "i", "ii") X(rt_ad_div, "i", "ii") \
@@ -66,7 +70,7 @@
     X(rt_vi_return, "v", "pi") X(rt_vi_return_value, "v", "pd") X(rt_vi_lift_array, "p", "pi") \
     X(rt_vi_sum, "i", "p") X(rt_vi_mean, "i", "pp") X(rt_vi_logsumexp, "i", "p") \
     X(rt_vi_lpmf_categorical, "i", "ipp") X(rt_vi_params, "p", "p") X(rt_vi_history, "p", "p") \
-    X(rt_plot_posterior, "v", "p") \
+    X(rt_plot_posterior, "v", "pp") \
     /* replay and score modes at given values (rt_replay.c) */ \
     X(rt_replay_site, "i", "piipp") X(rt_logp_draw, "d", "pppip") X(rt_logp_values, "d", "ppppp") \
     X(rt_predict, "p", "ppppp")

@@ -200,6 +200,14 @@ static void write_preamble(FILE *f, const rt_posterior *p, const char *const *li
     fprintf(f, "# ess = %s\n", buf);
     if (p->method && strcmp(p->method, "smc") == 0)
         fprintf(f, "# resamples = %lld\n", (long long)p->resamples);
+    if (p->ancestors >= 0) {
+        rt_format_real(buf, sizeof buf, p->min_ess);
+        fprintf(f, "# ancestors = %lld\n# min_ess = %s\n", (long long)p->ancestors, buf);
+    }
+    if (!isnan(p->khat)) {
+        rt_format_real(buf, sizeof buf, p->khat);
+        fprintf(f, "# pareto_k = %s\n", buf);
+    }
 }
 
 void rt_write_csv(FILE *f, const rt_posterior *post, const char *const *config_lines, int nconfig)

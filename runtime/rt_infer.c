@@ -126,14 +126,18 @@ static void is_particle(const rt_model *m, int64_t i, uint64_t base, const uint3
 /* draws = false: the posterior's statistics from running sums, no draw kept. */
 static void summarize_stream(rt_posterior *post, const rt_wstats *s, const char *loc)
 {
-    if (s->max == -INFINITY)
-        rt_failf(loc, "all %lld particles of model '%s' have zero weight (every run hit an "
-                 "impossible observation or a reward of -inf)", (long long)post->n, post->model->name);
+    post->streamed = true;
+    post->khat = NAN;   /* k-hat needs the largest weights, which are not kept */
+    if (s->max == -INFINITY) {   /* every particle dead: as rt_post_summarize */
+        post->log_evidence = -INFINITY;
+        post->ess = 0;
+        post->dead = true;
+        return;
+    }
     post->log_evidence = s->max + log(s->w) - log((double)post->n);
     post->ess = s->w * s->w / s->w2;
     post->mean = s->mean, post->has_mean = true;
     post->sd = sqrt(s->m2 / s->w);
-    post->streamed = true;
 }
 
 rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, const rt_infer_opts *o,
@@ -173,7 +177,11 @@ rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, cons
         rt_progress_update(&bar, (double)hi, (double)particles);
     }
     rt_progress_end(&bar);
-    if (keep) rt_post_summarize(post, loc);
-    else summarize_stream(post, &stats, loc);
+    if (keep) {
+        rt_post_summarize(post, loc);
+        post->khat = rt_pareto_khat(post->logw, post->n);
+    } else {
+        summarize_stream(post, &stats, loc);
+    }
     return post;
 }

@@ -88,7 +88,8 @@ typedef struct rt_posterior {
     double *value;                      /* n return values as doubles */
     rt_columns *sites;                  /* the sample sites' values by column, or NULL */
     rt_trace *recorder;                 /* rt_post_trace's */
-    double log_evidence;                /* log of the mean weight */
+    double log_evidence;                /* log of the mean weight (-inf: every particle has weight 0) */
+    bool dead;                          /* every particle has weight 0: there are no values */
     double ess;                         /* (sum w)^2 / sum w^2 */
     double mean;                        /* rt_post_mean, computed by rt_post_summarize */
     bool has_mean;
@@ -96,6 +97,12 @@ typedef struct rt_posterior {
     bool streamed;                      /* draws = false: logw and value are NULL */
     int64_t resamples;                  /* SMC: resampling steps taken */
     rt_array *ess_history;              /* the ESS after each step (IS: one step) */
+    /* diagnostics (rt_diagnose.c): IS and VI's draws the Pareto k-hat of the weights (NaN: not
+     * computed); SMC the number of distinct first-step particles the final live particles
+     * descend from and the smallest ESS over the steps (-1 and NaN for other methods) */
+    double khat;
+    int64_t ancestors;
+    double min_ess;
     /* VI: the fitted guide's parameters and the objective at each step */
     const char *guide_name, *objective_name;
     int64_t nparams;
@@ -123,11 +130,24 @@ _Noreturn void rt_weight_overflow(const char *loc, const char *what, double logw
  * the calling context (rt_infer_call numbers the run's streams from it). */
 rt_posterior *rt_infer_is(rt_ctx *ctx, const rt_model *m, const void *args, const rt_infer_opts *o,
                           const char *loc);
-double rt_post_mean(const rt_posterior *p);
-double rt_post_sd(const rt_posterior *p);
+/* The statistics of the return value; a posterior whose particles all have weight 0 has
+ * none, and reading them is a runtime error at loc (rt_post_require). */
+double rt_post_mean(const rt_posterior *p, const char *loc);
+double rt_post_sd(const rt_posterior *p, const char *loc);
 double rt_post_quantile(const rt_posterior *p, double q, const char *loc);
+/* A sample site's statistic over the particles of positive weight that have the address
+ * (text as summaries print it: "x", "x[3]", "z[1, 2]"): stat 0 the mean, 1 the sd, 2 the
+ * q-quantile, as the summary's rows compute them. */
+double rt_post_site_stat(const rt_posterior *p, const char *addr, int64_t stat, double q, const char *loc);
 double rt_post_log_evidence(const rt_posterior *p);
 double rt_post_ess(const rt_posterior *p);
+double rt_post_pareto_k(const rt_posterior *p);    /* NaN when not computed (not IS or VI) */
+int64_t rt_post_ancestors(const rt_posterior *p);  /* SMC's distinct first-step ancestors, else -1 */
+double rt_post_min_ess(const rt_posterior *p);     /* SMC's smallest ESS over its steps, else the ESS */
+/* post.weights: the normalized weights, summing to 1 (all 0 when every particle is dead);
+ * post.values: the return values as reals (0 for a dead particle), particle by particle. */
+rt_array *rt_post_weights(const rt_posterior *p);
+rt_array *rt_post_values(const rt_posterior *p);
 int64_t rt_post_resamples(const rt_posterior *p);
 rt_array *rt_post_ess_history(const rt_posterior *p);
 /* Sequential Monte Carlo: all particles advance checkpoint by checkpoint on `threads`
@@ -137,12 +157,18 @@ rt_posterior *rt_infer_smc(rt_ctx *ctx, const rt_model *m, const void *args, con
                            const char *loc);
 /* A run-time error at loc naming `what` when p keeps no draws (is with draws = false). */
 void rt_post_need_draws(const rt_posterior *p, const char *loc, const char *what);
+/* Exact enumeration: the model's score mode once per combination of its sites' values (all
+ * finite discrete: a continuous or unbounded site is an error at loc naming it), each run a
+ * particle whose log weight is the combination's exact log joint; the log evidence is their
+ * log-sum-exp (rt_enumerate.c). */
+rt_posterior *rt_infer_enumerate(rt_ctx *ctx, const rt_model *m, const void *args, const rt_infer_opts *o,
+                                 const char *loc);
 /* The return value a finished frame holds, as a double. */
 double rt_frame_return(const rt_model *m, const void *frame);
 void rt_print_posterior(const rt_posterior *p);
 /* Draws the return value's weighted distribution on stdout (rt_plot.c): a histogram for
  * reals, a bar per value for ints and bools, then a line with the mean and 90% interval. */
-void rt_plot_posterior(const rt_posterior *p);
+void rt_plot_posterior(const rt_posterior *p, const char *loc);
 
 /* ---- for the inference engines and the tests (not called by generated code) ---- */
 /* Infer calls started at the top level in this run: call c's streams are derived from c
@@ -155,8 +181,22 @@ int rt_gc_stress(void);
 /* A posterior of n particles: weights and values allocated, not yet set; no sites. */
 rt_posterior *rt_post_new(const rt_model *m, const char *method, int64_t n);
 /* Sets log_evidence (logsumexp(logw) - log n) and ess from the final weights, summed in
- * particle order; all particles dead is a runtime error at loc naming the model. */
+ * particle order. All particles dead gives a posterior with log evidence -inf, ESS 0 and
+ * `dead` set: an infer in a batch of runs goes on, and what reads its values fails. */
 void rt_post_summarize(rt_posterior *p, const char *loc);
+/* A runtime error at loc (`what: all 50 particles of model 'm' have zero weight ...`) when
+ * p has no values, that is when every particle has weight 0. */
+void rt_post_require(const rt_posterior *p, const char *what, const char *loc);
+
+/* The Pareto-smoothed importance sampling shape k-hat of n log weights (Vehtari et al.): the
+ * shape of a generalized Pareto fitted to the largest min(n / 5, 3 sqrt n) weights; above
+ * 0.7 the weights' tail is too heavy for self-normalized estimates. NaN for too few. */
+double rt_pareto_khat(const double *logw, int64_t n);
+/* The warnings a posterior's diagnostics call for (an ESS below 1% of 100 or more particles,
+ * k-hat above 0.7, SMC's distinct ancestors or smallest ESS below 1%), one line each,
+ * `warning: ...`; returns how many (at most max). */
+enum { RT_WARNING_MAX = 240 };
+int rt_post_warnings(const rt_posterior *p, char lines[][RT_WARNING_MAX], int max);
 
 /* Sites recorded by hand, particle by particle in increasing order, into a posterior of one
  * step (VI's draws, tests): the recorder for rt_particle.trace, created on the first call. */

@@ -21,7 +21,8 @@
 #define RT_METHODS(X) \
     X(IS, "is", rt_infer_is) \
     X(SMC, "smc", rt_infer_smc) \
-    X(VI, "vi", rt_infer_vi)
+    X(VI, "vi", rt_infer_vi) \
+    X(ENUMERATE, "enumerate", rt_infer_enumerate)
 
 enum rt_method {
 #define X(id, name, engine) RT_METHOD_##id,
@@ -114,7 +115,8 @@ enum rt_option {
     X(SMC, ess, 0.5, 0.5) X(SMC, threads, 1, 1) X(SMC, trace, 1, 1) \
     X(VI, guide, 0, 0) X(VI, particles, 1, 10) X(VI, steps, 1000, 1000) \
     X(VI, optimizer, RT_OPT_ADAM, RT_OPT_ADAM) X(VI, lr, 0.01, 0.01) X(VI, objective, 0, 0) \
-    X(VI, objective_args, 0, 0)
+    X(VI, objective_args, 0, 0) \
+    X(ENUMERATE, trace, 1, 1)
 
 #define RT_DEFAULT_OBJECTIVE "elbo"
 

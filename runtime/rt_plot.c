@@ -266,9 +266,10 @@ static void print_footer(const draws *d, int kind)
 }
 
 /* Rows from top (smallest) to bottom, then the footer; every line ends in a newline. */
-void rt_plot_posterior(const rt_posterior *p)
+void rt_plot_posterior(const rt_posterior *p, const char *loc)
 {
-    rt_post_need_draws(p, NULL, "plot");
+    rt_post_require(p, "plot", loc);
+    rt_post_need_draws(p, loc, "plot");
     int kind = (int)p->model->ret_kind;
     if (kind != RT_REAL && kind != RT_INT && kind != RT_BOOL) {
         puts("(the model returns no value)");

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <gc.h>
+#include "rt_replay.h"
 #include "rt_weighted.h"
 
 enum { MAX_ROWS = 20, LABEL_MAX = 64 };   /* site rows printed; longest label kept */
@@ -20,6 +21,8 @@ rt_posterior *rt_post_new(const rt_model *m, const char *method, int64_t n)
     p->model = m;
     p->method = method;
     p->n = n;
+    p->khat = p->min_ess = NAN;
+    p->ancestors = -1;
     p->logw = rt_alloc_atomic(n, sizeof(double), "particle weights");
     p->value = rt_alloc_atomic(n, sizeof(double), "particle values");
     return p;
@@ -28,9 +31,12 @@ rt_posterior *rt_post_new(const rt_model *m, const char *method, int64_t n)
 void rt_post_summarize(rt_posterior *p, const char *loc)
 {
     double max = rt_max_logw(p);
-    if (max == -INFINITY)
-        rt_failf(loc, "all %lld particles of model '%s' have zero weight (every run hit an "
-                 "impossible observation or a reward of -inf)", (long long)p->n, p->model->name);
+    if (max == -INFINITY) {
+        p->log_evidence = -INFINITY;
+        p->ess = 0;
+        p->dead = true;
+        return;
+    }
     double s = 0.0, s2 = 0.0, swv = 0.0;   /* adding the zero weights changes no sum */
     for (int64_t i = 0; i < p->n; i++) {
         double w = rt_rel_weight(p->logw[i], max);
@@ -43,6 +49,14 @@ void rt_post_summarize(rt_posterior *p, const char *loc)
     p->ess = s * s / s2;
     p->mean = swv / s;   /* rt_post_mean's sums, in the same order */
     p->has_mean = true;
+}
+
+void rt_post_require(const rt_posterior *p, const char *what, const char *loc)
+{
+    if (p->dead)
+        rt_failf(loc, "%s: all %lld particles of model '%s' have zero weight (every run hit an impossible "
+                 "observation or a reward of -inf), so the posterior has no values", what, (long long)p->n,
+                 p->model->name);
 }
 
 /* ---- a summary row's statistics (the weighted draws are in rt_weighted.c) ---- */
@@ -67,8 +81,9 @@ static stats pairs_stats(rt_wpairs *ps)
 /* mean and sd straight from the weights and values, without gathering pairs: the same sums
  * in the same order (particles of positive weight, in order) as rt_wpairs_mean and _sd.
  * The mean is usually known already, from rt_post_summarize. */
-double rt_post_mean(const rt_posterior *p)
+double rt_post_mean(const rt_posterior *p, const char *loc)
 {
+    rt_post_require(p, "mean", loc);
     if (p->has_mean)
         return p->mean;
     double max = rt_max_logw(p), sw = 0.0, swv = 0.0;
@@ -90,11 +105,12 @@ void rt_post_need_draws(const rt_posterior *p, const char *loc, const char *what
                  "infer it with draws = true", what, p->model->name);
 }
 
-double rt_post_sd(const rt_posterior *p)
+double rt_post_sd(const rt_posterior *p, const char *loc)
 {
+    rt_post_require(p, "sd", loc);
     if (p->streamed)
         return p->sd;
-    double max = rt_max_logw(p), mean = rt_post_mean(p), sw = 0.0, swd = 0.0;
+    double max = rt_max_logw(p), mean = rt_post_mean(p, loc), sw = 0.0, swd = 0.0;
     for (int64_t i = 0; i < p->n; i++) {
         double w = rt_rel_weight(p->logw[i], max);
         if (w > 0) {
@@ -110,6 +126,7 @@ double rt_post_quantile(const rt_posterior *p, double q, const char *loc)
 {
     if (!(q >= 0.0 && q <= 1.0))
         rt_failf(loc, "quantile: q must be between 0 and 1, found %g", q);
+    rt_post_require(p, "quantile", loc);
     rt_post_need_draws(p, loc, "quantile");
     rt_wpairs ps = rt_wpairs_of_values(p);
     rt_wpairs_sort(&ps);
@@ -120,6 +137,27 @@ double rt_post_quantile(const rt_posterior *p, double q, const char *loc)
 
 double rt_post_log_evidence(const rt_posterior *p) { return p->log_evidence; }
 double rt_post_ess(const rt_posterior *p) { return p->ess; }
+double rt_post_pareto_k(const rt_posterior *p) { return p->khat; }
+int64_t rt_post_ancestors(const rt_posterior *p) { return p->ancestors; }
+rt_array *rt_post_weights(const rt_posterior *p)
+{
+    rt_array *a = rt_array_new(p->n, 0);
+    double max = rt_max_logw(p), sum = 0;
+    for (int64_t i = 0; i < p->n; i++)
+        sum += a->at.d[i] = p->dead ? 0 : rt_rel_weight(p->logw[i], max);
+    for (int64_t i = 0; i < p->n && sum > 0; i++)
+        a->at.d[i] /= sum;
+    return a;
+}
+
+rt_array *rt_post_values(const rt_posterior *p)
+{
+    rt_array *a = rt_array_new(p->n, 0);
+    memcpy(a->at.d, p->value, sizeof(double) * (size_t)p->n);
+    return a;
+}
+
+double rt_post_min_ess(const rt_posterior *p) { return isnan(p->min_ess) ? p->ess : p->min_ess; }
 int64_t rt_post_resamples(const rt_posterior *p) { return p->resamples; }
 
 /* IS has one step; its history is its final ESS. */
@@ -157,6 +195,50 @@ static rt_wpairs site_pairs(const rt_posterior *p, const rt_site_map *m, int64_t
     return ps;
 }
 
+/* ---- a site's statistics: mean(post, "x[3]"), sd(post, "x[3]"), quantile(post, q, "x[3]") ---- */
+
+static const char *const stat_names[] = {"mean", "sd", "quantile"};
+
+/* The number of the address text among the map's, or -1. */
+static int64_t find_address(const rt_site_map *m, const rt_given_site *s) {
+    for (int64_t a = 0; a < m->count; a++) {
+        const int64_t *w = m->addr[a];
+        if (w[0] == s->site && w[1] == s->nidx && (s->nidx == 0 || !memcmp(w + 2, s->idx, sizeof(int64_t) * (size_t)s->nidx)))
+            return a;
+    }
+    return -1;
+}
+
+double rt_post_site_stat(const rt_posterior *p, const char *addr, int64_t stat, double q, const char *loc)
+{
+    const char *what = stat_names[stat >= 0 && stat < 3 ? stat : 0];
+    if (stat == 2 && !(q >= 0.0 && q <= 1.0))
+        rt_failf(loc, "quantile: q must be between 0 and 1, found %g", q);
+    rt_post_require(p, what, loc);
+    rt_given_site s;
+    rt_given_parse_address(p->model, addr ? addr : "", &s, loc);
+    if (!p->sites)
+        rt_failf(loc, "%s: the posterior of model '%s' keeps no site values (it was inferred with trace = false)",
+                 what, p->model->name);
+    rt_trace_finish(p->sites);
+    bool *keep = positive(p);
+    rt_site_map m = rt_site_map_build(p->sites, keep);
+    GC_FREE(keep);
+    int64_t a = find_address(&m, &s);
+    if (a < 0)
+        rt_failf(loc, "%s: no particle of positive weight has site '%s' of model '%s'", what, addr, p->model->name);
+    rt_wpairs ps = site_pairs(p, &m, a);
+    double v;
+    if (stat == 0) v = rt_wpairs_mean(&ps);
+    else if (stat == 1) v = rt_wpairs_sd(&ps, rt_wpairs_mean(&ps));
+    else {
+        rt_wpairs_sort(&ps);
+        v = rt_wpairs_quantile(&ps, q);
+    }
+    rt_wpairs_free(&ps);
+    return v;
+}
+
 /* ---- the printed summary ---- */
 
 static const char *site_name(const rt_model *m, int64_t site)
@@ -192,12 +274,23 @@ static int row_labels(const rt_posterior *p, const rt_site_map *m, int64_t nrows
 
 static void print_head(const rt_posterior *p, int width)
 {
+    if (!strcmp(p->method, "enumerate")) {   /* exact: weights are probabilities, no ESS */
+        fprintf(rt_out(), "posterior of %s by enumerate: %lld combination%s of site values (exact), log evidence %.6g",
+                p->model->name, (long long)p->n, p->n == 1 ? "" : "s", p->log_evidence);
+        if (!p->dead)
+            fprintf(rt_out(), "\n  %-*s %10s %10s %10s %10s %10s", width, "", "mean", "sd", "5%", "50%", "95%");
+        return;
+    }
     fprintf(rt_out(), "posterior of %s by %s: %lld particle%s, ESS %.1f, log evidence %.3f",
            p->model->name, p->method, (long long)p->n, p->n == 1 ? "" : "s", p->ess,
            p->log_evidence);
     if (p->ess_history)
         fprintf(rt_out(), ", %lld resampling step%s", (long long)p->resamples, p->resamples == 1 ? "" : "s");
-    fprintf(rt_out(), "\n  %-*s %10s %10s %10s %10s %10s", width, "", "mean", "sd", "5%", "50%", "95%");
+    if (p->ancestors >= 0 && !p->dead)
+        fprintf(rt_out(), ", %lld distinct ancestor%s, smallest ESS %.1f", (long long)p->ancestors,
+                p->ancestors == 1 ? "" : "s", p->min_ess);
+    if (!p->dead)
+        fprintf(rt_out(), "\n  %-*s %10s %10s %10s %10s %10s", width, "", "mean", "sd", "5%", "50%", "95%");
 }
 
 /* Prints one row and frees its pairs. */
@@ -229,6 +322,15 @@ static void print_fit(const rt_posterior *p)
                (long long)(n - from), (long long)n, sum / (double)(n - from));
 }
 
+/* The diagnostics' warnings, a line each after the summary. */
+static void print_warnings(const rt_posterior *p)
+{
+    char lines[4][RT_WARNING_MAX];
+    int n = rt_post_warnings(p, lines, 4);
+    for (int k = 0; k < n; k++)
+        fprintf(rt_out(), "\n  %s", lines[k]);
+}
+
 /* The rows' pairs are gathered one row at a time, so that only one row's are alive. */
 void rt_print_posterior(const rt_posterior *p)
 {
@@ -243,6 +345,11 @@ void rt_print_posterior(const rt_posterior *p)
     int64_t nrows = m.count < MAX_ROWS ? m.count : MAX_ROWS;
     int width = row_labels(p, &m, nrows, labels);
     print_head(p, width);
+    if (p->dead) {
+        fprintf(rt_out(), "\n  (every particle has zero weight: no values)");
+        print_fit(p);
+        return;
+    }
     if (p->model->ret_kind != -1) {
         rt_wpairs v = rt_wpairs_of_values(p);
         print_row("value", width, &v);
@@ -255,4 +362,5 @@ void rt_print_posterior(const rt_posterior *p)
         fprintf(rt_out(), "\n  ... and %lld more site%s", (long long)(m.count - MAX_ROWS),
                m.count - MAX_ROWS == 1 ? "" : "s");
     print_fit(p);
+    print_warnings(p);
 }

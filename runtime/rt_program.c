@@ -21,7 +21,7 @@
  * (rt_methods.h) between --method and --data. */
 #define LEAD_FLAGS(X) \
     X(MODEL, "--model", "NAME", "the model to run") \
-    X(METHOD, "--method", NULL, "the inference method")
+    X(METHOD, "--method", "NAME", "the inference method")
 #define TAIL_FLAGS(X) \
     X(DATA, "--data", "FILE.json", "data declarations and model parameters by name") \
     X(SEED, "--seed", "N", "the random seed, 0 to 2^64 - 1") \
@@ -79,19 +79,12 @@ static const char *flag_name(int f)
     return names[f - F_OPTION];
 }
 
-/* "is|smc|vi" for --method; NULL for a flag without a value. */
+/* "NAME" for --model; NULL for a flag without a value. */
 static const char *flag_meta(int f)
 {
-    static char methods[80];
     if (is_option(f))
         return rt_option_table[f - F_OPTION].meta;
-    if (f != F_METHOD)
-        return own_flags[f].meta;
-    methods[0] = '\0';
-    for (int m = 0; m < RT_NMETHODS; m++)
-        snprintf(methods + strlen(methods), sizeof methods - strlen(methods), "%s%s", m ? "|" : "",
-                 rt_method_names[m]);
-    return methods;
+    return own_flags[f].meta;
 }
 
 /* `a, b, c` (sep ", ") or `'a', 'b' or 'c'` (quoted) from a NULL-terminated list. */
@@ -108,6 +101,12 @@ static void join_names(char *buf, size_t size, const char *const *names, int n, 
 /* An option's help: the table's text, its range and its values. */
 static const char *flag_help(int f, char *buf, size_t size)
 {
+    if (f == F_METHOD) {   /* the methods of the table: "the inference method: is, smc, vi, ..." */
+        snprintf(buf, size, "%s: ", own_flags[f].help);
+        for (int m = 0; m < RT_NMETHODS; m++)
+            snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", m ? ", " : "", rt_method_names[m]);
+        return buf;
+    }
     if (!is_option(f))
         return own_flags[f].help;
     const rt_option_info *o = &rt_option_table[f - F_OPTION];
@@ -696,6 +695,10 @@ static int run_model(const run_opts *o, const rt_program *prog, const rt_model_e
         rt_print_to_stderr();   /* the CSV has stdout to itself */
     prog->main();
     const rt_posterior *post = infer(o, prog, e, q);
+    rt_post_require(post, "the CSV", NULL);
+    char warnings[4][RT_WARNING_MAX];
+    for (int k = 0, n = rt_post_warnings(post, warnings, 4); k < n; k++)
+        fprintf(stderr, "ppl: %s\n", warnings[k]);
     add_fit(&c, post);
     write_output(o, post, &c);
     config_free(&c);

@@ -51,7 +51,7 @@ rt_given *rt_given_from_draw(const rt_posterior *post, int64_t i, const char *lo
 }
 
 /* "x", "x[3]" or "z[1, 2]" into a site of m and its indices. */
-static void parse_address(const rt_model *m, const char *text, rt_given_site *s, const char *loc) {
+void rt_given_parse_address(const rt_model *m, const char *text, rt_given_site *s, const char *loc) {
     size_t len = strcspn(text, "[");
     s->site = -1;
     for (int64_t k = 0; k < m->nsites; k++)
@@ -81,7 +81,7 @@ rt_given *rt_given_from_names(const rt_model *m, const rt_array *names, const rt
     rt_given *g = given_new(m, names->len);
     for (int64_t k = 0; k < names->len; k++) {
         rt_given_site *s = &g->sites[g->n++];
-        parse_address(m, names->at.p[k], s, loc);
+        rt_given_parse_address(m, names->at.p[k], s, loc);
         s->value = values->at.d[k];
         if (m->site_kind[s->site] == RT_INT && s->value != floor(s->value))
             rt_failf(loc, "site '%s' of model '%s' takes ints, the value given is %g", (const char *)names->at.p[k],
@@ -179,6 +179,7 @@ rt_posterior *rt_predict(rt_ctx *ctx, const rt_model *m, const void *args, const
                          const char *loc) {
     if (!same_model(post->model, m))
         rt_failf(loc, "predict: the posterior is of model '%s', not '%s'", post->model->name, m->name);
+    rt_post_require(post, "predict", loc);
     uint64_t call = rt_infer_call(ctx);
     rt_posterior *out = rt_post_new(m, "predict", post->n);
     void *frame = rt_frame_new(m->frame_size);

@@ -26,6 +26,9 @@ rt_given *rt_given_from_draw(const rt_posterior *post, int64_t i, const char *lo
 /* Values by address text, as summaries print them ("x", "x[3]", "z[1, 2]"): an unknown
  * site, a wrong number of indices or unequal lengths are errors at loc. */
 rt_given *rt_given_from_names(const rt_model *m, const rt_array *names, const rt_array *values, const char *loc);
+/* An address as summaries print it into s's site and indices (its value untouched); an
+ * unknown site or a wrong number of indices is an error at loc. */
+void rt_given_parse_address(const rt_model *m, const char *text, rt_given_site *s, const char *loc);
 /* The given value of a site, or false when it has none. */
 bool rt_given_lookup(const rt_given *g, int64_t site, int64_t nidx, const int64_t *idx, double *value);
 

@@ -43,6 +43,7 @@ struct Swarm {
     char *frames;            /* n frames of fsize bytes, traced by the collector */
     double *logw;            /* n log weights: observations, rewards, potential differences */
     double *potential;       /* n last potentials when the model has any, else NULL */
+    int64_t *origin;         /* n: the first-step particle each one descends from */
     rt_columns *cols;        /* the sites' values by column when recording, else NULL */
     double *w;               /* relative weights exp(logw - max) */
     double *block_max, *block_sum, *block_sum2;
@@ -102,6 +103,8 @@ static void init_swarm(Swarm *s) {
     s->logw = rt_alloc_n(n, sizeof(double), false, "particles", loc);
     if (s->m->has_potential) s->potential = rt_alloc_n(n, sizeof(double), false, "particles", loc);
     s->w = rt_alloc_n(n, sizeof(double), false, "particles", loc);
+    s->origin = rt_alloc_n(n, sizeof(int64_t), false, "particles", loc);
+    for (int64_t i = 0; i < n; i++) s->origin[i] = i;
     s->count = rt_alloc_n(n, sizeof(int64_t), false, "particles", loc);
     s->src = rt_alloc_n(n, sizeof(int64_t), false, "particles", loc);
     s->dst = rt_alloc_n(n, sizeof(int64_t), false, "particles", loc);
@@ -183,10 +186,7 @@ static int advance_all(Swarm *s, const char *loc) {
         if (s->block_max[b] > s->max) s->max = s->block_max[b];
     }
     if (flags & ANY_BROKEN) rt_failf(loc, "model '%s' produced a NaN log weight", s->m->name);
-    if (!(flags & ANY_ALIVE))
-        rt_failf(loc, "all %lld particles of model '%s' have zero weight (every run hit an "
-                 "impossible observation or a reward of -inf)", (long long)s->n, s->m->name);
-    return flags;
+    return flags;   /* without ANY_ALIVE every particle is dead: the run stops, its evidence -inf */
 }
 
 /* ---- weights ---- */
@@ -300,6 +300,7 @@ static void copy_phase(Swarm *s, int64_t lo, int64_t hi) {
         int64_t *d = (int64_t *)frame_of(s, to), *f = (int64_t *)frame_of(s, from);
         for (int64_t k = 0; k < words; k++) d[k] = f[k];
         if (s->potential) s->potential[to] = s->potential[from];
+        s->origin[to] = s->origin[from];
     }
 }
 
@@ -317,6 +318,25 @@ static void resample(Swarm *s, double sum) {
 
 /* ---- results ---- */
 
+/* What the final ESS hides: right after a resampling it is N however few distinct particles
+ * are left. The number of distinct first-step particles the live ones descend from, and the
+ * smallest ESS over the steps. */
+static void diagnose(Swarm *s, rt_posterior *post) {
+    bool *seen = rt_alloc(sizeof(bool) * (size_t)s->n, false);
+    memset(seen, 0, sizeof(bool) * (size_t)s->n);
+    int64_t distinct = 0;
+    for (int64_t i = 0; i < s->n; i++) {
+        if (s->logw[i] == -INFINITY || seen[s->origin[i]]) continue;
+        seen[s->origin[i]] = true;
+        distinct++;
+    }
+    post->ancestors = distinct;
+    double min = INFINITY;
+    for (int64_t t = 0; t < post->ess_history->len; t++)
+        if (post->ess_history->at.d[t] < min) min = post->ess_history->at.d[t];
+    post->min_ess = min;
+}
+
 static rt_posterior *collect(Swarm *s, rt_array *history, int64_t steps, const char *loc) {
     rt_posterior *post = rt_post_new(s->m, "smc", s->n);
     for (int64_t i = 0; i < s->n; i++) {
@@ -332,6 +352,7 @@ static rt_posterior *collect(Swarm *s, rt_array *history, int64_t steps, const c
     post->resamples = s->generation;
     history->len = steps;
     post->ess_history = history;
+    diagnose(s, post);
     return post;
 }
 
@@ -355,7 +376,12 @@ static rt_posterior *run_swarm(Swarm *s, double ess_frac) {
     for (int running = ANY_RUNNING; running;) {
         if (rt_interrupted) rt_interrupt(s->loc);
         rt_progress_update(&bar, (double)steps, 0);
-        running = advance_all(s, s->loc) & ANY_RUNNING;
+        int flags = advance_all(s, s->loc);
+        running = flags & ANY_RUNNING;
+        if (!(flags & ANY_ALIVE)) {
+            history = push_history(history, steps++, 0);
+            break;
+        }
         double ess, sum = weigh(s, &ess);
         history = push_history(history, steps++, ess);
         if (running && (ess_frac >= 1 || ess < ess_frac * (double)s->n)) resample(s, sum);

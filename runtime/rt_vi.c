@@ -85,6 +85,8 @@ static void start_tape(Fit *f) {
     rt_vi_state *V = &f->vi;
     rt_ad_begin();
     V->nsites = V->site_base = 0;
+    V->zero_kind = -1;
+    V->zero_site = V->last_site = -1;
     for (int64_t k = 0; k < f->n; k++) f->handles[k] = rt_ad_input(f->theta[k]);
     V->params = f->handles;
 }
@@ -177,7 +179,8 @@ static int64_t objective_pass(Fit *f) {
     V->enum_next = 0;
     V->enum_logq = rt_ad_const(0);
     int64_t l = f->objective->fn(&f->cx, f->objective_args);
-    int64_t term = rt_ad_add(l, score_surrogate(f, l));
+    /* an objective that is not finite has no score term (its value would make it NaN) */
+    int64_t term = isfinite(rt_ad_value(l)) ? rt_ad_add(l, score_surrogate(f, l)) : l;
     return V->nenum ? rt_ad_mul(rt_ad_exp(V->enum_logq), term) : term;
 }
 
@@ -223,11 +226,13 @@ static void check_value(Fit *f, int64_t objective, int64_t step, const char *loc
     double v = rt_ad_value(objective);
     if (isfinite(v)) return;
     char site[400];
-    rt_vi_suspect_site(&f->vi, f->prob->model, objective, site, sizeof site);
-    if (v == -INFINITY)
+    if (v == -INFINITY) {
+        rt_vi_zero_site(&f->vi, f->prob->model, site, sizeof site);
         rt_failf(loc, "vi: the objective is -inf at step %lld: a draw of guide '%s' has zero probability under "
                  "model '%s' (a guide must sample inside the model's support)%s", (long long)step,
                  f->prob->guide_name, f->prob->model->name, site);
+    }
+    rt_vi_suspect_site(&f->vi, f->prob->model, objective, site, sizeof site);
     rt_failf(loc, "vi: the objective is %s at step %lld%s", isnan(v) ? "nan" : "inf", (long long)step, site);
 }
 
@@ -255,6 +260,7 @@ static rt_posterior *fitted_posterior(Fit *f, int64_t steps, const char *loc) {
         rt_vi_record_sites(V, post, i);
     }
     rt_post_summarize(post, loc);
+    post->khat = rt_pareto_khat(post->logw, post->n);   /* the fitted guide as a proposal */
     return post;
 }
 

@@ -13,6 +13,12 @@
 static void add_logp(rt_vi_state *V, int kind, int64_t h) {
     V->logp = rt_ad_add(V->logp, h);
     V->part[kind] += rt_ad_value(h);
+    if (rt_ad_value(h) == -INFINITY && V->zero_kind < 0) {
+        V->zero_kind = kind;
+        V->zero_site = kind == RT_PART_PRIOR ? V->last_site : -1;
+        V->zero_base = V->site_base;
+        V->zero_end = V->nsites;
+    }
 }
 
 void rt_vi_add_prior(rt_ctx *ctx, int64_t h) { add_logp(ctx->vi, RT_PART_PRIOR, h); }
@@ -158,8 +164,10 @@ rt_array *rt_vi_values(const rt_array *h) {
 static int64_t guide_value(rt_vi_state *V, int64_t site, int64_t nidx, const int64_t *idx, const char *loc) {
     for (int64_t i = V->site_base; i < V->nsites; i++) {
         SiteValue *v = &V->sites[i];
-        if (v->site == site && v->nidx == nidx && (nidx == 0 || !memcmp(v->idx, idx, sizeof(int64_t) * (size_t)nidx)))
+        if (v->site == site && v->nidx == nidx && (nidx == 0 || !memcmp(v->idx, idx, sizeof(int64_t) * (size_t)nidx))) {
+            V->last_site = i;
             return v->h;
+        }
     }
     rt_failf(loc, "vi: the guide drew no value for this site (at these loop indices)");
 }
@@ -167,6 +175,7 @@ static int64_t guide_value(rt_vi_state *V, int64_t site, int64_t nidx, const int
 int64_t rt_vi_model_site(rt_ctx *ctx, int64_t site, int64_t nidx, const int64_t *idx, int64_t support, int64_t lo,
                          int64_t hi, const char *loc) {
     rt_vi_state *V = ctx->vi;
+    if (V->enumerate) return rt_enum_site(V, site, nidx, idx, support, hi, loc);
     if (V->scoring) return rt_score_site(V, site, nidx, idx, support, lo, hi, loc);
     return guide_value(V, site, nidx, idx, loc);
 }
@@ -233,6 +242,39 @@ static void site_address(const rt_model *m, const SiteValue *v, char *buf, size_
     for (int64_t i = 0; i < v->nidx && n > 0 && (size_t)n < size; i++)
         n += snprintf(buf + n, size - (size_t)n, "%s%lld", i ? ", " : "[", (long long)v->idx[i]);
     if (v->nidx && n > 0 && (size_t)n < size) snprintf(buf + n, size - (size_t)n, "]");
+}
+
+/* "a = 0, b = 1" for the first sites of the draw that had zero probability (a reward's or
+ * an observe's zero probability is the draw's, not one site's). */
+static void draw_sites(const rt_vi_state *V, const rt_model *m, char *buf, size_t size) {
+    size_t n = 0;
+    buf[0] = 0;
+    for (int64_t s = V->zero_base, k = 0; s < V->zero_end && n + 1 < size; s++, k++) {
+        if (k == 6) { snprintf(buf + n, size - n, ", ..."); break; }
+        char addr[256];
+        site_address(m, &V->sites[s], addr, sizeof addr);
+        const SiteValue *v = &V->sites[s];
+        int w = v->is_int ? snprintf(buf + n, size - n, "%s%s = %lld", k ? ", " : "", addr, (long long)v->h)
+                          : snprintf(buf + n, size - n, "%s%s = %.6g", k ? ", " : "", addr, rt_ad_value(v->h));
+        if (w < 0) break;
+        n += (size_t)w;
+    }
+}
+
+void rt_vi_zero_site(const rt_vi_state *V, const rt_model *m, char *buf, size_t size) {
+    buf[0] = 0;
+    if (V->zero_kind < 0) return;
+    char addr[256], draw[300];
+    if (V->zero_kind == RT_PART_PRIOR && V->zero_site >= 0) {
+        const SiteValue *v = &V->sites[V->zero_site];
+        site_address(m, v, addr, sizeof addr);
+        if (v->is_int) snprintf(buf, size, " (the model's probability of site '%s' is zero at the guide's value %lld)", addr, (long long)v->h);
+        else snprintf(buf, size, " (the model's density of site '%s' is zero at the guide's value %.6g)", addr, rt_ad_value(v->h));
+        return;
+    }
+    draw_sites(V, m, draw, sizeof draw);
+    snprintf(buf, size, " (%s is -inf%s%s)", V->zero_kind == RT_PART_LIK ? "an observe" : V->zero_kind == RT_PART_REWARD ? "a reward" : "a term of log p",
+             draw[0] ? " at " : "", draw);
 }
 
 void rt_vi_suspect_site(rt_vi_state *V, const rt_model *m, int64_t objective, char *buf, size_t size) {

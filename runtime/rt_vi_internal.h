@@ -30,12 +30,18 @@ typedef struct rt_vi_state {
     /* score mode: the model's continuous sites take, in the order they are met, the
      * unconstrained coordinates u (tape inputs) through their supports' transforms */
     bool scoring, probing;    /* probing: count the coordinates, each taking u = 0 */
+    struct rt_enum *enumerate;   /* enumerate: the odometer giving the sites' values (rt_enumerate.c) */
     const struct rt_given *given;   /* a score at given values: every site takes one */
     const rt_model *model;    /* the model being scored (for messages) */
     const int64_t *u;
     int64_t nu, next_u;
     SiteValue *sites;         /* the step's draws' sites, the current draw's from site_base */
     int64_t nsites, cap, site_base;
+    /* the first term of log p this step that was -inf (zero_kind an RT_PART_*, -1: none yet),
+     * with the model site last met (zero_site, an index of sites, -1: none) and the draw's
+     * guide sites (sites[zero_base .. zero_end)), for the message that names it */
+    int zero_kind;
+    int64_t zero_site, zero_base, zero_end, last_site;
     /* one evaluation of the objective: its draws(K) calls */
     const rt_vi_problem *prob;
     const void *args;
@@ -63,10 +69,18 @@ void rt_vi_record_sites(rt_vi_state *V, rt_posterior *post, int64_t i);   /* the
 /* " (the value of site 'z[1]' is inf)" for the first real site of the step's draws whose
  * value, or objective's derivative in it, is not finite; "" when none is. */
 void rt_vi_suspect_site(rt_vi_state *V, const rt_model *m, int64_t objective, char *buf, size_t size);
+/* " (the model's density of site 'x' is zero at the guide's value -0.5)" or " (a reward is
+ * -inf at a = 0, b = 0)": what made the step's first zero-probability draw, "" when none. */
+void rt_vi_zero_site(const rt_vi_state *V, const rt_model *m, char *buf, size_t size);
 
 /* rt_score.c: a score-mode site's value from the next unconstrained coordinate */
 int64_t rt_score_site(rt_vi_state *V, int64_t site, int64_t nidx, const int64_t *idx, int64_t support, int64_t lo,
                       int64_t hi, const char *loc);
+
+/* rt_enumerate.c: a site's value from the enumeration's odometer; count is its number of
+ * values (a site without finitely many is an error at loc naming it) */
+int64_t rt_enum_site(rt_vi_state *V, int64_t site, int64_t nidx, const int64_t *idx, int64_t support, int64_t count,
+                     const char *loc);
 
 /* rt_replay.c: a score-mode site's given value (a handle, or the int itself) */
 int64_t rt_score_given_site(rt_vi_state *V, int64_t site, int64_t nidx, const int64_t *idx, const char *loc);

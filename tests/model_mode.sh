@@ -54,6 +54,27 @@ if $TIMEOUT "$TMP/kalman" --data "$KD" --method vi --steps 2000 --seed 3 --outpu
 else
     fail "kalman --method vi"; show "$TMP/err"
 fi
+# Diagnostics: a degenerate IS run warns on stderr (even with --quiet) and writes k-hat in
+# the preamble; SMC writes its distinct ancestors and smallest ESS; enumerate runs a
+# finite discrete model exactly (log Z = log(1 - 0.7 * 0.4)).
+printf 'model sharp() -> real {\n  let x = sample normal(0, 1)\n  observe 4.0 ~ normal(x, 0.05)\n  x\n}\n' > "$TMP/sharp.ppl"
+if $TIMEOUT "$PPL" run "$TMP/sharp.ppl" --method is --particles 2000 --seed 1 --quiet > "$TMP/sharp.csv" 2> "$TMP/sharp.err"; then
+    grep -q '^ppl: warning: the ESS is .* of 2000 particles' "$TMP/sharp.err" && grep -q '^ppl: warning: the Pareto k-hat' "$TMP/sharp.err" &&
+        grep -q '^# pareto_k = ' "$TMP/sharp.csv" && pass || { fail "model mode: the warnings of a degenerate IS run"; show "$TMP/sharp.err"; }
+else
+    fail "model mode: a degenerate IS run"; show "$TMP/sharp.err"
+fi
+$TIMEOUT "$TMP/kalman" --data "$KD" --method smc --particles 500 --seed 1 --quiet > "$TMP/anc.csv" 2>&1 &&
+    grep -q '^# ancestors = [0-9]' "$TMP/anc.csv" && grep -q '^# min_ess = ' "$TMP/anc.csv" && pass ||
+    { fail "model mode: smc's ancestors and smallest ESS"; show "$TMP/anc.csv"; }
+printf 'model coin() -> int {\n  let a = sample bernoulli(0.3)\n  let b = sample bernoulli(0.6)\n  condition a + b >= 1\n  a\n}\n' > "$TMP/coin.ppl"
+if $TIMEOUT "$PPL" run "$TMP/coin.ppl" --method enumerate --quiet > "$TMP/coin.csv" 2> "$TMP/coin.err"; then
+    [ "$(csv_rows "$TMP/coin.csv")" = 4 ] && within "$(csv_comment "$TMP/coin.csv" log_evidence)" -0.328504067 1e-9 && pass ||
+        { fail "model mode: --method enumerate"; show "$TMP/coin.csv"; }
+else
+    fail "model mode: --method enumerate"; show "$TMP/coin.err"
+fi
+
 expect_cmd "model mode: vi flag with smc" 2 "vi only" "$TMP/kalman" --data "$KD" --steps 10
 expect_cmd "model mode: unknown guide" 2 "no guide 'nope'" "$TMP/kalman" --data "$KD" --method vi --guide nope
 # --objective names an objective without arguments: the prelude's rws fits the same guide

@@ -44,6 +44,13 @@ expect 0 "" $D/w1.csv $D/w2.csv
 if cmp -s "$TMP/out" $D/weighted.expect; then passed=$((passed + 1))
 else fail "ppl summary $D/w1.csv $D/w2.csv" "$(diff $D/weighted.expect "$TMP/out")"; fi
 
+# The diagnostics' comments: rows of SMC that descend from 2 first-step particles, weights
+# with k-hat 0.93; the fixtures above have none and get no warning.
+expect 0 "" $D/degenerate.csv
+grep -Fxq "warning: $D/degenerate.csv: its 300 draws descend from 2 distinct first-step particles (smc): the ESS and mcse above count rows that repeat the same values" "$TMP/out" &&
+    grep -Fxq "warning: $D/degenerate.csv: the Pareto k-hat of its weights is 0.93 > 0.7: the estimates are not to be trusted" "$TMP/out" &&
+    passed=$((passed + 1)) || fail "ppl summary $D/degenerate.csv: the warnings" "$(cat "$TMP/out")"
+
 expect 1 "$D/bad_cells.csv:4: error: wrong number of cells: 2, but the header has 3" \
     $D/bad_cells.csv
 expect 1 "$D/bad_number.csv:3: error: cell 3 (column 'x') is not a number: 'two'" \

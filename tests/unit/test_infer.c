@@ -280,9 +280,9 @@ static void test_is_tilted_gaussian(void **state)
     rt_posterior *post = run_is(&tilted, 0, 200000);
     assert_string_equal(post->method, "is");
     assert_int_equal(post->n, 200000);
-    assert_true(fabs(rt_post_mean(post) - 1.0) < 0.01);
+    assert_true(fabs(rt_post_mean(post, NULL) - 1.0) < 0.01);
     assert_true(fabs(rt_post_log_evidence(post) - (-1.0 - 0.5 * log(2.0))) < 0.02);
-    assert_true(fabs(rt_post_sd(post) - sqrt(0.5)) < 0.01);
+    assert_true(fabs(rt_post_sd(post, NULL) - sqrt(0.5)) < 0.01);
     assert_true(fabs(rt_post_ess(post) / 200000 - sqrt(3.0) / 2 * exp(-2.0 / 3)) < 0.01);
     assert_true(fabs(rt_post_quantile(post, 0.5, LOC) - 1.0) < 0.02);
 }
@@ -297,13 +297,13 @@ static void test_is_beta_bernoulli(void **state)
     int64_t n = 100000;
     rt_posterior *post = run_is(&coin, 0, n);
     double ess = rt_post_ess(post);
-    double se_mean = rt_post_sd(post) / sqrt(ess);
+    double se_mean = rt_post_sd(post, NULL) / sqrt(ess);
     double se_logz = sqrt((n / ess - 1) / n);
     double logz = lgamma(15) + lgamma(7) - lgamma(22);
     assert_true(ess > 0.1 * n);
-    assert_true(fabs(rt_post_mean(post) - 15.0 / 22) < 3 * se_mean);
+    assert_true(fabs(rt_post_mean(post, NULL) - 15.0 / 22) < 3 * se_mean);
     assert_true(fabs(rt_post_log_evidence(post) - logz) < 3 * se_logz);
-    assert_true(fabs(rt_post_sd(post) - sqrt(15.0 * 7 / (22 * 22 * 23))) < 0.005);
+    assert_true(fabs(rt_post_sd(post, NULL) - sqrt(15.0 * 7 / (22 * 22 * 23))) < 0.005);
 }
 
 /* ---- dead particles ---- */
@@ -329,20 +329,23 @@ static void test_is_some_dead(void **state)
     assert_true(dead > 0.45 * n && dead < 0.55 * n);
     assert_true(post->ess == (double)(n - dead));
     assert_true(fabs(rt_post_log_evidence(post) - log((double)(n - dead) / n)) < 1e-12);
-    assert_true(fabs(rt_post_mean(post) - sqrt(2 / M_PI)) < 0.015);
+    assert_true(fabs(rt_post_mean(post, NULL) - sqrt(2 / M_PI)) < 0.015);
     assert_true(fabs(rt_post_quantile(post, 0.5, LOC) - 0.6745) < 0.015);
     assert_true(rt_post_quantile(post, 0.0, LOC) >= 0.0);
 }
 
-static void all_dead(void) { run_is(&impossible, 0, 100); }
+static void all_dead(void) { rt_post_mean(run_is(&impossible, 0, 100), LOC); }
 static void nan_weight(void) { run_is(&nanny, 0, 10); }
 static void no_particles(void) { run_is(&tilted, 0, 0); }
 
 static void test_is_errors(void **state)
 {
-    expect_child_failure(all_dead, 1, LOC ": error: all 100 particles of model 'impossible' "
+    /* every particle dead: a posterior of log evidence -inf, ESS 0, whose values are an error */
+    rt_posterior *post = run_is(&impossible, 0, 100);
+    assert_true(post->dead && rt_post_log_evidence(post) == -INFINITY && rt_post_ess(post) == 0);
+    expect_child_failure(all_dead, 1, LOC ": error: mean: all 100 particles of model 'impossible' "
                          "have zero weight (every run hit an impossible observation or a reward "
-                         "of -inf)\n");
+                         "of -inf), so the posterior has no values\n");
     expect_child_failure(nan_weight, 1,
                          LOC ": error: model 'nanny' produced a NaN log weight\n");
     expect_child_failure(no_particles, 1,
@@ -435,8 +438,8 @@ static void test_is_streamed_statistics(void **state)
     rt_posterior *sums = rt_infer_is(rt_root_ctx(), &tilted, proto, &(rt_infer_opts){ .particles = 10000 }, LOC);
     assert_true(sums->streamed && !kept->streamed && sums->logw == NULL);
     assert_int_equal(sums->n, 10000);
-    assert_true(fabs(rt_post_mean(sums) - rt_post_mean(kept)) < 1e-12);
-    assert_true(fabs(rt_post_sd(sums) - rt_post_sd(kept)) < 1e-12);
+    assert_true(fabs(rt_post_mean(sums, LOC) - rt_post_mean(kept, LOC)) < 1e-12);
+    assert_true(fabs(rt_post_sd(sums, LOC) - rt_post_sd(kept, LOC)) < 1e-12);
     assert_true(fabs(sums->log_evidence - kept->log_evidence) < 1e-12);
     assert_true(fabs(sums->ess - kept->ess) < 1e-9 * kept->ess);
 }
@@ -501,8 +504,8 @@ static rt_posterior *hand_posterior(void)
 static void test_post_stats_exact(void **state)
 {
     rt_posterior *post = hand_posterior();
-    assert_true(fabs(rt_post_mean(post) - 2.5) < 1e-12);
-    assert_true(fabs(rt_post_sd(post) - sqrt(1.25)) < 1e-12);
+    assert_true(fabs(rt_post_mean(post, NULL) - 2.5) < 1e-12);
+    assert_true(fabs(rt_post_sd(post, NULL) - sqrt(1.25)) < 1e-12);
     assert_true(fabs(rt_post_log_evidence(post) - M_LN2) < 1e-12);   /* log(2.5 * 4 / 5) */
     assert_true(fabs(rt_post_ess(post) - 6.25 / 1.875) < 1e-12);
     static const double q[] = { 0, 0.05, 0.19, 0.5, 0.59, 0.61, 0.65, 0.69, 0.71, 0.95, 1 };
@@ -585,6 +588,30 @@ static void test_print_is_run(void **state)
     assert_memory_equal(value + 9, x + 9, 54);   /* the five columns */
 }
 
+/* ---- diagnostics ---- */
+
+/* Pareto k-hat of weights that are the quantiles of a generalized Pareto of shape k
+ * (w = u^-k at u = (i + 1/2) / n): the fit finds k, shrunk toward 0.5 by the prior of
+ * Vehtari et al. over the tail's 190 weights, (190 k + 5) / 200. Too few weights give NaN;
+ * equal ones (no tail) a shape at or below 0. Order does not matter. */
+static void test_pareto_khat(void **state)
+{
+    enum { N = 4000 };
+    static double lw[N];
+    const double shapes[] = { 0.2, 0.5, 0.9, 1.5 };
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        for (int i = 0; i < N; i++)
+            lw[(i * 7919) % N] = -shapes[s] * log((i + 0.5) / N);   /* a permutation of the quantiles */
+        double k = rt_pareto_khat(lw, N), want = (190 * shapes[s] + 5) / 200;
+        if (!(fabs(k - want) < 0.03))
+            fail_msg("k-hat %g for shape %g", k, shapes[s]);
+    }
+    assert_true(isnan(rt_pareto_khat(lw, 20)));
+    for (int i = 0; i < N; i++)
+        lw[i] = i % 3 == 0 ? -INFINITY : 0.0;
+    assert_true(isnan(rt_pareto_khat(lw, N)) || rt_pareto_khat(lw, N) <= 0);
+}
+
 int main(void)
 {
     GC_INIT();
@@ -605,6 +632,7 @@ int main(void)
         cmocka_unit_test(test_print_posterior),
         cmocka_unit_test(test_print_many_sites),
         cmocka_unit_test(test_print_is_run),
+        cmocka_unit_test(test_pareto_khat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -179,7 +179,7 @@ static void test_help(void **state)
 {
     static const char *const want[] = {
         "usage: ./prog [options]\n", "models: tilted\n",
-        "--model NAME", "(default: tilted, the only model)", "--method is|smc", "(default: smc)",
+        "--model NAME", "(default: tilted, the only model)", "--method NAME", "the inference method: is, smc, vi, enumerate (default: smc)",
         "--particles N", "(default: 1000)", "--ess X", "(default: 0.5)",
         "--resample SCHEME", "(default: systematic)", "--threads K", "(default: 1)",
         "--data FILE.json", "--seed N", "(default: from the clock, reported)",
@@ -222,7 +222,7 @@ static void test_help_lists_table(void **state)
         snprintf(head, sizeof head, "--%s", o->name);
         assert_true(rt_program_flag_takes_value(head));
     }
-    assert_non_null(strstr(r.out, "--method is|smc|vi "));
+    assert_non_null(strstr(r.out, "--method NAME        the inference method: is, smc, vi, enumerate "));
     assert_non_null(strstr(r.out, "(default: 1000; vi: 10)"));
     assert_non_null(strstr(r.out, "multinomial, residual (default: systematic)"));
     assert_false(rt_program_flag_takes_value("--quiet"));
@@ -241,7 +241,7 @@ static void test_usage_errors(void **state)
         { { "--ess", "1.5" }, "--ess needs a number from 0 to 1, not '1.5'" },
         { { "--ess=nan" }, "--ess needs a number from 0 to 1, not 'nan'" },
         { { "--ess", " 0.5" }, "--ess needs a number from 0 to 1, not ' 0.5'" },
-        { { "--method", "mcmc" }, "--method needs 'is', 'smc' or 'vi', not 'mcmc'" },
+        { { "--method", "mcmc" }, "--method needs 'is', 'smc', 'vi' or 'enumerate', not 'mcmc'" },
         { { "--resample", "bogus" },
           "--resample needs 'systematic', 'stratified', 'multinomial' or 'residual', not 'bogus'" },
         { { "--threads", "0" }, "--threads needs an integer from 1 to 256, not '0'" },

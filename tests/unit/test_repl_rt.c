@@ -222,7 +222,7 @@ static void test_smc_recovery(void **state)
     expect_smc(ON_MAIN, DO_INTERRUPT, LOC ": error: interrupted\n");
     fail_where = NOWHERE;
     rt_posterior *post = rt_infer_smc(rt_root_ctx(), &steps, NULL, &(rt_infer_opts){ .particles = SMC_N, .ess = 0.5, .threads = 4 }, LOC);
-    assert_true(rt_post_mean(post) == 5.0);
+    assert_true(rt_post_mean(post, NULL) == 5.0);
 }
 
 /* Without recovery a worker's error still exits at once. */
@@ -258,7 +258,7 @@ static const rt_model int_model = { "i", NULL, 16, RT_INT };
 static const rt_model bool_model = { "b", NULL, 16, RT_BOOL };
 static const rt_model void_model = { "v", NULL, 16, -1 };
 
-static void plot(const void *post) { rt_plot_posterior(post); }
+static void plot(const void *post) { rt_plot_posterior(post, NULL); }
 
 static void expect_plot(const rt_posterior *post, const char *want)
 {

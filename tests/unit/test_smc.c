@@ -62,7 +62,7 @@ static void test_lgssm_exact(void **state) {
         for (int r = 0; r < R; r++) {
             rt_posterior *post = run(&lgssm, N, scheme, 0.5, 1, 0);
             lz[r] = post->log_evidence;
-            m[r] = rt_post_mean(post);
+            m[r] = rt_post_mean(post, NULL);
             s += lz[r], s2 += lz[r] * lz[r], ms += m[r], ms2 += m[r] * m[r];
         }
         double mean_lz = s / R, var_lz = (s2 - R * mean_lz * mean_lz) / (R - 1);
@@ -139,7 +139,7 @@ static void test_varying_checkpoints(void **state) {
     double s = 0, s2 = 0;
     for (int r = 0; r < R; r++) {
         rt_posterior *post = run(&varying, 20000, RT_RESAMPLE_SYSTEMATIC, 1, 1, 0);
-        assert_true(fabs(rt_post_mean(post) - p1) < 4 * 0.5 / sqrt(post->ess) + 4 * 0.5 / sqrt(20000));
+        assert_true(fabs(rt_post_mean(post, NULL) - p1) < 4 * 0.5 / sqrt(post->ess) + 4 * 0.5 / sqrt(20000));
         s += post->log_evidence;
         s2 += post->log_evidence * post->log_evidence;
     }
@@ -176,7 +176,7 @@ static void test_potential_exact(void **state) {
     for (int r = 0; r < R; r++) {
         rt_posterior *post = run(&steered, 20000, RT_RESAMPLE_STRATIFIED, 0.5, 1, 0);
         s += post->log_evidence, s2 += post->log_evidence * post->log_evidence;
-        double m = rt_post_mean(post);
+        double m = rt_post_mean(post, NULL);
         ms += m, ms2 += m * m;
     }
     double mean = s / R, var = (s2 - R * mean * mean) / (R - 1);
@@ -192,14 +192,14 @@ static int32_t dead_resume(void *fr, rt_particle *p) {
     return 1;
 }
 static const rt_model dead = {"doomed", dead_resume, sizeof(frame), RT_REAL, 0, NULL, NULL, NULL, 0};
-static void run_dead(void) { run(&dead, 100, 0, 0.5, 1, 0); }
+static void run_dead(void) { rt_post_sd(run(&dead, 100, 0, 0.5, 1, 0), LOC); }
 static void run_no_particles(void) { run(&lgssm, 0, 0, 0.5, 1, 0); }
 static void run_bad_ess(void) { run(&lgssm, 10, 0, 1.5, 1, 0); }
 static void run_bad_threads(void) { run(&lgssm, 10, 0, 0.5, 0, 0); }
 
 static void test_errors(void **state) {
     expect_child_failure(run_dead, 1,
-                         LOC ": error: all 100 particles of model 'doomed' have zero weight");
+                         LOC ": error: sd: all 100 particles of model 'doomed' have zero weight");
     expect_child_failure(run_no_particles, 1, "smc: particles must be at least 1, found 0");
     expect_child_failure(run_bad_ess, 1, "smc: ess must be between 0 and 1, found 1.5");
     expect_child_failure(run_bad_threads, 1, "smc: threads must be between 1 and 256, found 0");
