@@ -65,6 +65,10 @@ static int ad_arith_fn(TokKind op) {
 }
 
 static bool ad_binary(Cg *g, Node *e, LLVMValueRef *v) {
+    if (e->type->kind == TY_TENSOR) {   /* one tape node (cg_tensor.c) */
+        *v = cg_tensor_binary(g, e);
+        return true;
+    }
     if (e->binary.lhs->type->kind == TY_MAT) {   /* X * w: one rt_ad_matvec node */
         LLVMValueRef args[3] = {cg_expr(g, e->binary.lhs), cg_expr(g, e->binary.rhs), cg_loc_string(g, e->loc)};
         *v = cg_rt_call(g, RTF_rt_vi_matvec, args, 3);
@@ -158,6 +162,10 @@ static LLVMValueRef ad_stop_grad(Cg *g, Node *e) {
 
 static bool ad_builtin(Cg *g, Node *e, LLVMValueRef *v) {
     BuiltinId id = (BuiltinId)e->call.builtin;
+    if (cg_is_tensor_call(e)) {
+        *v = cg_tensor_builtin(g, e, id);
+        return true;
+    }
     bool real = e->type->kind == TY_REAL;
     int fn = ad_math_fn(id);
     if (id == BI_DRAWS) *v = ad_draws(g, e);
@@ -293,6 +301,7 @@ bool cg_ad_expr(Cg *g, Node *e, LLVMValueRef *v) {
         return true;
     case N_BINARY: return ad_binary(g, e, v);
     case N_INDEX:   /* a mat's element is a constant; array elements are handles already */
+        if (e->index.base->type->kind == TY_TENSOR) return *v = cg_tensor_index(g, e), true;
         if (!e->index.col) return false;
         *v = ad_const(g, cg_mat_index(g, e));
         return true;

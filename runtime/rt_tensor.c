@@ -125,12 +125,11 @@ double rt_tensor_get(const rt_tensor *t, int64_t n, int64_t i, int64_t j, int64_
 
 /* A new header over a copy of the elements (values are immutable, but a tensor's header
  * says which tape node made it, so a reshape is a value of its own). */
-rt_tensor *rt_tensor_reshape(const rt_tensor *t, const rt_array *dims, const char *loc)
+rt_tensor *rt_tensor_reshape(const rt_tensor *t, int64_t rank, int64_t d0, int64_t d1, int64_t d2, const char *loc)
 {
     char buf[64];
-    if (dims->len < 1 || dims->len > 3)
-        rt_failf(loc, "reshape: a tensor has rank 1 to 3, not %lld", (long long)dims->len);
-    rt_tensor *r = rt_tensor_new(dims->len, dims->at.i, loc);
+    int64_t dim[3] = {d0, d1, d2};
+    rt_tensor *r = rt_tensor_new(rank, dim, loc);
     if (r->numel != t->numel)
         rt_failf(loc, "reshape: a tensor of shape %s has %lld elements, not %lld", rt_tensor_shape_str(t, buf),
                  (long long)t->numel, (long long)r->numel);

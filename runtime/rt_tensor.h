@@ -56,7 +56,7 @@ rt_array *rt_tensor_shape(const rt_tensor *t);           /* int[] */
 int64_t rt_tensor_rank(const rt_tensor *t);
 int64_t rt_tensor_numel(const rt_tensor *t);
 double rt_tensor_get(const rt_tensor *t, int64_t n, int64_t i, int64_t j, int64_t k, const char *loc);
-rt_tensor *rt_tensor_reshape(const rt_tensor *t, const rt_array *dims, const char *loc);
+rt_tensor *rt_tensor_reshape(const rt_tensor *t, int64_t rank, int64_t d0, int64_t d1, int64_t d2, const char *loc);
 rt_tensor *rt_tensor_transpose(const rt_tensor *t, const char *loc);
 rt_tensor *rt_tensor_binop(int64_t op, const rt_tensor *a, const rt_tensor *b, const char *loc);
 /* a op x (x_left = 0) or x op a (x_left = 1) for a real x */
@@ -72,7 +72,8 @@ rt_tensor *rt_tensor_softmax(const rt_tensor *t, int64_t log, const char *loc); 
 rt_tensor *rt_tensor_norm(const rt_tensor *t, const rt_tensor *gain, int64_t layer, const char *loc);
 rt_tensor *rt_tensor_rows(const rt_tensor *t, const rt_array *idx, const char *loc);   /* rank 2 */
 rt_tensor *rt_tensor_concat(const rt_tensor *a, const rt_tensor *b, int64_t axis, const char *loc);
-void rt_print_tensor(const rt_tensor *t);   /* tensor([[1, 2], [3, 4]]) */
+void rt_print_tensor(const rt_tensor *t);
+rt_tensor *rt_data_tensor(const char *name, const char *loc);   /* data x: tensor (rt_data.c) */   /* tensor([[1, 2], [3, 4]]) */
 /* "[2, 3]" into buf (at least 64 bytes) */
 const char *rt_tensor_shape_str(const rt_tensor *t, char *buf);
 /* The broadcast shape of a and b (numpy's rule) into out; a runtime error naming both
@@ -101,8 +102,10 @@ int64_t rt_tad_on_tape(const rt_tensor *t);
 rt_tensor *rt_tad_full(int64_t hx, int64_t rank, int64_t d0, int64_t d1, int64_t d2, const char *loc);
 rt_tensor *rt_tad_from_array(const rt_array *handles, int64_t depth, const char *loc);
 rt_array *rt_tad_to_array(const rt_tensor *t);
+/* A tensor of shape's shape from numel(shape) handles in order (a tensor param's inputs). */
+rt_tensor *rt_tad_from_handles(const rt_array *handles, const rt_tensor *shape, const char *loc);
 int64_t rt_tad_get(const rt_tensor *t, int64_t n, int64_t i, int64_t j, int64_t k, const char *loc);
-rt_tensor *rt_tad_reshape(const rt_tensor *t, const rt_array *dims, const char *loc);
+rt_tensor *rt_tad_reshape(const rt_tensor *t, int64_t rank, int64_t d0, int64_t d1, int64_t d2, const char *loc);
 rt_tensor *rt_tad_transpose(const rt_tensor *t, const char *loc);
 rt_tensor *rt_tad_binop(int64_t op, const rt_tensor *a, const rt_tensor *b, const char *loc);
 rt_tensor *rt_tad_scalar(int64_t op, const rt_tensor *a, int64_t hx, int64_t x_left, const char *loc);

@@ -219,10 +219,10 @@ rt_array *rt_tad_to_array(const rt_tensor *t)
     return a;
 }
 
-rt_tensor *rt_tad_reshape(const rt_tensor *t, const rt_array *dims, const char *loc)
+rt_tensor *rt_tad_reshape(const rt_tensor *t, int64_t rank, int64_t d0, int64_t d1, int64_t d2, const char *loc)
 {
     tad_state *s = state();
-    return emit(s, rec2(s, TAD_RESHAPE, 0, rt_tensor_reshape(t, dims, loc), t, NULL));
+    return emit(s, rec2(s, TAD_RESHAPE, 0, rt_tensor_reshape(t, rank, d0, d1, d2, loc), t, NULL));
 }
 
 rt_tensor *rt_tad_transpose(const rt_tensor *t, const char *loc)
