@@ -343,7 +343,8 @@ bool cg_ad_stmt(Cg *g, Node *s) {
     case N_POTENTIAL: return true;
     case N_PARAM_DECL:
         v = cg_const_int(g, gparam_index(g->ad_guide, s));
-        v = cg_rt_call(g, s->let.sym->type->kind == TY_REAL ? RTF_rt_vi_param : RTF_rt_vi_param_array,
+        v = cg_rt_call(g, s->let.sym->type->kind == TY_REAL ? RTF_rt_vi_param
+                          : s->let.sym->type->kind == TY_TENSOR ? RTF_rt_vi_param_tensor : RTF_rt_vi_param_array,
                        (LLVMValueRef[]){cg_ctx(g), v}, 2);
         cg_bind_symbol(g, s->let.sym, v);
         return true;
@@ -447,7 +448,9 @@ static LLVMValueRef define_guide_init(Cg *g, Node *q) {
         LLVMValueRef v = cg_expr(g, d->let.init);
         cg_bind_symbol(g, d->let.sym, v);
         LLVMValueRef args[3] = {LLVMGetParam(fn, 1), cg_const_int(g, k), v};
-        cg_rt_call(g, d->let.sym->type->kind == TY_REAL ? RTF_rt_vi_init_real : RTF_rt_vi_init_array, args, 3);
+        TypeKind kind = d->let.sym->type->kind;
+        cg_rt_call(g, kind == TY_REAL ? RTF_rt_vi_init_real : kind == TY_TENSOR ? RTF_rt_vi_init_tensor : RTF_rt_vi_init_array,
+                   args, 3);
     }
     cg_end_function(g, ty_unit);
     return fn;

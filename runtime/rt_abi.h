@@ -73,7 +73,8 @@
      * the first "p" of a row that reads the fit or score is the evaluation context */ \
     X(rt_vi_add_prior, "v", "pi") X(rt_vi_add_lik, "v", "pi") X(rt_vi_add_reward, "v", "pi") \
     X(rt_vi_param, "i", "pi") X(rt_vi_param_array, "p", "pi") \
-    X(rt_vi_init_real, "v", "pid") X(rt_vi_init_array, "v", "pip") X(rt_vi_model_site, "i", "piipiiip") \
+    X(rt_vi_init_real, "v", "pid") X(rt_vi_init_array, "v", "pip") \
+    X(rt_vi_param_tensor, "p", "pi") X(rt_vi_init_tensor, "v", "pip") X(rt_vi_model_site, "i", "piipiiip") \
     X(rt_vi_guide_normal, "i", "piipiip") X(rt_vi_guide_lognormal, "i", "piipiip") \
     X(rt_vi_guide_score, "i", "piipiip") X(rt_vi_guide_score_int, "i", "piipiip") \
     X(rt_vi_values, "p", "p") X(rt_vi_enum_value, "i", "piip") X(rt_vi_guide_enum, "i", "piipiip") \

@@ -267,7 +267,8 @@ rt_posterior *rt_infer_vi(rt_ctx *ctx, const rt_model *m, const void *args, cons
     int64_t particles = o->particles, steps = o->steps, optimizer = o->optimizer;
     double lr = o->lr;
     int64_t *offset = rt_alloc(16 * (size_t)(prob->nparams + 1), false);
-    rt_vi_theta theta = {.offset = offset, .len = offset + prob->nparams + 1};
+    rt_vi_theta theta = {.offset = offset, .len = offset + prob->nparams + 1,
+                         .tensor = rt_alloc(8 * (size_t)(prob->nparams + 1), true)};
     prob->guide_init(args, &theta);
     void *outer_tape = rt_ad_push();   /* a fit inside another's model keeps that one's tape */
     int64_t n = theta.n;
@@ -275,7 +276,7 @@ rt_posterior *rt_infer_vi(rt_ctx *ctx, const rt_model *m, const void *args, cons
               .theta = theta.v, .grad = doubles(n), .m = doubles(n), .v = doubles(n),
               .handles = rt_alloc(8 * (size_t)(n + 1), false), .call = rt_infer_call(ctx), .n = n,
              .names = rt_vi_flat_names(prob, &theta)};
-    f.vi.param_offset = theta.offset, f.vi.param_len = theta.len;
+    f.vi.param_offset = theta.offset, f.vi.param_len = theta.len, f.vi.param_tensor = theta.tensor;
     f.vi.prob = prob, f.vi.args = args, f.vi.particles = particles;
     f.cx.vi = &f.vi;
     f.cx.args = args;
