@@ -332,7 +332,8 @@ bool cg_ad_stmt(Cg *g, Node *s) {
     LLVMValueRef v;
     switch (s->kind) {
     case N_OBSERVE:
-        if (s->observe.value->type->kind == TY_ARRAY) v = cg_observe_array(g, s);
+        if (cg_is_tensor_observe(s)) v = cg_tensor_observe(g, s);
+        else if (s->observe.value->type->kind == TY_ARRAY) v = cg_observe_array(g, s);
         else v = ad_dist_call(g, s->observe.dist, cg_expr(g, s->observe.value));
         cg_rt_call(g, RTF_rt_vi_add_lik, (LLVMValueRef[]){cg_ctx(g), v}, 2);
         return true;

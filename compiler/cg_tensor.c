@@ -2,6 +2,7 @@
  * in plain code, rt_tad_* (one tape node each, reals as handles) in gradient specializations. */
 #include "cg.h"
 #include "rt_tensor.h"
+#include <string.h>
 
 /* The plain or the gradient function of a pair. */
 static int pick(Cg *g, int plain, int grad) { return g->ad ? grad : plain; }
@@ -165,4 +166,27 @@ bool cg_is_tensor_call(Node *e) {
         return e->call.args.len > 0 && cg_arg_type(e, 0)->kind == TY_TENSOR;
     default: return false;
     }
+}
+
+/* observe t ~ normal(mu, sigma) (t a tensor) and observe k ~ categorical_logits(L) */
+bool cg_is_tensor_observe(const Node *s) {
+    const Node *d = s->observe.dist;
+    return s->observe.value->type->kind == TY_TENSOR
+        || (d->kind == N_CALL && d->call.dist == 0 && d->call.callee->kind == N_NAME
+            && strcmp(d->call.callee->name.name, "categorical_logits") == 0);
+}
+
+LLVMValueRef cg_tensor_observe(Cg *g, Node *s) {
+    Node *d = s->observe.dist;
+    LLVMValueRef v = cg_expr(g, s->observe.value), loc = cg_loc_string(g, d->loc);
+    if (s->observe.value->type->kind != TY_TENSOR) {   /* categorical_logits: an int[] or an int */
+        bool many = s->observe.value->type->kind == TY_ARRAY;
+        LLVMValueRef a[4] = {many ? v : LLVMConstNull(g->t_ptr), many ? cg_const_int(g, 0) : v, cg_arg(g, d, 0), loc};
+        return call(g, pick(g, RTF_rt_tensor_obs_categorical_logits, RTF_rt_tad_obs_categorical_logits), a, 4);
+    }
+    bool tmu = cg_arg_type(d, 0)->kind == TY_TENSOR;
+    LLVMValueRef mu = cg_arg(g, d, 0), sigma = cg_arg(g, d, 1);
+    LLVMValueRef none = g->ad ? cg_const_int(g, -1) : LLVMConstReal(g->t_real, 0);
+    LLVMValueRef a[5] = {v, tmu ? mu : LLVMConstNull(g->t_ptr), tmu ? none : mu, sigma, loc};
+    return call(g, pick(g, RTF_rt_tensor_obs_normal, RTF_rt_tad_obs_normal), a, 5);
 }

@@ -51,6 +51,8 @@ Type *check_tensor_builtin(Checker *c, Node *e, const char *name, int id);
 Type *check_tensor_binary(Checker *c, Node *e, Type *l, Type *r);
 Type *check_tensor_index(Checker *c, Node *e, Type *base);
 Type *check_tensor_join(Type *x, Type *y);
+/* observe t ~ normal(mu, sigma) for a tensor t, observe k ~ categorical_logits(L): true if s is one */
+bool check_tensor_observe(Checker *c, Node *s, Type *vt);
 
 /* check_prob.c */
 int check_dist_lookup(const char *name);

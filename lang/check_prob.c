@@ -479,6 +479,7 @@ static void check_vector_observe(Checker *c, Node *s, Type *vt) {
 void check_observe(Checker *c, Node *s) {
     check_checkpoint_place(c, s, "observe");
     Type *vt = check_expr(c, s->observe.value, NULL);
+    if (check_tensor_observe(c, s, vt)) return;
     if (vt->kind == TY_ARRAY) {
         check_vector_observe(c, s, vt);
         return;

@@ -254,3 +254,56 @@ Type *check_tensor_index(Checker *c, Node *e, Type *base) {
                    base->rank == 1 ? "ex" : "ices", n);
     return ty_real;
 }
+
+static bool same_dims(const Type *x, const Type *y) {
+    if (x->rank != y->rank) return false;
+    for (int k = 0; k < x->rank; k++)
+        if (x->dim[k] != y->dim[k]) return false;
+    return true;
+}
+
+/* observe t ~ normal(mu, sigma): mu a tensor of t's shape or a real, sigma a real */
+static void check_observe_normal(Checker *c, Node *s, Type *vt) {
+    Node *d = s->observe.dist;
+    if (!arity(d, "normal", 2, 2)) return;
+    Type *mu = check_expr(c, arg(d, 0), NULL);
+    if (mu->kind == TY_TENSOR) {
+        if (known(mu) && known(vt) && !same_dims(mu, vt))
+            diag_error(arg(d, 0)->loc, "normal: the observed tensor has shape %s, but the mean has shape %s",
+                       shape_name(c, vt), shape_name(c, mu));
+    } else if (!check_is_poison(mu)) {
+        check_coerce(c, slot(d, 0), ty_real);
+    }
+    check_expect(c, slot(d, 1), ty_real);
+    d->call.dist = check_dist_lookup("normal") + 1;
+    d->type = ty_wrap(c->a, TY_DIST, ty_real);
+}
+
+/* observe ks ~ categorical_logits(L): ks an int[] (L of shape [len(ks), K]) or an int (L of [K]) */
+static void check_observe_categorical(Checker *c, Node *s, Type *vt) {
+    Node *d = s->observe.dist;
+    d->type = ty_wrap(c->a, TY_DIST, ty_int);
+    if (!arity(d, "categorical_logits", 1, 1)) return;
+    Type *L = expect_tensor(c, d, 0, "categorical_logits");
+    bool many = vt->kind == TY_ARRAY && vt->elem->kind == TY_INT;
+    if (!check_is_poison(vt) && !many && vt->kind != TY_INT) {
+        diag_error(s->observe.value->loc, "categorical_logits observes an int or an int[], found %s", check_tname(c, vt));
+        return;
+    }
+    if (known(L) && L->rank != (many ? 2 : 1))
+        diag_error(arg(d, 0)->loc, "categorical_logits: %s needs logits of rank %d, found shape %s",
+                   many ? "an int[] of labels" : "one label", many ? 2 : 1, shape_name(c, L));
+}
+
+bool check_tensor_observe(Checker *c, Node *s, Type *vt) {
+    Node *d = s->observe.dist;
+    bool named = d->kind == N_CALL && d->call.callee->kind == N_NAME && !check_lookup(c, d->call.callee->name.name);
+    if (named && strcmp(d->call.callee->name.name, "categorical_logits") == 0) {
+        check_observe_categorical(c, s, vt);
+        return true;
+    }
+    if (vt->kind != TY_TENSOR) return false;
+    if (named && strcmp(d->call.callee->name.name, "normal") == 0) check_observe_normal(c, s, vt);
+    else diag_error(d->loc, "a tensor can only be observed against normal(...)");
+    return true;
+}

@@ -48,6 +48,8 @@
     X(rt_tad_sum, "i", "p") X(rt_tad_mean, "i", "pp") X(rt_tad_sum_axis, "p", "piip") \
     X(rt_tad_unary, "p", "ipp") X(rt_tad_softmax, "p", "pip") X(rt_tad_norm, "p", "ppip") \
     X(rt_tad_rows, "p", "ppp") X(rt_tad_concat, "p", "ppip") \
+    X(rt_tensor_obs_normal, "d", "ppddp") X(rt_tensor_obs_categorical_logits, "d", "pipp") \
+    X(rt_tad_obs_normal, "i", "ppiip") X(rt_tad_obs_categorical_logits, "i", "pipp") \
     /* observing arrays (rt_observe.c) */ \
     X(rt_obs_normal, "d", "ppddp") X(rt_obs_bernoulli_logit, "d", "ppdp") \
     X(rt_vi_obs_normal, "i", "ppiip") X(rt_vi_obs_bernoulli_logit, "i", "ppip") \

@@ -6,6 +6,7 @@
 #include <cblas.h>
 #include "rt.h"
 #include "rt_rng.h"
+#include "rt_dist.h"
 #include "rt_tensor.h"
 
 static float tt_sigmoid(float x) { return x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x)); }
@@ -426,6 +427,51 @@ rt_tensor *rt_tensor_concat(const rt_tensor *a, const rt_tensor *b, int64_t axis
         memcpy(r->d + (o * (la + lb) + la) * inner, b->d + o * lb * inner, sizeof(float) * (size_t)(lb * inner));
     }
     return r;
+}
+
+/* ---- observations ---- */
+
+double rt_tensor_obs_normal(const rt_tensor *y, const rt_tensor *mu, double mu_x, double sigma, const char *loc)
+{
+    char ba[64], bb[64];
+    if (mu && (mu->rank != y->rank || memcmp(mu->dim, y->dim, sizeof y->dim) != 0))
+        rt_failf(loc, "normal: the observed tensor has shape %s, but the mean has shape %s", rt_tensor_shape_str(y, ba),
+                 rt_tensor_shape_str(mu, bb));
+    rt_lpdf_normal(0, 0, sigma, loc);   /* checks sigma as a scalar observe does */
+    double s = 0, c = -log(sigma) - 0.5 * log(2 * M_PI);
+    for (int64_t k = 0; k < y->numel; k++) {
+        double z = ((double)y->d[k] - (mu ? mu->d[k] : mu_x)) / sigma;
+        s += -0.5 * z * z + c;
+    }
+    return s;
+}
+
+/* log softmax(row)[k] by the log-sum-exp of the row (in double) */
+double rt_tensor_row_logp(const float *row, int64_t n, int64_t k)
+{
+    if (k < 0 || k >= n)
+        return -INFINITY;
+    float m = row[0];
+    for (int64_t j = 1; j < n; j++)
+        m = row[j] > m ? row[j] : m;
+    double s = 0;
+    for (int64_t j = 0; j < n; j++)
+        s += exp((double)row[j] - m);
+    return (double)row[k] - m - log(s);
+}
+
+double rt_tensor_obs_categorical_logits(const rt_array *ks, int64_t k, const rt_tensor *L, const char *loc)
+{
+    char buf[64];
+    int64_t rows = ks ? ks->len : 1, n = L->dim[L->rank - 1];
+    if (L->rank != (ks ? 2 : 1) || (ks && L->dim[0] != rows))
+        rt_failf(loc, "categorical_logits: %s labels need logits of shape %s, found shape %s",
+                 ks ? "an int[] of" : "one label", ks ? "[labels, categories]" : "[categories]",
+                 rt_tensor_shape_str(L, buf));
+    double s = 0;
+    for (int64_t r = 0; r < rows; r++)
+        s += rt_tensor_row_logp(L->d + r * n, n, ks ? ks->at.i[r] : k);
+    return s;
 }
 
 /* ---- printing: nested brackets of shortest fp32 round-trip numbers ---- */

@@ -72,6 +72,12 @@ rt_tensor *rt_tensor_softmax(const rt_tensor *t, int64_t log, const char *loc); 
 rt_tensor *rt_tensor_norm(const rt_tensor *t, const rt_tensor *gain, int64_t layer, const char *loc);
 rt_tensor *rt_tensor_rows(const rt_tensor *t, const rt_array *idx, const char *loc);   /* rank 2 */
 rt_tensor *rt_tensor_concat(const rt_tensor *a, const rt_tensor *b, int64_t axis, const char *loc);
+/* Observations, one term each: the sum over y's elements of log normal(y | mu, sigma), mu a
+ * tensor of y's shape or (mu = NULL) the real mu_x; the sum over rows r of log softmax(L[r])
+ * at label ks[r] (L of shape [len(ks), K]), or with ks = NULL the one label k of a rank-1 L
+ * (a label outside 0 .. K-1 gives -inf). */
+double rt_tensor_obs_normal(const rt_tensor *y, const rt_tensor *mu, double mu_x, double sigma, const char *loc);
+double rt_tensor_obs_categorical_logits(const rt_array *ks, int64_t k, const rt_tensor *L, const char *loc);
 void rt_print_tensor(const rt_tensor *t);
 rt_tensor *rt_data_tensor(const char *name, const char *loc);   /* data x: tensor (rt_data.c) */   /* tensor([[1, 2], [3, 4]]) */
 /* "[2, 3]" into buf (at least 64 bytes) */
@@ -92,6 +98,7 @@ rt_mm_dims rt_tensor_mm_dims(const rt_tensor *a, const rt_tensor *b, const char 
 void rt_tensor_axis_split(const rt_tensor *t, int64_t axis, int64_t *outer, int64_t *len, int64_t *inner);
 void rt_tensor_row_stats(const float *x, int64_t n, int64_t layer, double *mu, double *rstd);
 float rt_tensor_apply(int64_t op, float x, float y);
+double rt_tensor_row_logp(const float *row, int64_t n, int64_t k);   /* log softmax(row)[k], -inf outside */
 
 /* ---- gradient code (rt_tensor_ad.c): tensors made on the tape, reals as handles ----
  * Each operation is one tape node (rt_ad.h); when no operand is on the current tape the
@@ -118,6 +125,8 @@ rt_tensor *rt_tad_softmax(const rt_tensor *t, int64_t log, const char *loc);
 rt_tensor *rt_tad_norm(const rt_tensor *t, const rt_tensor *gain, int64_t layer, const char *loc);
 rt_tensor *rt_tad_rows(const rt_tensor *t, const rt_array *idx, const char *loc);
 rt_tensor *rt_tad_concat(const rt_tensor *a, const rt_tensor *b, int64_t axis, const char *loc);
+int64_t rt_tad_obs_normal(const rt_tensor *y, const rt_tensor *mu, int64_t hmu, int64_t hsigma, const char *loc);
+int64_t rt_tad_obs_categorical_logits(const rt_array *ks, int64_t k, const rt_tensor *L, const char *loc);
 
 /* The tape's tensor state (rt_ad.c calls these; one state per tape) */
 void *rt_tad_state_new(void);

@@ -19,6 +19,7 @@
 enum tad_op {
     TAD_INPUT, TAD_FULL, TAD_FROM_ARRAY, TAD_GET, TAD_RESHAPE, TAD_TRANSPOSE, TAD_BINOP, TAD_SCALAR,
     TAD_MATMUL, TAD_SUM, TAD_SUM_AXIS, TAD_UNARY, TAD_SOFTMAX, TAD_NORM, TAD_ROWS, TAD_CONCAT,
+    TAD_OBS_NORMAL, TAD_OBS_CATEGORICAL,
 };
 
 typedef struct tad_rec {
@@ -322,6 +323,27 @@ rt_tensor *rt_tad_concat(const rt_tensor *a, const rt_tensor *b, int64_t axis, c
     return emit(s, r);
 }
 
+/* y ~ normal(mu, sigma): in[0] = y, in[1] = mu (or arg = mu's handle), hs = sigma */
+int64_t rt_tad_obs_normal(const rt_tensor *y, const rt_tensor *mu, int64_t hmu, int64_t hsigma, const char *loc)
+{
+    tad_state *s = state();
+    double lp = rt_tensor_obs_normal(y, mu, mu ? 0 : rt_ad_value(hmu), rt_ad_value(hsigma), loc);
+    tad_rec r = rec2(s, TAD_OBS_NORMAL, 0, NULL, y, mu);
+    r.arg = mu ? -1 : hmu, r.hs = hsigma;
+    bool any = r.ain[0] >= 0 || r.ain[1] >= 0 || !rt_ad_is_const(hsigma) || (!mu && !rt_ad_is_const(hmu));
+    return any ? record(s, r, lp) : rt_ad_const(lp);
+}
+
+/* ks (or the one label k, in arg) against the rows of L = in[0] */
+int64_t rt_tad_obs_categorical_logits(const rt_array *ks, int64_t k, const rt_tensor *L, const char *loc)
+{
+    tad_state *s = state();
+    double lp = rt_tensor_obs_categorical_logits(ks, k, L, loc);
+    tad_rec r = rec2(s, TAD_OBS_CATEGORICAL, 0, NULL, L, NULL);
+    r.aux = ks, r.arg = k;
+    return emit_real(s, r, lp);
+}
+
 /* ---- backward steps: g is the result's adjoint, ga and gb the operands' (NULL: constant) ---- */
 
 static float tt_sigmoid(float x) { return x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x)); }
@@ -482,6 +504,36 @@ static void back_from_array(const tad_rec *r, const float *g, double *adj)
     }
 }
 
+static void back_obs_normal(const tad_rec *r, double g, float *gy, float *gmu, double *adj)
+{
+    const rt_tensor *y = r->in[0], *mu = r->in[1];
+    double sigma = rt_ad_value(r->hs), mx = mu ? 0 : rt_ad_value(r->arg), dmu = 0, ds = 0;
+    for (int64_t k = 0; k < y->numel; k++) {
+        double z = ((double)y->d[k] - (mu ? mu->d[k] : mx)) / sigma;
+        if (gy) gy[k] -= (float)(g * z / sigma);
+        if (gmu) gmu[k] += (float)(g * z / sigma);
+        dmu += z / sigma, ds += (z * z - 1) / sigma;
+    }
+    if (!mu) adj[r->arg] += g * dmu;
+    adj[r->hs] += g * ds;
+}
+
+/* d/dL[r, j] = [j = k_r] - softmax(L[r])_j (rows with -inf log p pass nothing) */
+static void back_obs_categorical(const tad_rec *r, double g, float *gl)
+{
+    const rt_tensor *L = r->in[0];
+    int64_t n = L->dim[L->rank - 1], rows = r->aux ? r->aux->len : 1;
+    for (int64_t q = 0; q < rows; q++) {
+        const float *row = L->d + q * n;
+        int64_t k = r->aux ? r->aux->at.i[q] : r->arg;
+        if (k < 0 || k >= n)
+            continue;
+        double lse = (double)row[k] - rt_tensor_row_logp(row, n, k);
+        for (int64_t j = 0; j < n; j++)
+            gl[q * n + j] += (float)(g * ((j == k) - exp((double)row[j] - lse)));
+    }
+}
+
 void rt_tad_backward(void *p, int64_t ri, int64_t i, double *adj)
 {
     tad_state *s = p;
@@ -527,5 +579,7 @@ void rt_tad_backward(void *p, int64_t ri, int64_t i, double *adj)
         break;
     }
     case TAD_CONCAT: back_concat(r, g, ga, gb); break;
+    case TAD_OBS_NORMAL: back_obs_normal(r, adj[i], ga, gb, adj); break;
+    case TAD_OBS_CATEGORICAL: if (ga) back_obs_categorical(r, adj[i], ga); break;
     }
 }
