@@ -661,7 +661,11 @@ static Symbol *redeclare_global(Checker *c, const char *name, Type *t, Loc loc, 
     Symbol *old = scope_find_local(c->globals, name);
     *failed = false;
     if (!c->session || !old || old->kind != SYM_GLOBAL) return NULL;
-    if (ty_equal(old->type, t) || t->kind == TY_ERROR) return old;
+    if (ty_equal(old->type, t) || t->kind == TY_ERROR) {
+        if (old->type->kind == TY_TENSOR && t->kind == TY_TENSOR)   /* it may now hold another shape */
+            old->type = check_tensor_join(old->type, t);
+        return old;
+    }
     if (old->used_by) {
         diag_error(loc, "cannot redefine '%s' as %s: '%s' uses it as %s", name, check_tname(c, t),
                    old->used_by, check_tname(c, old->type));
