@@ -109,8 +109,6 @@ int64_t rt_tad_on_tape(const rt_tensor *t);
 rt_tensor *rt_tad_full(int64_t hx, int64_t rank, int64_t d0, int64_t d1, int64_t d2, const char *loc);
 rt_tensor *rt_tad_from_array(const rt_array *handles, int64_t depth, const char *loc);
 rt_array *rt_tad_to_array(const rt_tensor *t);
-/* A tensor of shape's shape from numel(shape) handles in order (a tensor param's inputs). */
-rt_tensor *rt_tad_from_handles(const rt_array *handles, const rt_tensor *shape, const char *loc);
 int64_t rt_tad_get(const rt_tensor *t, int64_t n, int64_t i, int64_t j, int64_t k, const char *loc);
 rt_tensor *rt_tad_reshape(const rt_tensor *t, int64_t rank, int64_t d0, int64_t d1, int64_t d2, const char *loc);
 rt_tensor *rt_tad_transpose(const rt_tensor *t, const char *loc);

@@ -199,20 +199,6 @@ rt_tensor *rt_tad_from_array(const rt_array *h, int64_t depth, const char *loc)
     return emit(s, r);
 }
 
-rt_tensor *rt_tad_from_handles(const rt_array *h, const rt_tensor *shape, const char *loc)
-{
-    tad_state *s = state();
-    rt_tensor *t = rt_tensor_new(shape->rank, shape->dim, loc);
-    if (h->len != t->numel)
-        rt_failf(loc, "internal error: %lld handles for a tensor of %lld elements", (long long)h->len,
-                 (long long)t->numel);
-    for (int64_t k = 0; k < t->numel; k++)
-        t->d[k] = (float)rt_ad_value(h->at.i[k]);
-    tad_rec r = rec2(s, TAD_FROM_ARRAY, 0, t, NULL, NULL);
-    r.aux = h, r.arg = 1, r.hs = 0;
-    return emit(s, r);
-}
-
 int64_t rt_tad_get(const rt_tensor *t, int64_t n, int64_t i, int64_t j, int64_t k, const char *loc)
 {
     tad_state *s = state();

@@ -81,8 +81,9 @@ int64_t rt_vi_param(rt_ctx *ctx, int64_t k);           /* the k-th param's handl
 rt_array *rt_vi_param_array(rt_ctx *ctx, int64_t k);   /* an array param's handles in this evaluation */
 void rt_vi_init_real(rt_vi_theta *theta, int64_t k, double x);        /* guide_init: param k */
 void rt_vi_init_array(rt_vi_theta *theta, int64_t k, const rt_array *a);
-/* A tensor param: its elements are tape inputs of the flat vector (updated in double by the
- * optimizer), gathered into one tensor node per evaluation (rt_tad_from_handles). */
+/* A tensor param: its elements have their place in the flat vector (updated in double by the
+ * optimizer), and on each step's tape the param is one tensor input node (fp32), whose
+ * adjoint is the param's gradient. */
 struct rt_tensor *rt_vi_param_tensor(rt_ctx *ctx, int64_t k);
 void rt_vi_init_tensor(rt_vi_theta *theta, int64_t k, const struct rt_tensor *t);
 /* A guide site: a reparameterized draw x (normal: mu + sigma * eps; lognormal: exp of it),

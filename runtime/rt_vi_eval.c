@@ -52,10 +52,7 @@ void rt_vi_init_tensor(rt_vi_theta *t, int64_t k, const rt_tensor *x)
     t->tensor[k] = x;
 }
 
-rt_tensor *rt_vi_param_tensor(rt_ctx *ctx, int64_t k)
-{
-    return rt_tad_from_handles(rt_vi_param_array(ctx, k), ctx->vi->param_tensor[k], NULL);
-}
+rt_tensor *rt_vi_param_tensor(rt_ctx *ctx, int64_t k) { return (rt_tensor *)ctx->vi->param_tensor[k]; }
 
 /* The flat vector's names: `mu` for a real param, `mu[0]`, `mu[1]`, ... for an array's. */
 const char **rt_vi_flat_names(const rt_vi_problem *prob, const rt_vi_theta *t)
