@@ -20,7 +20,8 @@ const char *rt_tensor_shape_str(const rt_tensor *t, char *buf)
     return buf;
 }
 
-/* Dims are at least 1 and at most 2^31 each; the total must fit in memory. */
+/* Dims are at least 1; the element count is at most 2^31 - 1 (8 GiB, and within the 32-bit
+ * sizes of BLAS calls). */
 rt_tensor *rt_tensor_new(int64_t rank, const int64_t *dim, const char *loc)
 {
     if (rank < 1 || rank > RT_TENSOR_MAX_RANK)
@@ -30,9 +31,10 @@ rt_tensor *rt_tensor_new(int64_t rank, const int64_t *dim, const char *loc)
         if (dim[k] < 1 || dim[k] > INT32_MAX)
             rt_failf(loc, "tensor dimension %lld is %lld (dimensions are 1 to 2^31-1)", (long long)k,
                      (long long)dim[k]);
-        if (n > (INT64_MAX / 8) / dim[k])
-            rt_failf(loc, "tensor is too large");
         n *= dim[k];
+        if (n > INT32_MAX)
+            rt_failf(loc, "a tensor of more than 2^31 - 1 elements is too large (dimension %lld is %lld)",
+                     (long long)k, (long long)dim[k]);
     }
     rt_tensor *t = rt_alloc(sizeof *t + sizeof(float) * (size_t)n, false);
     t->numel = n, t->rank = rank, t->node = -1;
