@@ -63,8 +63,14 @@ static bool arity(Node *e, const char *name, int lo, int hi) {
     return false;
 }
 
-/* The value of an int literal argument, else 0 (not known). */
-static long long literal(Node *e) { return e->kind == N_INT ? e->ival : 0; }
+/* The value of an int literal, or of a name bound by `let` to one (outside the REPL, where a
+ * later cell may bind the name again), else 0 (not known). */
+static long long literal(Checker *c, Node *e) {
+    if (e->kind == N_INT) return e->ival;
+    Symbol *s = e->kind == N_NAME ? e->name.sym : NULL;
+    if (c->session || !s || s->is_var || !s->decl || s->decl->kind != N_LET || !s->decl->let.init) return 0;
+    return s->decl->let.init->kind == N_INT ? s->decl->let.init->ival : 0;
+}
 
 /* zeros(d0, d1?, d2?), randn(...), full(x, d0, ...): dims from `first` on, ints. */
 static Type *check_dims(Checker *c, Node *e, const char *name, int first) {
@@ -73,7 +79,7 @@ static Type *check_dims(Checker *c, Node *e, const char *name, int first) {
     int rank = e->call.args.len - first;
     for (int k = 0; k < rank; k++) {
         check_expect(c, slot(e, first + k), ty_int);
-        dim[k] = literal(arg(e, first + k));
+        dim[k] = literal(c, arg(e, first + k));
         if (arg(e, first + k)->kind == N_INT && dim[k] < 1)
             diag_error(arg(e, first + k)->loc, "'%s': a tensor dimension must be at least 1, found %lld", name,
                        (long long)arg(e, first + k)->ival);
