@@ -12,6 +12,7 @@
 #include <gc/gc.h>
 #include "rt.h"
 #include "rt_ad.h"
+#include "rt_repl.h"
 #include "rt_rng.h"
 #include "rt_tensor.h"
 #include "test_util.h"
@@ -319,6 +320,44 @@ static void test_errors(void **state)
     expect_child_failure(bad_dim, 1, LOC ": error: tensor dimension 1 is 0");
 }
 
+/* In the REPL an error returns to the prompt: a failing tensor operation in gradient code
+ * must leave the tape as it was (the child exits 0 if every tape was unchanged, 3 if not). */
+static jmp_buf recover_to;
+
+static void failing_tad_calls(void)
+{
+    static volatile int64_t size;     /* static volatile: kept across longjmp */
+    static volatile int which;
+    rt_set_recovery(&recover_to);
+    setjmp(recover_to);
+    if (which > 0 && rt_ad_size() != size)
+        _exit(3);
+    rt_ad_begin();
+    rt_tensor *a = rt_tad_input(rt_tensor_full(1, 2, 2, 3, 1, LOC)), *b = rt_tad_input(rt_tensor_full(1, 1, 2, 1, 1, LOC));
+    rt_array *idx = rt_array_new(1, 0);
+    idx->at.i[0] = 7;
+    int64_t zero = rt_ad_const(0), one = rt_ad_const(1), minus = rt_ad_const(-1);
+    size = rt_ad_size();
+    switch (which++) {
+    case 0: rt_tad_binop(RT_TB_add, a, b, LOC); break;
+    case 1: rt_tad_matmul(a, a, LOC); break;
+    case 2: rt_tad_get(a, 2, 0, 3, 0, LOC); break;
+    case 3: rt_tad_rows(a, idx, LOC); break;
+    case 4: rt_tad_obs_normal(a, b, -1, one, LOC); break;
+    case 5: rt_tad_obs_normal(a, NULL, zero, minus, LOC); break;
+    case 6: rt_tad_norm(a, b, 0, LOC); break;
+    }
+    _exit(which == 8 ? 0 : 4);   /* past the last case: every call failed and was checked */
+}
+
+static void test_error_leaves_tape(void **state)
+{
+    char err[4096];
+    int status = run_child(failing_tad_calls, err, sizeof err);
+    if (status != 0 || !strstr(err, "matmul") || !strstr(err, "normal: scale") || !strstr(err, "rmsnorm"))
+        fail_msg("status %d, stderr: %s", status, err);
+}
+
 /* ---- the tape: constants are referenced and kept alive; stale tensors are constants ---- */
 
 static void test_tape_refs(void **state)
@@ -434,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_print),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_gradients_fd),
+        cmocka_unit_test(test_error_leaves_tape),
         cmocka_unit_test(test_tape_refs),
         cmocka_unit_test(test_mlp),
     };
