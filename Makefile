@@ -60,8 +60,12 @@ $(B)/tests/%: tests/unit/%.c $(B)/libpplc.a $(B)/libpplrt.a $(HEADERS) $(wildcar
 	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -o $@ $< $(B)/libpplc.a $(B)/libpplrt.a -lcmocka $(LLVM_LIBS) $(RT_LIBS) -lreadline \
 	    -Wl,-rpath,$(shell $(LLVM_CONFIG) --libdir)
 
+# C benchmarks against the runtime library (bench/run_bench.sh builds them with make).
+$(B)/bench/%: bench/%.c $(B)/libpplrt.a $(HEADERS) | dirs
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libpplrt.a $(RT_LIBS)
+
 dirs:
-	@mkdir -p $(B)/lang $(B)/compiler $(B)/runtime $(B)/stdlib $(B)/tests
+	@mkdir -p $(B)/lang $(B)/compiler $(B)/runtime $(B)/stdlib $(B)/tests $(B)/bench
 
 # Leak checking is off for the unit tests (as for ppl in tests/run_tests.sh): the collector's
 # memory looks leaked to LeakSanitizer, and it reports threads that exit() interrupts.

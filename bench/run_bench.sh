@@ -178,6 +178,14 @@ if [ -f "$SHARED/bench/logreg.json" ]; then
     echo "target: ppl within 2x of the hand-written gradient: $verdict"
 fi
 
+# ---- tensors: an n x n matmul as a tape node (forward, and its backward step of two sgemms)
+# against raw OpenBLAS sgemm (bench/tensor_matmul.c, best of 15). Target: the node within
+# 1.2x of sgemm forward and of two sgemms backward from n = 256 on.
+make -s "$OUT/tensor_matmul" || exit 1
+echo
+echo "Tensors: n x n matmul, raw sgemm against the AD tape's node"
+"$OUT/tensor_matmul" | sed 's/^/  /'
+
 # ---- REPL latency: input to printed result for a one-line function definition, a call,
 # and a small model with infer ... by is(particles = 1000), as :time measures them (median
 # of 5 sessions). Target: under 50 ms each.

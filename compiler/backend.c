@@ -20,6 +20,7 @@
 #include "rt_infer.h"
 #include "rt_program.h"
 #include "rt_ad.h"
+#include "rt_tensor.h"
 #include "rt_vi.h"
 #include "rt_replay.h"
 

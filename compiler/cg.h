@@ -96,6 +96,14 @@ LLVMValueRef cg_dist_build_call(Cg *g, int which, int kind, LLVMValueRef *args);
 LLVMValueRef cg_dist_call(Cg *g, Node *dist, int which, LLVMValueRef first);
 LLVMValueRef cg_expr(Cg *g, Node *e);
 LLVMValueRef cg_mat_index(Cg *g, Node *e);
+/* cg_tensor.c: tensors in plain code and (g->ad) in gradient code */
+bool cg_is_tensor_call(Node *e);
+LLVMValueRef cg_tensor_builtin(Cg *g, Node *e, BuiltinId id);
+LLVMValueRef cg_tensor_binary(Cg *g, Node *e);
+LLVMValueRef cg_tensor_neg(Cg *g, Node *e);
+LLVMValueRef cg_tensor_index(Cg *g, Node *e);
+bool cg_is_tensor_observe(const Node *s);
+LLVMValueRef cg_tensor_observe(Cg *g, Node *s);   /* the log density term */
 void cg_stmt(Cg *g, Node *s);
 void cg_begin_function(Cg *g, LLVMValueRef fn, const Type *ret);
 void cg_end_function(Cg *g, const Type *ret);

@@ -66,6 +66,10 @@ static int ad_arith_fn(TokKind op) {
 }
 
 static bool ad_binary(Cg *g, Node *e, LLVMValueRef *v) {
+    if (e->type->kind == TY_TENSOR) {   /* one tape node (cg_tensor.c) */
+        *v = cg_tensor_binary(g, e);
+        return true;
+    }
     if (e->binary.lhs->type->kind == TY_MAT) {   /* X * w: one rt_ad_matvec node */
         LLVMValueRef x = cg_expr(g, e->binary.lhs), w = cg_expr(g, e->binary.rhs);   /* in this order */
         *v = cg_rt_call(g, RTF_rt_vi_matvec, (LLVMValueRef[]){x, w, cg_loc_string(g, e->loc)}, 3);
@@ -171,6 +175,10 @@ static LLVMValueRef ad_min_max(Cg *g, Node *e, int fn) {
 
 static bool ad_builtin(Cg *g, Node *e, LLVMValueRef *v) {
     BuiltinId id = (BuiltinId)e->call.builtin;
+    if (cg_is_tensor_call(e)) {
+        *v = cg_tensor_builtin(g, e, id);
+        return true;
+    }
     bool real = e->type->kind == TY_REAL;
     int fn = ad_math_fn(id);
     if (id == BI_DRAWS) *v = ad_draws(g, e);
@@ -309,6 +317,7 @@ bool cg_ad_expr(Cg *g, Node *e, LLVMValueRef *v) {
         return true;
     case N_BINARY: return ad_binary(g, e, v);
     case N_INDEX:   /* a mat's element is a constant; array elements are handles already */
+        if (e->index.base->type->kind == TY_TENSOR) return *v = cg_tensor_index(g, e), true;
         if (!e->index.col) return false;
         *v = ad_const(g, cg_mat_index(g, e));
         return true;
@@ -339,7 +348,8 @@ bool cg_ad_stmt(Cg *g, Node *s) {
     LLVMValueRef v;
     switch (s->kind) {
     case N_OBSERVE:
-        if (s->observe.value->type->kind == TY_ARRAY) v = cg_observe_array(g, s);
+        if (cg_is_tensor_observe(s)) v = cg_tensor_observe(g, s);
+        else if (s->observe.value->type->kind == TY_ARRAY) v = cg_observe_array(g, s);
         else v = ad_dist_call(g, s->observe.dist, cg_expr(g, s->observe.value));
         cg_rt_call(g, RTF_rt_vi_add_lik, (LLVMValueRef[]){cg_ctx(g), v}, 2);
         return true;
@@ -356,7 +366,8 @@ bool cg_ad_stmt(Cg *g, Node *s) {
     case N_POTENTIAL: return true;
     case N_PARAM_DECL:
         v = cg_const_int(g, gparam_index(g->ad_guide, s));
-        v = cg_rt_call(g, s->let.sym->type->kind == TY_REAL ? RTF_rt_vi_param : RTF_rt_vi_param_array,
+        v = cg_rt_call(g, s->let.sym->type->kind == TY_REAL ? RTF_rt_vi_param
+                          : s->let.sym->type->kind == TY_TENSOR ? RTF_rt_vi_param_tensor : RTF_rt_vi_param_array,
                        (LLVMValueRef[]){cg_ctx(g), v}, 2);
         cg_bind_symbol(g, s->let.sym, v);
         return true;
@@ -460,7 +471,9 @@ static LLVMValueRef define_guide_init(Cg *g, Node *q) {
         LLVMValueRef v = cg_expr(g, d->let.init);
         cg_bind_symbol(g, d->let.sym, v);
         LLVMValueRef args[3] = {LLVMGetParam(fn, 1), cg_const_int(g, k), v};
-        cg_rt_call(g, d->let.sym->type->kind == TY_REAL ? RTF_rt_vi_init_real : RTF_rt_vi_init_array, args, 3);
+        TypeKind kind = d->let.sym->type->kind;
+        cg_rt_call(g, kind == TY_REAL ? RTF_rt_vi_init_real : kind == TY_TENSOR ? RTF_rt_vi_init_tensor : RTF_rt_vi_init_array,
+                   args, 3);
     }
     cg_end_function(g, ty_unit);
     return fn;

@@ -222,8 +222,8 @@ static LLVMValueRef cg_observe_normal(Cg *g, Node *d, LLVMValueRef x) {
 }
 
 void cg_observe(Cg *g, Node *s) {
-    if (s->observe.value->type->kind == TY_ARRAY) {
-        add_term(g, cg_observe_array(g, s), s, "observe");
+    if (cg_is_tensor_observe(s) || s->observe.value->type->kind == TY_ARRAY) {
+        add_term(g, cg_is_tensor_observe(s) ? cg_tensor_observe(g, s) : cg_observe_array(g, s), s, "observe");
         if (s != g->final_checkpoint) cg_checkpoint(g);
         return;
     }

@@ -29,7 +29,7 @@ LLVMTypeRef cg_llvm_type(Cg *g, const Type *t) {
     case TY_REAL: return g->ad ? g->t_int : g->t_real;
     case TY_INT: return g->t_int;
     case TY_BOOL: return g->t_bool;
-    case TY_STRING: case TY_MAT: case TY_ARRAY: case TY_POSTERIOR: case TY_DRAWS: return g->t_ptr;
+    case TY_STRING: case TY_MAT: case TY_TENSOR: case TY_ARRAY: case TY_POSTERIOR: case TY_DRAWS: return g->t_ptr;
     default: return g->t_void;
     }
 }
@@ -270,6 +270,7 @@ void cg_bind_symbol(Cg *g, Symbol *sym, LLVMValueRef v) {
 /* ---- expressions ---- */
 
 static LLVMValueRef cg_unary(Cg *g, Node *e) {
+    if (e->type->kind == TY_TENSOR) return cg_tensor_neg(g, e);
     LLVMValueRef v = cg_expr(g, e->binary.lhs);
     if (e->binary.op == TK_NOT) return LLVMBuildNot(g->b, v, "not");
     return e->type->kind == TY_REAL ? LLVMBuildFNeg(g->b, v, "neg") : LLVMBuildNeg(g->b, v, "neg");
@@ -348,6 +349,7 @@ static LLVMValueRef cg_arith(Cg *g, TokKind op, bool real, LLVMValueRef l, LLVMV
 static LLVMValueRef cg_binary(Cg *g, Node *e) {
     TokKind op = e->binary.op;
     if (op == TK_AND || op == TK_OR) return cg_logical(g, e);
+    if (e->type->kind == TY_TENSOR) return cg_tensor_binary(g, e);
     LLVMValueRef l = cg_expr(g, e->binary.lhs), r = cg_expr(g, e->binary.rhs);
     bool real = e->binary.lhs->type->kind == TY_REAL;
     if (e->binary.lhs->type->kind == TY_STRING) {
@@ -379,6 +381,7 @@ LLVMValueRef cg_mat_index(Cg *g, Node *e) {
 }
 
 static LLVMValueRef cg_index(Cg *g, Node *e) {
+    if (e->index.base->type->kind == TY_TENSOR) return cg_tensor_index(g, e);
     if (e->index.col) return cg_mat_index(g, e);
     LLVMValueRef arr = cg_expr(g, e->index.base);
     LLVMValueRef idx = cg_expr(g, e->index.index);
@@ -518,11 +521,12 @@ static void cg_print_value(Cg *g, LLVMValueRef v, const Type *t) {
     case TY_STRING: cg_rt_call(g, RTF_rt_print_string, &v, 1); break;
     case TY_POSTERIOR: cg_rt_call(g, RTF_rt_print_posterior, &v, 1); break;
     case TY_MAT: cg_rt_call(g, RTF_rt_print_mat, &v, 1); break;
+    case TY_TENSOR: cg_rt_call(g, RTF_rt_print_tensor, &v, 1); break;
     case TY_ARRAY: {
         int depth;
         const Type *base = ty_base(t, &depth);
         long long kind = base->kind == TY_REAL ? 0 : base->kind == TY_INT ? 1 : base->kind == TY_BOOL ? 2
-                       : base->kind == TY_MAT ? 4 : 3;   /* rt.h's RT_REAL ... RT_MAT */
+                       : base->kind == TY_MAT ? 4 : base->kind == TY_TENSOR ? 5 : 3;   /* rt.h's RT_REAL ... RT_TENSOR */
         LLVMValueRef args[3] = {v, cg_const_int(g, kind), cg_const_int(g, depth)};
         cg_rt_call(g, RTF_rt_print_array, args, 3);
         break;
@@ -594,6 +598,7 @@ static LLVMValueRef cg_posterior_stat(Cg *g, Node *e, BuiltinId id) {
 }
 
 static LLVMValueRef cg_builtin(Cg *g, Node *e, BuiltinId id) {
+    if (cg_is_tensor_call(e)) return cg_tensor_builtin(g, e, id);
     if (id == BI_SD || id == BI_QUANTILE || (id == BI_MEAN && cg_arg_type(e, 0)->kind == TY_POSTERIOR))
         return cg_posterior_stat(g, e, id);
     if (id == BI_LPDF) return cg_dist_call(g, e->call.args.items[0], DIST_LPDF, cg_arg(g, e, 1));
@@ -940,9 +945,9 @@ static LLVMValueRef data_read(Cg *g, const Type *t, LLVMValueRef name, LLVMValue
     int depth;
     const Type *base = ty_base(t, &depth);
     long long kind = base->kind == TY_REAL ? 0 : base->kind == TY_INT ? 1 : 2;
-    if (base->kind == TY_MAT) {   /* the checker allows no arrays of mats as data */
+    if (base->kind == TY_MAT || base->kind == TY_TENSOR) {   /* the checker allows no arrays of these as data */
         LLVMValueRef args[2] = {name, loc};
-        return cg_rt_call(g, RTF_rt_data_mat, args, 2);
+        return cg_rt_call(g, base->kind == TY_MAT ? RTF_rt_data_mat : RTF_rt_data_tensor, args, 2);
     }
     if (depth > 0) {
         LLVMValueRef args[4] = {name, cg_const_int(g, kind), cg_const_int(g, depth), loc};

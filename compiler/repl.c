@@ -88,6 +88,8 @@ static void build_program(Arena *a, Program *prog, const Source *cell) {
 static Type *clone_type(const Type *t) {
     if (t->kind == TY_ARRAY || t->kind == TY_POSTERIOR || t->kind == TY_DIST)
         return ty_wrap(&S.arena, t->kind, clone_type(t->elem));
+    if (t->kind == TY_TENSOR)   /* a tensor's static shape lives in the cell's arena */
+        return t->rank ? ty_tensor_shaped(&S.arena, t->rank, t->dim) : ty_tensor;
     return (Type *)t;   /* scalars are shared singletons */
 }
 

@@ -144,6 +144,7 @@ static void dump_kids(Arena *a, Sx *s, const Node *n) {
     case N_INDEX:
         add_node(a, s, n->index.base); add_node(a, s, n->index.index);
         if (n->index.col) add_node(a, s, n->index.col);
+        if (n->index.third) add_node(a, s, n->index.third);
         break;
     case N_FIELD: add_node(a, s, n->field.base); break;
     case N_ARRAY: dump_nodes(a, s, &n->array.elems); break;

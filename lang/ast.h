@@ -71,7 +71,7 @@ struct Node {
          * of a named argument (`particles = 100`). The checker sets builtin (a BuiltinId, 0 = none)
          * or dist (a distribution constructor: its rt_dist_kind + 1, 0 = none). */
         struct { Node *callee; PtrVec args; PtrVec argnames; int builtin; int dist; } call;
-        struct { Node *base, *index, *col; } index;   /* INDEX base[index], or a mat's base[index, col] */
+        struct { Node *base, *index, *col, *third; } index;   /* INDEX base[index], a mat's or tensor's base[index, col], a tensor's base[index, col, third] */
         struct { Node *base; const char *field; } field;            /* FIELD */
         struct { PtrVec elems; } array;                             /* ARRAY literal */
         /* COMPREHENSION [body for var in lo .. hi] */

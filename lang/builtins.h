@@ -18,7 +18,17 @@
     X(SD, "sd") X(QUANTILE, "quantile") X(LPDF, "lpdf") X(PLOT, "plot") \
     X(ROWS, "rows") X(COLS, "cols") X(MAT, "mat") \
     X(DRAWS, "draws") X(STOP_GRAD, "stop_grad") X(FAIL, "fail") \
-    X(LOGP, "logp") X(PREDICT, "predict")
+    X(LOGP, "logp") X(PREDICT, "predict") \
+    TENSOR_BUILTINS(X)
+
+/* Tensor operations (lang/check_tensor.c, compiler/cg_tensor.c); sum, mean, exp, log, tanh
+ * and rows also take a tensor. */
+#define TENSOR_BUILTINS(X) \
+    X(ZEROS, "zeros") X(ONES, "ones") X(FULL, "full") X(RANDN, "randn") X(TENSOR, "tensor") \
+    X(SHAPE, "shape") X(RANK, "rank") X(NUMEL, "numel") X(RESHAPE, "reshape") \
+    X(TRANSPOSE, "transpose") X(MATMUL, "matmul") X(SIGMOID, "sigmoid") X(RELU, "relu") \
+    X(SILU, "silu") X(GELU, "gelu") X(SOFTMAX, "softmax") X(LOG_SOFTMAX, "log_softmax") \
+    X(RMSNORM, "rmsnorm") X(LAYERNORM, "layernorm") X(CONCAT, "concat") X(TO_ARRAY, "to_array")
 
 typedef enum BuiltinId {
     BI_NONE,

@@ -122,6 +122,7 @@ static void coerce_branch(Checker *c, Node *branch, Type *want) {
 static Type *join(Type *x, Type *y) {
     if (x->kind == TY_NEVER || x->kind == TY_ERROR) return y;
     if (y->kind == TY_NEVER || y->kind == TY_ERROR) return x;
+    if (x->kind == TY_TENSOR && y->kind == TY_TENSOR) return check_tensor_join(x, y);
     if (ty_equal(x, y)) return x;
     if (ty_is_numeric(x) && ty_is_numeric(y)) return ty_real;
     return NULL;
@@ -158,6 +159,7 @@ static Type *check_unary(Checker *c, Node *e) {
     Type *t = check_expr(c, e->binary.lhs, NULL);
     if (check_is_poison(t)) return ty_error;
     if (e->binary.op == TK_MINUS && ty_is_numeric(t)) return t;
+    if (e->binary.op == TK_MINUS && t->kind == TY_TENSOR) return t;
     if (e->binary.op == TK_NOT && t->kind == TY_BOOL) return t;
     diag_error(e->loc, "operator %s cannot be applied to %s", lex_kind_name(e->binary.op), check_tname(c, t));
     return ty_error;
@@ -202,7 +204,7 @@ static Type *check_binary(Checker *c, Node *e) {
     Type *l = check_expr(c, e->binary.lhs, NULL);
     Type *r = check_expr(c, e->binary.rhs, l->kind == TY_MAT ? ty_array(c->a, ty_real) : NULL);
     if (check_is_poison(l) || check_is_poison(r)) return ty_error;
-    Type *t = binary_result(c, e, l, r);
+    Type *t = l->kind == TY_TENSOR || r->kind == TY_TENSOR ? check_tensor_binary(c, e, l, r) : binary_result(c, e, l, r);
     if (!t) {
         diag_error(e->loc, "operator %s cannot be applied to %s and %s", lex_kind_name(e->binary.op),
                    check_tname(c, l), check_tname(c, r));
@@ -223,7 +225,13 @@ static Type *check_index(Checker *c, Node *e) {
     Type *base = check_expr(c, e->index.base, NULL);
     check_int_index(c, e->index.index);
     if (e->index.col) check_int_index(c, e->index.col);
+    if (e->index.third) check_int_index(c, e->index.third);
     if (check_is_poison(base)) return ty_error;
+    if (base->kind == TY_TENSOR) return check_tensor_index(c, e, base);
+    if (e->index.third) {
+        diag_error(e->index.third->loc, "only a tensor takes three indices");
+        return ty_error;
+    }
     if (base->kind == TY_MAT && !e->index.col) {
         diag_error(e->loc, "a mat takes two indices: X[i, j]");
         return ty_error;
@@ -513,7 +521,22 @@ static Type *check_mat_build(Checker *c, Node *e) {
     return ty_mat;
 }
 
+static Type *check_builtin_kind(Checker *c, Node *e, const char *name, BuiltinId id);
+
+/* A tensor builtin, or a builtin whose first argument is a tensor (sum(t), exp(t)), goes to
+ * check_tensor.c; that argument is checked once. */
 static Type *check_builtin(Checker *c, Node *e, const char *name, BuiltinId id) {
+    if (check_tensor_only(id)) return check_tensor_builtin(c, e, name, id);
+    if (!check_tensor_overload(id) || e->call.args.len == 0) return check_builtin_kind(c, e, name, id);
+    Node *first = e->call.args.items[0];
+    Type *t = check_expr(c, first, NULL);
+    c->prechecked = first;
+    t = t->kind == TY_TENSOR ? check_tensor_builtin(c, e, name, id) : check_builtin_kind(c, e, name, id);
+    c->prechecked = NULL;
+    return t;
+}
+
+static Type *check_builtin_kind(Checker *c, Node *e, const char *name, BuiltinId id) {
     static Type *one_real[1], *two_ints[2], *real_array[1];
     one_real[0] = ty_real;
     two_ints[0] = two_ints[1] = ty_int;
@@ -626,6 +649,10 @@ static Type *check_expr_kind(Checker *c, Node *e, Type *hint) {
 /* Only blocks and ifs in statement position keep checkpoints legal inside them: anything
  * else would leave a half-evaluated expression live across a suspension of the model. */
 Type *check_expr(Checker *c, Node *e, Type *hint) {
+    if (e == c->prechecked) {   /* an overloaded builtin's first argument, checked to pick the overload */
+        c->prechecked = NULL;
+        return e->type;
+    }
     bool stmt_level = c->stmt_level, dist_ok = c->dist_ok;
     c->dist_ok = false;
     if (!((e->kind == N_BLOCK || e->kind == N_IF) && hint == ty_unit)) c->stmt_level = false;
@@ -685,7 +712,11 @@ static Symbol *redeclare_global(Checker *c, const char *name, Type *t, Loc loc, 
     Symbol *old = scope_find_local(c->globals, name);
     *failed = false;
     if (!c->session || !old || old->kind != SYM_GLOBAL) return NULL;
-    if (ty_equal(old->type, t) || t->kind == TY_ERROR) return old;
+    if (ty_equal(old->type, t) || t->kind == TY_ERROR) {
+        if (old->type->kind == TY_TENSOR && t->kind == TY_TENSOR)   /* it may now hold another shape */
+            old->type = check_tensor_join(old->type, t);
+        return old;
+    }
     if (old->used_by) {
         diag_error(loc, "cannot redefine '%s' as %s: '%s' uses it as %s", name, check_tname(c, t),
                    old->used_by, check_tname(c, old->type));
@@ -710,6 +741,7 @@ static void check_let(Checker *c, Node *s, bool top_level) {
         }
     }
     c->site_name = outer_site;
+    if (s->let.is_var && t->kind == TY_TENSOR) t = ty_tensor;   /* a var may later hold another shape */
     bool failed = false;
     Symbol *sym = top_level ? redeclare_global(c, s->let.name, t, s->loc, &failed) : NULL;
     if (!sym && !failed) sym = check_declare(c, top_level ? SYM_GLOBAL : SYM_LOCAL, s->let.name, t, s->loc, s);
@@ -890,8 +922,9 @@ static void check_data(Checker *c, Node *d) {
     const Type *base = ty_base(d->let.ann, &depth);
     if (base->kind == TY_STRING)
         diag_error(d->loc, "data variable '%s': strings are not supported as data", d->let.name);
-    else if (base->kind == TY_MAT && depth > 0)
-        diag_error(d->loc, "data variable '%s': arrays of mats are not supported as data", d->let.name);
+    else if ((base->kind == TY_MAT || base->kind == TY_TENSOR) && depth > 0)
+        diag_error(d->loc, "data variable '%s': arrays of %ss are not supported as data", d->let.name,
+                   ty_name(c->a, base));
     if (d->let.init) check_expect(c, &d->let.init, d->let.ann);
     bool failed = false;
     d->let.sym = redeclare_global(c, d->let.name, d->let.ann, d->loc, &failed);

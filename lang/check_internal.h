@@ -30,6 +30,7 @@ typedef struct Checker {
     bool session;        /* a REPL cell: top-level names may be declared again */
     bool in_guide;       /* c->model is a guide */
     bool in_objective;   /* c->fn is an objective: draws(K) is allowed */
+    Node *prechecked;    /* an argument already checked (check_expr returns its type once) */
     PtrVec vi_infers;    /* `infer ... by vi(...)` nodes: their sites are paired at the end */
     PtrVec enum_infers;  /* `infer ... by enumerate()` nodes: their models' sites are checked at the end */
 } Checker;
@@ -47,6 +48,17 @@ void check_args_against(Checker *c, Node *e, const char *name, Type **params, in
 /* logp(m(args), post, i), logp(m(args), names, values), predict(m(args), post) */
 Type *check_model_builtin(Checker *c, Node *e, const char *name, int id);
 void check_fn(Checker *c, Node *f);
+
+/* check_tensor.c: tensor builtins, arithmetic and indexing, with static shapes where known.
+ * check_tensor_overload: whether builtin id also takes a tensor first argument. */
+bool check_tensor_overload(int id);
+bool check_tensor_only(int id);
+Type *check_tensor_builtin(Checker *c, Node *e, const char *name, int id);
+Type *check_tensor_binary(Checker *c, Node *e, Type *l, Type *r);
+Type *check_tensor_index(Checker *c, Node *e, Type *base);
+Type *check_tensor_join(Type *x, Type *y);
+/* observe t ~ normal(mu, sigma) for a tensor t, observe k ~ categorical_logits(L): true if s is one */
+bool check_tensor_observe(Checker *c, Node *s, Type *vt);
 
 /* check_prob.c */
 int check_dist_lookup(const char *name);

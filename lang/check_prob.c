@@ -480,6 +480,7 @@ static void check_vector_observe(Checker *c, Node *s, Type *vt) {
 void check_observe(Checker *c, Node *s) {
     check_checkpoint_place(c, s, "observe");
     Type *vt = check_expr(c, s->observe.value, NULL);
+    if (check_tensor_observe(c, s, vt)) return;
     if (vt->kind == TY_ARRAY) {
         check_vector_observe(c, s, vt);
         return;
@@ -502,10 +503,11 @@ void check_weight_stmt(Checker *c, Node *s) {
 /* ---- guides, params and models ---- */
 
 static bool is_param_type(const Type *t) {
-    return t->kind == TY_REAL || (t->kind == TY_ARRAY && t->elem->kind == TY_REAL);
+    return t->kind == TY_REAL || t->kind == TY_TENSOR || (t->kind == TY_ARRAY && t->elem->kind == TY_REAL);
 }
 
-/* param name: real = init, or param name: real[] = init (the value fixes the length) - a
+/* param name: real = init, or param name: real[] = init (the value fixes the length), or
+ * param name: tensor = init (the value fixes the shape) - a
  * variational parameter, at the top level of a guide body (the parser requires the type). */
 void check_param_decl(Checker *c, Node *s) {
     if (!c->in_guide || c->loop_depth || !c->stmt_level) {
@@ -514,7 +516,7 @@ void check_param_decl(Checker *c, Node *s) {
     }
     Type *t = s->let.ann ? s->let.ann : ty_real;
     bool ok = is_param_type(t);
-    if (!ok) diag_error(s->loc, "a param must be a real or a real[], found %s", check_tname(c, t));
+    if (!ok) diag_error(s->loc, "a param must be a real, a real[] or a tensor, found %s", check_tname(c, t));
     if (!s->let.init) diag_error(s->loc, "param '%s' needs an initial value: param %s: real = ...", s->let.name, s->let.name);
     else if (ok) check_expect(c, &s->let.init, t);
     else check_expr(c, s->let.init, NULL);

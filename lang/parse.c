@@ -113,7 +113,7 @@ static void parse_sync(Parser *p, bool top) {
 static Type *type_named(const Token *t) {
     static const struct { const char *name; Type **type; } names[] = {
         {"real", &ty_real}, {"int", &ty_int}, {"bool", &ty_bool}, {"string", &ty_string},
-        {"mat", &ty_mat},
+        {"mat", &ty_mat}, {"tensor", &ty_tensor},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(t->text, names[i].name) == 0) return *names[i].type;
@@ -297,13 +297,14 @@ static Node *parse_call(Parser *p, Node *callee, Loc first) {
     return expect(p, TK_RPAREN) ? n : NULL;
 }
 
-/* index = postfix "[" expr ["," expr] "]"      (two indices: an element of a mat) */
+/* index = postfix "[" expr ["," expr ["," expr]] "]"   (an element of a mat or a tensor) */
 static Node *parse_index(Parser *p, Node *base) {
     const Token *lb = advance(p);
     Node *n = ast_new(p->a, N_INDEX, lb->loc);
     n->index.base = base;
     n->index.index = parse_expr(p);
     if (n->index.index && accept(p, TK_COMMA) && !(n->index.col = parse_expr(p))) return NULL;
+    if (n->index.col && accept(p, TK_COMMA) && !(n->index.third = parse_expr(p))) return NULL;
     return n->index.index && expect(p, TK_RBRACKET) ? n : NULL;
 }
 

@@ -3,14 +3,22 @@
 #include <string.h>
 
 static Type error_t = {TY_ERROR}, never_t = {TY_NEVER}, unit_t = {TY_UNIT}, bool_t = {TY_BOOL},
-            int_t = {TY_INT}, real_t = {TY_REAL}, string_t = {TY_STRING}, mat_t = {TY_MAT}, draws_t = {TY_DRAWS};
+            int_t = {TY_INT}, real_t = {TY_REAL}, string_t = {TY_STRING}, mat_t = {TY_MAT}, tensor_t = {TY_TENSOR}, draws_t = {TY_DRAWS};
 Type *ty_error = &error_t, *ty_never = &never_t, *ty_unit = &unit_t, *ty_bool = &bool_t,
-     *ty_int = &int_t, *ty_real = &real_t, *ty_string = &string_t, *ty_mat = &mat_t, *ty_draws = &draws_t;
+     *ty_int = &int_t, *ty_real = &real_t, *ty_string = &string_t, *ty_mat = &mat_t, *ty_tensor = &tensor_t, *ty_draws = &draws_t;
 
 Type *ty_array(Arena *a, Type *elem) {
     Type *t = arena_alloc(a, sizeof *t);
     t->kind = TY_ARRAY;
     t->elem = elem;
+    return t;
+}
+
+Type *ty_tensor_shaped(Arena *a, int rank, const long long *dim) {
+    Type *t = arena_alloc(a, sizeof *t);
+    t->kind = TY_TENSOR;
+    t->rank = rank;
+    for (int k = 0; k < rank && k < 3; k++) t->dim[k] = dim[k];
     return t;
 }
 
@@ -52,7 +60,7 @@ bool ty_assignable(const Type *from, const Type *to) {
 bool ty_is_numeric(const Type *t) { return t->kind == TY_INT || t->kind == TY_REAL; }
 
 bool ty_has_pointers(const Type *t) {
-    return t->kind == TY_STRING || t->kind == TY_ARRAY || t->kind == TY_MAT || t->kind == TY_POSTERIOR
+    return t->kind == TY_STRING || t->kind == TY_ARRAY || t->kind == TY_MAT || t->kind == TY_TENSOR || t->kind == TY_POSTERIOR
         || t->kind == TY_DRAWS;
 }
 
@@ -87,6 +95,7 @@ const char *ty_name(Arena *a, const Type *t) {
     case TY_REAL: return "real";
     case TY_STRING: return "string";
     case TY_MAT: return "mat";
+    case TY_TENSOR: return "tensor";
     case TY_ARRAY: return array_name(a, t);
     case TY_DIST: return arena_printf(a, "dist<%s>", ty_name(a, t->elem));
     case TY_POSTERIOR: return arena_printf(a, "posterior<%s>", ty_name(a, t->elem));

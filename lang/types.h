@@ -11,6 +11,7 @@ typedef enum TypeKind {
     TY_UNIT,     /* statements, functions with no result */
     TY_BOOL, TY_INT, TY_REAL, TY_STRING,
     TY_MAT,      /* a dense row-major matrix of reals (immutable) */
+    TY_TENSOR,   /* an fp32 array of rank 1 to 3 (immutable); its shape, where the checker knows it */
     TY_ARRAY,    /* elem[] */
     TY_FN,       /* params -> ret (functions and models) */
     TY_DIST,     /* a distribution over elem (real or int); only used by sample, observe, lpdf */
@@ -25,12 +26,17 @@ struct Type {
     Type **params;       /* TY_FN */
     int nparams;
     Type *ret;           /* TY_FN */
+    int rank;            /* TY_TENSOR: 0 when the shape is not known statically */
+    long long dim[3];    /* TY_TENSOR: each 0 when not known */
 };
 
-extern Type *ty_error, *ty_never, *ty_unit, *ty_bool, *ty_int, *ty_real, *ty_string, *ty_mat, *ty_draws;
+extern Type *ty_error, *ty_never, *ty_unit, *ty_bool, *ty_int, *ty_real, *ty_string, *ty_mat, *ty_tensor, *ty_draws;
 
 Type *ty_array(Arena *a, Type *elem);
 Type *ty_fn(Arena *a, Type **params, int nparams, Type *ret);
+/* A tensor type of known rank (dims 0 where unknown); ty_tensor is the one of unknown shape.
+ * Shapes do not take part in ty_equal: they only let the checker report mismatches early. */
+Type *ty_tensor_shaped(Arena *a, int rank, const long long *dim);
 Type *ty_wrap(Arena *a, TypeKind kind, Type *elem);   /* TY_DIST or TY_POSTERIOR over elem */
 bool ty_equal(const Type *x, const Type *y);
 /* true when a value of type `from` may be used where `to` is expected (int -> real, error -> any). */

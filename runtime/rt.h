@@ -20,7 +20,7 @@ typedef struct rt_array {
 
 /* Scalar kinds at the bottom of an array type, as generated code passes them (RT_MAT:
  * an array of mats, for printing). */
-enum { RT_REAL = 0, RT_INT = 1, RT_BOOL = 2, RT_STRING = 3, RT_MAT = 4 };
+enum { RT_REAL = 0, RT_INT = 1, RT_BOOL = 2, RT_STRING = 3, RT_MAT = 4, RT_TENSOR = 5 };
 
 /* A mat: a dense row-major matrix of doubles, immutable, allocated with GC_malloc_atomic.
  * Element (i, j) is d[i * cols + j]. The header has the size of rt_array's, so an empty

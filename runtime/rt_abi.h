@@ -33,6 +33,24 @@
     /* mats (rt_mat.c) */ \
     X(rt_mat_from_rows, "p", "pp") X(rt_mat_get, "d", "piip") X(rt_mat_vec, "p", "ppp") \
     X(rt_print_mat, "v", "p") X(rt_vi_matvec, "p", "ppp") X(rt_vi_mat, "p", "pp") \
+    /* tensors (rt_tensor.c; rt_data.c's rt_data_tensor) */ \
+    X(rt_tensor_full, "p", "diiiip") X(rt_tensor_randn, "p", "piiiip") X(rt_tensor_from_array, "p", "pip") \
+    X(rt_tensor_to_array, "p", "p") X(rt_tensor_shape, "p", "p") X(rt_tensor_rank, "i", "p") \
+    X(rt_tensor_numel, "i", "p") X(rt_tensor_get, "d", "piiiip") X(rt_tensor_reshape, "p", "piiiip") \
+    X(rt_tensor_transpose, "p", "pp") X(rt_tensor_binop, "p", "ippp") X(rt_tensor_scalar, "p", "ipdip") \
+    X(rt_tensor_matmul, "p", "ppp") X(rt_tensor_sum, "d", "p") X(rt_tensor_mean, "d", "pp") \
+    X(rt_tensor_sum_axis, "p", "piip") X(rt_tensor_unary, "p", "ipp") X(rt_tensor_softmax, "p", "pip") \
+    X(rt_tensor_norm, "p", "ppip") X(rt_tensor_rows, "p", "ppp") X(rt_tensor_concat, "p", "ppip") \
+    X(rt_print_tensor, "v", "p") X(rt_data_tensor, "p", "pp") \
+    /* tensors in gradient code, one tape node per operation (rt_tensor_ad.c) */ \
+    X(rt_tad_full, "p", "iiiiip") X(rt_tad_from_array, "p", "pip") X(rt_tad_to_array, "p", "p") \
+    X(rt_tad_get, "i", "piiiip") X(rt_tad_reshape, "p", "piiiip") X(rt_tad_transpose, "p", "pp") \
+    X(rt_tad_binop, "p", "ippp") X(rt_tad_scalar, "p", "ipiip") X(rt_tad_matmul, "p", "ppp") \
+    X(rt_tad_sum, "i", "p") X(rt_tad_mean, "i", "pp") X(rt_tad_sum_axis, "p", "piip") \
+    X(rt_tad_unary, "p", "ipp") X(rt_tad_softmax, "p", "pip") X(rt_tad_norm, "p", "ppip") \
+    X(rt_tad_rows, "p", "ppp") X(rt_tad_concat, "p", "ppip") \
+    X(rt_tensor_obs_normal, "d", "ppddp") X(rt_tensor_obs_categorical_logits, "d", "pipp") \
+    X(rt_tad_obs_normal, "i", "ppiip") X(rt_tad_obs_categorical_logits, "i", "pipp") \
     /* observing arrays (rt_observe.c) */ \
     X(rt_obs_normal, "d", "ppddp") X(rt_obs_bernoulli_logit, "d", "ppdp") \
     X(rt_vi_obs_normal, "i", "ppiip") X(rt_vi_obs_bernoulli_logit, "i", "ppip") \
@@ -62,7 +80,8 @@
      * the first "p" of a row that reads the fit or score is the evaluation context */ \
     X(rt_vi_add_prior, "v", "pi") X(rt_vi_add_lik, "v", "pi") X(rt_vi_add_reward, "v", "pi") \
     X(rt_vi_param, "i", "pi") X(rt_vi_param_array, "p", "pi") \
-    X(rt_vi_init_real, "v", "pid") X(rt_vi_init_array, "v", "pip") X(rt_vi_model_site, "i", "piipiiip") \
+    X(rt_vi_init_real, "v", "pid") X(rt_vi_init_array, "v", "pip") \
+    X(rt_vi_param_tensor, "p", "pi") X(rt_vi_init_tensor, "v", "pip") X(rt_vi_model_site, "i", "piipiiip") \
     X(rt_vi_guide_normal, "i", "piipiip") X(rt_vi_guide_lognormal, "i", "piipiip") \
     X(rt_vi_guide_score, "i", "piipiip") X(rt_vi_guide_score_int, "i", "piipiip") \
     X(rt_vi_values, "p", "p") X(rt_vi_enum_value, "i", "piip") X(rt_vi_guide_enum, "i", "piipiip") \

@@ -9,6 +9,7 @@
 #include "rt.h"
 #include "rt_ad.h"
 #include "rt_dist.h"
+#include "rt_tensor.h"
 
 /* ---- the tape ----
  * Node i's value is val[i] and its adjoint adj[i]: flat arrays, so the adjoints of a
@@ -33,6 +34,7 @@ enum ad_op {
     AD_OP_sum, AD_OP_logsumexp, AD_OP_dot_const, AD_OP_sum_bernoulli_logit, AD_OP_sum_normal,
     AD_OP_matvec,       /* head: arg[0] = pool offset of {rows, cols, w...}, arg[1] = X's */
     AD_OP_matvec_out,   /* the rows outputs, right after the head */
+    AD_OP_tensor,       /* a tensor operation: arg[0] = its record in rt_tensor_ad.c's state */
 };
 
 typedef struct ad_node {     /* 64 bytes: one cache line */
@@ -55,6 +57,8 @@ typedef struct ad_tape {
     int64_t mn, mcap;
     void *tmp;                           /* scratch: gathered vectors, categorical's array */
     int64_t tmp_cap;                     /* in bytes */
+    void *tens;                          /* tensor records and adjoints (rt_tensor_ad.c), or NULL */
+    uint64_t gen;                        /* this tape's run: tensors made on it carry it */
 } ad_tape;
 
 static _Noreturn void out_of_memory(void)
@@ -132,6 +136,8 @@ static void tape_release(void *p)
     ad_tape *t = p;
     free(t->node), free(t->val), free(t->adj), free(t->input);
     free(t->parg), free(t->pd), free(t->mat), free(t->tmp);
+    if (t->tens)
+        rt_tad_state_free(t->tens);
     free(t);
     if (cur == t)
         cur = NULL;
@@ -143,6 +149,8 @@ static void key_create(void)
         rt_fail(NULL, "cannot create the gradient tape's thread key");
 }
 
+static uint64_t next_gen(void);
+
 static ad_tape *tape(void)
 {
     if (cur)
@@ -151,14 +159,30 @@ static ad_tape *tape(void)
     ad_tape *t = calloc(1, sizeof *t);
     if (!t)
         out_of_memory();
+    t->gen = next_gen();
     pthread_setspecific(tape_key, t);
     return cur = t;
 }
 
+/* A fresh generation for each run of a tape, so tensors made on an earlier run (or another
+ * tape) read as constants. */
+static uint64_t next_gen(void)
+{
+    static _Atomic uint64_t gen = 1;
+    return gen++;
+}
+
+static void restart(ad_tape *t)
+{
+    t->n = t->ninput = t->pn = t->mn = 0;
+    t->gen = next_gen();
+    if (t->tens)
+        rt_tad_state_reset(t->tens);
+}
+
 void rt_ad_begin(void)
 {
-    ad_tape *t = tape();
-    t->n = t->ninput = t->pn = t->mn = 0;
+    restart(tape());
 }
 
 void rt_ad_free(void)
@@ -180,7 +204,7 @@ void *rt_ad_push(void)
     if (!t)
         out_of_memory();
     spare = NULL;
-    t->n = t->ninput = t->pn = t->mn = 0;
+    restart(t);
     pthread_setspecific(tape_key, t);
     cur = t;
     return outer;
@@ -530,6 +554,10 @@ static void backward(ad_tape *t, int64_t out)
             matvec_backward(t, i);
             continue;
         }
+        if (nd->op == AD_OP_tensor) {
+            rt_tad_backward(t->tens, nd->arg[0], i, adj);
+            continue;
+        }
         double a = adj[i];
         if (a == 0 || nd->nargs == 0)   /* a zero adjoint cannot spread (not even 0 * inf) */
             continue;
@@ -545,6 +573,8 @@ static void backward_from(ad_tape *t, int64_t out)
 {
     value_of(t, out);
     memset(t->adj, 0, (size_t)t->n * sizeof *t->adj);   /* matvec outputs past out too */
+    if (t->tens)
+        rt_tad_zero_adjoints(t->tens);
     t->adj[out] = 1;
     backward(t, out);
 }
@@ -579,6 +609,8 @@ bool rt_ad_affine(int64_t out, const int64_t *h, int64_t n)
             state[h[k] - lo] = 1;
     for (int64_t i = lo; i <= out; i++) {
         const ad_node *nd = &t->node[i];
+        if (nd->op == AD_OP_tensor)   /* its operands are in its record: assume the worst */
+            state[i - lo] = 2;
         if (state[i - lo] || nd->nargs == 0)
             continue;
         bool inl = nd->nargs <= AD_INLINE, matvec = nd->op == AD_OP_matvec || nd->op == AD_OP_matvec_out;
@@ -860,4 +892,32 @@ int64_t rt_ad_sum_lpdf_normal(const double *y, const int64_t *mu, int64_t n, int
     }
     d[n] = ds;
     return append(t, AD_OP_sum_normal, s, mu, n, sigma, d);
+}
+
+/* ---- tensor nodes (rt_tensor_ad.c keeps their records) ---- */
+
+void *rt_ad_tensor_state(void)
+{
+    ad_tape *t = tape();
+    if (!t->tens)
+        t->tens = rt_tad_state_new();
+    return t->tens;
+}
+
+uint64_t rt_ad_gen(void) { return tape()->gen; }
+
+int64_t rt_ad_tensor_node(int64_t rec, double v)
+{
+    ad_tape *t = tape();
+    int64_t i = leaf(t, AD_OP_tensor, v);
+    t->node[i].arg[0] = rec;
+    return i;
+}
+
+int64_t rt_ad_tensor_rec(int64_t h)
+{
+    ad_tape *t = tape();
+    if ((uint64_t)h >= (uint64_t)t->n || t->node[h].op != AD_OP_tensor)
+        return -1;
+    return t->node[h].arg[0];
 }

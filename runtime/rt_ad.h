@@ -99,6 +99,15 @@ int64_t rt_ad_dot_const(const double *a, const int64_t *hs, int64_t n);  /* sum 
  * OpenBLAS dgemv (the backward one with X transposed). */
 void rt_ad_matvec(const double *X, int64_t rows, int64_t cols, const int64_t *w, int64_t *out);
 
+/* ---- tensor operations (rt_tensor_ad.c): one node each, its operands in a record ----
+ * rt_ad_tensor_state is the calling thread's tape's tensor state; rt_ad_gen the tape's
+ * current run (tensors made on it carry it); rt_ad_tensor_node appends a node for record
+ * rec with scalar value v; rt_ad_tensor_rec is h's record, or -1 if h is not a tensor node. */
+void *rt_ad_tensor_state(void);
+uint64_t rt_ad_gen(void);
+int64_t rt_ad_tensor_node(int64_t rec, double v);
+int64_t rt_ad_tensor_rec(int64_t h);
+
 /* ---- log densities: one node each, with analytic partials ----
  * The value is rt_lpdf_D's (the same bits, parameter checks and error messages, see
  * rt_dist.h); derivatives are with respect to every handle argument. Where the value is

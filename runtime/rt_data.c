@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <gc.h>
 #include "rt.h"
+#include "rt_tensor.h"
 
 static json_t *data_root;    /* the parsed file, kept for the whole run; NULL: no file */
 static char *data_path;
@@ -434,6 +435,43 @@ static rt_mat *build_mat(const json_t *v, const char *name, const char *loc)
     return rt_mat_from_rows(rows, loc);
 }
 
+/* A tensor: nested JSON arrays of numbers, 1 to 3 deep, every array at one depth of one
+ * length (the first one's). */
+static rt_tensor *build_tensor(const json_t *v, const char *name, const char *loc)
+{
+    char path[256] = "";
+    int64_t depth = 0, dim[3] = {1, 1, 1};
+    for (const json_t *e = v; json_is_array(e) && depth < 4; e = json_array_get(e, 0)) {
+        if (depth < 3)
+            dim[depth] = (int64_t)json_array_size(e);
+        depth++;
+        if (json_array_size(e) == 0)
+            break;
+    }
+    if (depth < 1 || depth > 3)
+        rt_failf(loc, "data variable '%s': expected a tensor (nested arrays of numbers, 1 to 3 deep), found %s",
+                 name, (describe(path, sizeof path, v), path));
+    rt_array *a = build_array(v, RT_REAL, depth, name, loc, path);
+    rt_tensor *t = rt_tensor_new(depth, dim, loc);
+    int64_t n = 0;
+    for (int64_t i = 0; i < dim[0]; i++) {
+        const rt_array *r1 = depth > 1 ? a->at.p[i] : a;
+        for (int64_t j = 0; depth > 1 && j < dim[1]; j++) {
+            const rt_array *r2 = depth > 2 ? r1->at.p[j] : r1;
+            if (r1->len != dim[1] || (depth > 2 && r2->len != dim[2]))
+                rt_failf(loc, "data variable '%s': a tensor's arrays must have equal lengths at each depth "
+                         "(element [%lld] differs from element [0])", name, (long long)i);
+            for (int64_t k = 0; depth > 2 && k < dim[2]; k++)
+                t->d[n++] = (float)r2->at.d[k];
+            if (depth == 2)
+                t->d[n++] = (float)r1->at.d[j];
+        }
+        if (depth == 1)
+            t->d[n++] = (float)a->at.d[i];
+    }
+    return t;
+}
+
 /* ---- called by generated code ---- */
 
 int64_t rt_data_has(const char *name)
@@ -479,4 +517,9 @@ rt_array *rt_data_array(const char *name, int64_t base_kind, int64_t depth, cons
 rt_mat *rt_data_mat(const char *name, const char *loc)
 {
     return build_mat(lookup(name, loc), name, loc);
+}
+
+rt_tensor *rt_data_tensor(const char *name, const char *loc)
+{
+    return build_tensor(lookup(name, loc), name, loc);
 }

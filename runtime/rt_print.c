@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "rt.h"
+#include "rt_tensor.h"
 
 void rt_print_real(double x)
 {
@@ -54,6 +55,7 @@ static void print_element(const rt_array *a, int64_t k, int64_t base_kind)
     case RT_INT: rt_print_int(a->at.i[k]); break;
     case RT_BOOL: rt_print_bool(a->at.i[k]); break;
     case RT_MAT: rt_print_mat(a->at.p[k]); break;
+    case RT_TENSOR: rt_print_tensor(a->at.p[k]); break;
     default: print_quoted(a->at.p[k]); break;
     }
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "rt_ad.h"
+#include "rt_tensor.h"
 #include "rt_vi_internal.h"
 
 enum { IS_DRAWS = 1000, MAX_ENUM_PASSES = 4096 };
@@ -76,19 +77,52 @@ typedef struct Fit {
     const void *objective_args;
     double *theta, *grad, *m, *v;
     int64_t *handles;
+    const rt_tensor **tensor; /* a tensor param's initial value (its shape), else NULL */
+    rt_tensor **inputs;       /* a tensor param's input node in this step */
+    int64_t *input_of;        /* the scalar tape input of element k (-1 in a tensor param) */
+    double *sgrad;            /* the scalar inputs' gradient */
     uint64_t call;
     int64_t n;                /* the flat param vector's length */
     const char **names;       /* its elements' names */
 } Fit;
 
+/* A tensor param: one tensor input node, its elements taken from the flat vector. */
+static rt_tensor *tensor_input(Fit *f, int64_t k) {
+    const rt_tensor *shape = f->tensor[k];
+    rt_tensor *t = rt_tensor_new(shape->rank, shape->dim, NULL);
+    for (int64_t e = 0; e < t->numel; e++) t->d[e] = (float)f->theta[f->vi.param_offset[k] + e];
+    return rt_tad_input(t);
+}
+
+/* The params on a fresh tape: a scalar input per element of real and array params, one
+ * tensor input node per tensor param. */
 static void start_tape(Fit *f) {
     rt_vi_state *V = &f->vi;
     rt_ad_begin();
     V->nsites = V->site_base = 0;
     V->zero_kind = -1;
     V->zero_site = V->last_site = -1;
-    for (int64_t k = 0; k < f->n; k++) f->handles[k] = rt_ad_input(f->theta[k]);
+    int64_t ninputs = 0;
+    for (int64_t k = 0; k < f->prob->nparams; k++) {
+        int64_t off = V->param_offset[k], len = V->param_len[k] < 0 ? 1 : V->param_len[k];
+        f->inputs[k] = f->tensor[k] ? tensor_input(f, k) : NULL;
+        for (int64_t e = off; e < off + len; e++) {
+            f->handles[e] = f->tensor[k] ? -1 : rt_ad_input(f->theta[e]);
+            f->input_of[e] = f->tensor[k] ? -1 : ninputs++;
+        }
+    }
     V->params = f->handles;
+    V->param_tensor = (const rt_tensor *const *)f->inputs;
+}
+
+/* d objective / d theta: the scalar inputs' gradient and the tensor inputs' adjoints. */
+static void gradient(Fit *f, int64_t objective) {
+    rt_ad_grad(objective, f->sgrad, f->n);
+    for (int64_t e = 0; e < f->n; e++) f->grad[e] = f->input_of[e] >= 0 ? f->sgrad[f->input_of[e]] : 0;
+    for (int64_t k = 0; k < f->prob->nparams; k++) {
+        const float *a = f->inputs[k] ? rt_tad_adjoint(f->inputs[k]) : NULL;
+        for (int64_t e = 0; a && e < f->inputs[k]->numel; e++) f->grad[f->vi.param_offset[k] + e] = a[e];
+    }
 }
 
 /* The objective's value with draw k of draws call c left out (replaced by the mean of the
@@ -273,7 +307,8 @@ rt_posterior *rt_infer_vi(rt_ctx *ctx, const rt_model *m, const void *args, cons
     int64_t particles = o->particles, steps = o->steps, optimizer = o->optimizer;
     double lr = o->lr;
     int64_t *offset = rt_alloc(16 * (size_t)(prob->nparams + 1), false);
-    rt_vi_theta theta = {.offset = offset, .len = offset + prob->nparams + 1};
+    rt_vi_theta theta = {.offset = offset, .len = offset + prob->nparams + 1,
+                         .tensor = rt_alloc(8 * (size_t)(prob->nparams + 1), true)};
     prob->guide_init(args, &theta);
     void *outer_tape = rt_ad_push();   /* a fit inside another's model keeps that one's tape */
     int64_t n = theta.n;
@@ -282,6 +317,8 @@ rt_posterior *rt_infer_vi(rt_ctx *ctx, const rt_model *m, const void *args, cons
               .handles = rt_alloc(8 * (size_t)(n + 1), false), .call = rt_infer_call(ctx), .n = n,
              .names = rt_vi_flat_names(prob, &theta)};
     f.vi.param_offset = theta.offset, f.vi.param_len = theta.len;
+    f.tensor = theta.tensor, f.inputs = rt_alloc(8 * (size_t)(prob->nparams + 1), true);
+    f.input_of = rt_alloc(8 * (size_t)(n + 1), false), f.sgrad = doubles(n + 1);
     f.vi.prob = prob, f.vi.args = args, f.vi.particles = particles;
     f.cx.vi = &f.vi;
     f.cx.args = args;
@@ -291,7 +328,7 @@ rt_posterior *rt_infer_vi(rt_ctx *ctx, const rt_model *m, const void *args, cons
         if (rt_interrupted) rt_interrupt(loc);
         int64_t obj = objective(&f, step, loc);
         history->at.d[step] = rt_ad_value(obj);
-        rt_ad_grad(obj, f.grad, n);
+        gradient(&f, obj);
         check_value(&f, obj, step, loc);
         check_gradient(&f, obj, step, loc);
         update(&f, step, optimizer, lr);

@@ -6,12 +6,15 @@
 #include "rt_infer.h"
 
 /* The params' values as one flat vector, in declaration order: param k (a real, or a real[]
- * whose length its initial value fixes) is v[offset[k] .. offset[k] + len[k]), len[k] = -1
- * marking a real (one slot). Filled by guide_init through rt_vi_init_real/_array. */
+ * whose length its initial value fixes, or a tensor whose elements it holds in order) is
+ * v[offset[k] .. offset[k] + len[k]), len[k] = -1 marking a real (one slot); tensor[k] is a
+ * tensor param's initial value (for its shape), else NULL. Filled by guide_init through
+ * rt_vi_init_real/_array/_tensor. */
 typedef struct rt_vi_theta {
     double *v;
     int64_t n, cap;
     int64_t *offset, *len;
+    const struct rt_tensor **tensor;
 } rt_vi_theta;
 
 /* What the compiler emits for each `infer M(args) by vi(guide = Q, ...)` pairing. The
@@ -78,6 +81,11 @@ int64_t rt_vi_param(rt_ctx *ctx, int64_t k);           /* the k-th param's handl
 rt_array *rt_vi_param_array(rt_ctx *ctx, int64_t k);   /* an array param's handles in this evaluation */
 void rt_vi_init_real(rt_vi_theta *theta, int64_t k, double x);        /* guide_init: param k */
 void rt_vi_init_array(rt_vi_theta *theta, int64_t k, const rt_array *a);
+/* A tensor param: its elements have their place in the flat vector (updated in double by the
+ * optimizer), and on each step's tape the param is one tensor input node (fp32), whose
+ * adjoint is the param's gradient. */
+struct rt_tensor *rt_vi_param_tensor(rt_ctx *ctx, int64_t k);
+void rt_vi_init_tensor(rt_vi_theta *theta, int64_t k, const struct rt_tensor *t);
 /* A guide site: a reparameterized draw x (normal: mu + sigma * eps; lognormal: exp of it),
  * recorded for the model's site of the same address; its log density joins log q. */
 int64_t rt_vi_guide_normal(rt_ctx *ctx, int64_t site, int64_t nidx, const int64_t *idx, int64_t mu, int64_t sigma, const char *loc);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "rt_ad.h"
 #include "rt_dist.h"
+#include "rt_tensor.h"
 #include "rt_vi_internal.h"
 
 /* Every term of log p joins the running sum in program order; a score also keeps the
@@ -47,6 +48,17 @@ static void theta_push(rt_vi_theta *t, int64_t k, const double *x, int64_t n, in
 
 void rt_vi_init_real(rt_vi_theta *t, int64_t k, double x) { theta_push(t, k, &x, 1, -1); }
 void rt_vi_init_array(rt_vi_theta *t, int64_t k, const rt_array *a) { theta_push(t, k, a->at.d, a->len, a->len); }
+
+void rt_vi_init_tensor(rt_vi_theta *t, int64_t k, const rt_tensor *x)
+{
+    double *d = rt_alloc(sizeof(double) * (size_t)x->numel, false);
+    for (int64_t i = 0; i < x->numel; i++)
+        d[i] = x->d[i];
+    theta_push(t, k, d, x->numel, x->numel);
+    t->tensor[k] = x;
+}
+
+rt_tensor *rt_vi_param_tensor(rt_ctx *ctx, int64_t k) { return (rt_tensor *)ctx->vi->param_tensor[k]; }
 
 /* The flat vector's names: `mu` for a real param, `mu[0]`, `mu[1]`, ... for an array's. */
 const char **rt_vi_flat_names(const rt_vi_problem *prob, const rt_vi_theta *t)

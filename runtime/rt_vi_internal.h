@@ -23,6 +23,7 @@ typedef struct rt_vi_state {
     double part[RT_PART_COUNT];   /* the terms of log p by kind, as values */
     const int64_t *params;    /* the flat param vector's handles, and each param's place */
     const int64_t *param_offset, *param_len;
+    const struct rt_tensor *const *param_tensor;   /* a tensor param's input node, else NULL */
     int64_t logp, logq;
     int64_t logq_fixed;       /* log q with the drawn values held fixed (no path through x) */
     int64_t score;            /* log q of the sites without a reparameterization, or -1 */
