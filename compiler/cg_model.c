@@ -38,10 +38,12 @@ static void add_log_weight(Cg *g, LLVMValueRef delta, LLVMValueRef terms_finite,
     LLVMValueRef p = particle_field(g, offsetof(rt_particle, logw));
     LLVMValueRef w = LLVMBuildLoad2(g->b, g->t_real, p, "logw");
     LLVMValueRef sum = LLVMBuildFAdd(g->b, w, delta, "logw");
-    LLVMValueRef ok = LLVMBuildAnd(g->b, terms_finite, is_finite(g, w), "");
-    LLVMValueRef bad = LLVMBuildAnd(g->b, ok, LLVMBuildNot(g->b, is_finite(g, sum), ""), "overflow");
-    LLVMBasicBlockRef fail = cg_new_block(g, "overflow"), done = cg_new_block(g, "weighed");
-    LLVMBuildCondBr(g->b, bad, fail, done);
+    /* the common case first: a finite sum needs no more checks */
+    LLVMBasicBlockRef check = cg_new_block(g, "infinite"), fail = cg_new_block(g, "overflow");
+    LLVMBasicBlockRef done = cg_new_block(g, "weighed");
+    LLVMBuildCondBr(g->b, is_finite(g, sum), done, check);
+    cg_position(g, check);
+    LLVMBuildCondBr(g->b, LLVMBuildAnd(g->b, terms_finite, is_finite(g, w), "overflow"), fail, done);
     cg_position(g, fail);
     LLVMValueRef args[4] = {cg_loc_string(g, s->loc), LLVMBuildGlobalStringPtr(g->b, what, "what"), w, delta};
     cg_rt_fail_call(g, RTF_rt_weight_overflow, args, 4);
