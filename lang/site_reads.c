@@ -119,7 +119,7 @@ static void walk(Reads *r, Node *n, Use use, Symbol *bound) {
         walk(r, n->assign.target, USE_ANY, NULL);
         walk(r, n->assign.value, USE_ANY, NULL);
         return;
-    case N_RETURN: case N_REWARD: case N_POTENTIAL: walk(r, n->stmt.expr, USE_ANY, NULL); return;
+    case N_RETURN: case N_REWARD: case N_POTENTIAL: case N_CONDITION: walk(r, n->stmt.expr, USE_ANY, NULL); return;
     case N_FOR:
         walk(r, n->for_.lo, USE_ANY, NULL);
         walk(r, n->for_.hi, USE_ANY, NULL);

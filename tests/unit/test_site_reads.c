@@ -73,6 +73,8 @@ static void test_printing_reads_sites(void **state) {
              "print(predict(m(), b).ess)\n"
              "print(logp(m(), c, 0))\n"
              "let ds = [d]\n"
+             "let f = infer m() by is(particles = 10)\n"
+             "model gated() -> real { condition logp(m(), f, 0) < 0.0\n 1.0 }\n"
              "fn later() -> real { mean(e) }\n"
              "print(later())\n", model);
     Program p = check(src);
@@ -80,6 +82,7 @@ static void test_printing_reads_sites(void **state) {
     assert_false(infer_of(&p, "b")->infer.drop_sites);
     assert_false(infer_of(&p, "c")->infer.drop_sites);
     assert_false(infer_of(&p, "d")->infer.drop_sites);
+    assert_false(infer_of(&p, "f")->infer.drop_sites);   /* read inside a condition */
     assert_true(infer_of(&p, "e")->infer.drop_sites);   /* only a statistic, in a fn */
 }
 
