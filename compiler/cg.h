@@ -111,6 +111,8 @@ void cg_define_fn_as(Cg *g, Node *f, LLVMValueRef fn);
 
 /* ---- cg_model.c: models as resumable frames ---- */
 LLVMValueRef cg_frame_field(Cg *g, int64_t offset, const char *name);
+/* A sample site's loop indices in scratch words (NULL outside loops). */
+LLVMValueRef cg_site_indices(Cg *g, Node *e);
 LLVMValueRef cg_sample(Cg *g, Node *e);
 void cg_observe(Cg *g, Node *s);
 LLVMValueRef cg_observe_array(Cg *g, Node *s);

@@ -274,11 +274,7 @@ static LLVMValueRef ad_enum_sample(Cg *g, Node *e, LLVMValueRef idx, LLVMValueRe
 /* A sample site: in the guide a draw by the site's estimator, in the model the guide's value. */
 static LLVMValueRef ad_sample(Cg *g, Node *e) {
     int n = e->sample.indices.len;
-    LLVMValueRef idx = n ? cg_scratch_words(g, n) : LLVMConstNull(g->t_ptr);
-    for (int i = 0; i < n; i++) {
-        LLVMValueRef at = cg_const_int(g, i);
-        LLVMBuildStore(g->b, cg_load_symbol(g, e->sample.indices.items[i]), LLVMBuildGEP2(g->b, g->t_int, idx, &at, 1, ""));
-    }
+    LLVMValueRef idx = cg_site_indices(g, e);
     LLVMValueRef loc = cg_loc_string(g, e->loc);
     if (g->ad_guide) {
         Node *d = e->sample.dist;

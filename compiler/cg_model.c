@@ -70,11 +70,10 @@ static void cg_checkpoint(Cg *g) {
 /* ---- sample, observe, reward, potential ---- */
 
 /* rt_record(p, site, loop indices, value). */
-static LLVMValueRef site_indices(Cg *g, Node *e);
 
 static void record_call(Cg *g, Node *e, LLVMValueRef v) {
     int n = e->sample.indices.len;
-    LLVMValueRef idx = site_indices(g, e);
+    LLVMValueRef idx = cg_site_indices(g, e);
     if (e->type->kind == TY_INT) v = LLVMBuildSIToFP(g->b, v, g->t_real, "");
     LLVMValueRef args[5] = {g->particle, cg_const_int(g, e->sample.site), cg_const_int(g, n), idx, v};
     cg_rt_call(g, RTF_rt_record, args, 5);
@@ -92,8 +91,7 @@ static void cg_record(Cg *g, Node *e, LLVMValueRef v) {
     cg_position(g, done);
 }
 
-/* The site's loop indices in scratch words (NULL outside loops). */
-static LLVMValueRef site_indices(Cg *g, Node *e) {
+LLVMValueRef cg_site_indices(Cg *g, Node *e) {
     int n = e->sample.indices.len;
     LLVMValueRef idx = n ? cg_scratch_words(g, n) : LLVMConstNull(g->t_ptr);
     for (int i = 0; i < n; i++) {
@@ -115,7 +113,7 @@ LLVMValueRef cg_sample(Cg *g, Node *e) {
     LLVMBasicBlockRef draw = cg_new_block(g, "draw"), done = cg_new_block(g, "sampled");
     LLVMValueRef found = cg_scratch_words(g, 1);   /* on the stack: it never lives across a checkpoint */
     LLVMValueRef args[5] = {g->particle, cg_const_int(g, e->sample.site), cg_const_int(g, e->sample.indices.len),
-                            site_indices(g, e), found};
+                            cg_site_indices(g, e), found};
     LLVMValueRef bits = cg_rt_call(g, RTF_rt_replay_site, args, 5);
     LLVMValueRef have = LLVMBuildICmp(g->b, LLVMIntNE, LLVMBuildLoad2(g->b, g->t_int, found, ""), cg_const_int(g, 0), "");
     LLVMValueRef taken = e->type->kind == TY_INT ? bits : LLVMBuildBitCast(g->b, bits, g->t_real, "");
